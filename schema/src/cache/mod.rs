@@ -1,0 +1,86 @@
+//! Shared state that must survive across replicas: short-lived values (OTP codes, role caches, config caches),
+//! atomic counters, rate limiters and publish/subscribe.
+//!
+//! Two implementations behind one trait: [`RedisCache`] for production (several replicas share one Redis)
+//! and [`MemoryCache`] for the embedded default (one process). Both pass the same test suite.
+
+mod memory;
+mod redis_cache;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures_util::stream::BoxStream;
+
+pub use memory::MemoryCache;
+pub use redis_cache::RedisCache;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("cache value is not an integer: {0}")]
+    NotAnInteger(String),
+}
+
+/// The answer of a rate limiter for one attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RateDecision {
+    Allowed { remaining: u32 },
+    /// Refused; the earliest moment another attempt can succeed is `retry_after` away.
+    Limited { retry_after: Duration },
+}
+
+impl RateDecision {
+    pub fn is_allowed(self) -> bool {
+        matches!(self, RateDecision::Allowed { .. })
+    }
+
+    /// Whole seconds to wait, rounded up (never 0 for a refusal).
+    pub fn retry_after_seconds(self) -> Option<u64> {
+        match self {
+            RateDecision::Allowed { .. } => None,
+            RateDecision::Limited { retry_after } => Some(retry_after.as_millis().div_ceil(1000).max(1) as u64),
+        }
+    }
+}
+
+/// A rate limit: at most `limit` attempts within any rolling `window`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    pub limit: u32,
+    pub window: Duration,
+}
+
+impl RateLimit {
+    pub const fn per(limit: u32, window: Duration) -> Self {
+        Self { limit, window }
+    }
+}
+
+#[async_trait]
+pub trait Cache: Send + Sync + 'static {
+    async fn get(&self, key: &str) -> Result<Option<String>, CacheError>;
+    /// Several gets in one round trip.
+    async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<String>>, CacheError>;
+    async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), CacheError>;
+    /// Sets the value only when the key is absent; true when it was set.
+    async fn set_if_absent(&self, key: &str, value: &str, ttl: Duration) -> Result<bool, CacheError>;
+    async fn delete(&self, key: &str) -> Result<(), CacheError>;
+    /// Gets and deletes in one atomic step: of two concurrent takes, exactly one sees the value.
+    async fn take(&self, key: &str) -> Result<Option<String>, CacheError>;
+    /// Adds `delta` atomically and returns the new value; a new key starts at 0 and expires after `ttl`.
+    async fn increment(&self, key: &str, delta: i64, ttl: Duration) -> Result<i64, CacheError>;
+    /// Counts one attempt against a sliding-window limit, atomically; refused attempts are not counted.
+    async fn hit(&self, key: &str, limit: RateLimit) -> Result<RateDecision, CacheError>;
+    async fn publish(&self, channel: &str, message: &str) -> Result<(), CacheError>;
+    /// Messages published on `channel` from now on, from this or any other replica.
+    async fn subscribe(&self, channel: &str) -> Result<BoxStream<'static, String>, CacheError>;
+    /// Checks the backing store answers (readiness probe).
+    async fn ping(&self) -> Result<(), CacheError>;
+    /// "redis" or "memory", for health reports and logs.
+    fn backend(&self) -> &'static str;
+}
+
+#[cfg(test)]
+mod tests;

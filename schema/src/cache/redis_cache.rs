@@ -1,0 +1,255 @@
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSubSink};
+use redis::{AsyncCommands, Script};
+use tokio::sync::broadcast;
+
+use super::{Cache, CacheError, RateDecision, RateLimit};
+
+const CHANNEL_CAPACITY: usize = 256;
+
+/// Sliding-window log in one atomic script: drop hits older than the window, refuse when full (returning
+/// the time until the oldest hit leaves the window), otherwise record this hit. Redis' own clock is used
+/// so that replicas with skewed clocks agree.
+const SLIDING_WINDOW: &str = r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local window = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local count = redis.call('ZCARD', KEYS[1])
+if count < limit then
+  redis.call('ZADD', KEYS[1], now, now .. '-' .. ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000))
+  return {1, limit - count - 1}
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {0, tonumber(oldest[2]) + window - now}
+"#;
+
+/// INCRBY that gives a new key its expiry, atomically.
+const INCREMENT: &str = r#"
+local value = redis.call('INCRBY', KEYS[1], ARGV[1])
+if value == tonumber(ARGV[1]) then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return value
+"#;
+
+/// The production cache: every replica shares one Redis. Keys and channels carry a prefix, so several
+/// deployments (or test runs) can share a server.
+#[derive(Clone)]
+pub struct RedisCache {
+    connection: ConnectionManager,
+    prefix: String,
+    sliding_window: Arc<Script>,
+    increment: Arc<Script>,
+    hub: Arc<PubSubHub>,
+}
+
+impl RedisCache {
+    pub async fn connect(url: &str, prefix: &str) -> Result<Self, CacheError> {
+        let client = redis::Client::open(url)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(Duration::from_secs(2)))
+            .set_number_of_retries(2);
+        let connection = client.get_connection_manager_with_config(config).await?;
+        Ok(Self {
+            connection,
+            prefix: prefix.to_owned(),
+            sliding_window: Arc::new(Script::new(SLIDING_WINDOW)),
+            increment: Arc::new(Script::new(INCREMENT)),
+            hub: Arc::new(PubSubHub { client, channels: Mutex::new(HashMap::new()), sink: tokio::sync::Mutex::new(None) }),
+        })
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    (duration.as_millis() as u64).max(1)
+}
+
+#[async_trait]
+impl Cache for RedisCache {
+    async fn get(&self, key: &str) -> Result<Option<String>, CacheError> {
+        Ok(self.connection.clone().get(self.key(key)).await?)
+    }
+
+    async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<String>>, CacheError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<String> = keys.iter().map(|key| self.key(key)).collect();
+        Ok(redis::cmd("MGET").arg(keys).query_async(&mut self.connection.clone()).await?)
+    }
+
+    async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), CacheError> {
+        let options = redis::SetOptions::default().with_expiration(redis::SetExpiry::PX(millis(ttl)));
+        let _: () = self.connection.clone().set_options(self.key(key), value, options).await?;
+        Ok(())
+    }
+
+    async fn set_if_absent(&self, key: &str, value: &str, ttl: Duration) -> Result<bool, CacheError> {
+        let options = redis::SetOptions::default()
+            .conditional_set(redis::ExistenceCheck::NX)
+            .with_expiration(redis::SetExpiry::PX(millis(ttl)));
+        let reply: Option<String> = self.connection.clone().set_options(self.key(key), value, options).await?;
+        Ok(reply.is_some())
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), CacheError> {
+        let _: () = self.connection.clone().del(self.key(key)).await?;
+        Ok(())
+    }
+
+    async fn take(&self, key: &str) -> Result<Option<String>, CacheError> {
+        Ok(self.connection.clone().get_del(self.key(key)).await?)
+    }
+
+    async fn increment(&self, key: &str, delta: i64, ttl: Duration) -> Result<i64, CacheError> {
+        let value: i64 = self
+            .increment
+            .key(self.key(key))
+            .arg(delta)
+            .arg(millis(ttl))
+            .invoke_async(&mut self.connection.clone())
+            .await?;
+        Ok(value)
+    }
+
+    async fn hit(&self, key: &str, limit: RateLimit) -> Result<RateDecision, CacheError> {
+        let window_micros = limit.window.as_micros() as u64;
+        let (allowed, detail): (i64, i64) = self
+            .sliding_window
+            .key(self.key(key))
+            .arg(window_micros)
+            .arg(limit.limit)
+            .arg(uuid::Uuid::new_v4().simple().to_string())
+            .invoke_async(&mut self.connection.clone())
+            .await?;
+        Ok(if allowed == 1 {
+            RateDecision::Allowed { remaining: detail.max(0) as u32 }
+        } else {
+            RateDecision::Limited { retry_after: Duration::from_micros(detail.max(0) as u64) }
+        })
+    }
+
+    async fn publish(&self, channel: &str, message: &str) -> Result<(), CacheError> {
+        let _: () = self.connection.clone().publish(self.key(channel), message).await?;
+        Ok(())
+    }
+
+    async fn subscribe(&self, channel: &str) -> Result<BoxStream<'static, String>, CacheError> {
+        let receiver = self.hub.subscribe(self.key(channel)).await?;
+        Ok(super::memory::broadcast_stream(receiver))
+    }
+
+    async fn ping(&self) -> Result<(), CacheError> {
+        let _: String = redis::cmd("PING").query_async(&mut self.connection.clone()).await?;
+        Ok(())
+    }
+
+    fn backend(&self) -> &'static str {
+        "redis"
+    }
+}
+
+/// One Redis pub/sub connection per process, fanned out to local subscribers, so a thousand open
+/// subscriptions cost one connection rather than a thousand. If the connection drops, a reader task
+/// reconnects and subscribes again to every channel that still has listeners.
+struct PubSubHub {
+    client: redis::Client,
+    channels: Mutex<HashMap<String, broadcast::Sender<String>>>,
+    sink: tokio::sync::Mutex<Option<PubSubSink>>,
+}
+
+impl PubSubHub {
+    async fn subscribe(self: &Arc<Self>, channel: String) -> Result<broadcast::Receiver<String>, CacheError> {
+        let (receiver, is_new) = {
+            let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
+            channels.retain(|_, sender| sender.receiver_count() > 0);
+            match channels.get(&channel) {
+                Some(sender) => (sender.subscribe(), false),
+                None => {
+                    let (sender, receiver) = broadcast::channel(CHANNEL_CAPACITY);
+                    channels.insert(channel.clone(), sender);
+                    (receiver, true)
+                }
+            }
+        };
+        if is_new {
+            let mut sink = self.sink.lock().await;
+            if sink.is_none() {
+                *sink = Some(self.connect().await?);
+            }
+            if let Some(sink) = sink.as_mut() {
+                sink.subscribe(&channel).await?;
+            }
+        }
+        Ok(receiver)
+    }
+
+    /// Opens the shared connection and starts the task that dispatches its messages.
+    ///
+    /// Boxed with an explicit `Send` bound: the reader task reconnects through this function, and the
+    /// compiler cannot infer auto traits through that cycle.
+    fn connect(self: &Arc<Self>) -> futures_util::future::BoxFuture<'static, Result<PubSubSink, CacheError>> {
+        let this = self.clone();
+        Box::pin(async move { this.open().await })
+    }
+
+    async fn open(self: Arc<Self>) -> Result<PubSubSink, CacheError> {
+        let (sink, mut stream) = self.client.get_async_pubsub().await?.split();
+        let hub = Arc::downgrade(&self);
+        tokio::spawn(async move {
+            while let Some(message) = stream.next().await {
+                let Some(hub) = hub.upgrade() else { return };
+                let Ok(payload) = message.get_payload::<String>() else { continue };
+                let channels = hub.channels.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(sender) = channels.get(message.get_channel_name()) {
+                    let _ = sender.send(payload);
+                }
+            }
+            if let Some(hub) = hub.upgrade() {
+                tracing::warn!("redis pub/sub connection closed; reconnecting");
+                hub.reconnect().await;
+            }
+        });
+        Ok(sink)
+    }
+
+    async fn reconnect(self: Arc<Self>) {
+        let mut sink = self.sink.lock().await;
+        *sink = None;
+        loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let names: Vec<String> = {
+                let channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
+                channels.iter().filter(|(_, s)| s.receiver_count() > 0).map(|(name, _)| name.clone()).collect()
+            };
+            let attempt = async {
+                let mut new_sink = self.connect().await?;
+                for name in &names {
+                    new_sink.subscribe(name).await?;
+                }
+                Ok::<_, CacheError>(new_sink)
+            };
+            match attempt.await {
+                Ok(new_sink) => {
+                    *sink = Some(new_sink);
+                    return;
+                }
+                Err(error) => tracing::warn!(%error, "redis pub/sub reconnect failed; retrying"),
+            }
+        }
+    }
+}

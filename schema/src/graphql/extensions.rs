@@ -1,0 +1,158 @@
+//! Schema-wide extensions: stable error codes on every error, a cap on fields per document, and metrics.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest, NextSubscribe,
+};
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{Response, ServerError, ServerResult, Value, Variables};
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
+
+use crate::error::ErrorCode;
+
+/// No legitimate client selects this many fields in one document; a thousand aliases of one cheap field
+/// would otherwise pass the complexity limit.
+pub const MAX_FIELDS_PER_DOCUMENT: usize = 500;
+const TOO_MANY_FIELDS: &str = "Query selects too many fields.";
+const LIMIT_MESSAGES: [&str; 3] = ["Query is nested too deep.", "Query is too complex.", TOO_MANY_FIELDS];
+
+/// Gives every error a code from the contract: errors raised by async-graphql itself (parse and validation
+/// errors, input coercion) carry none.
+pub struct ErrorCodes;
+
+impl ExtensionFactory for ErrorCodes {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ErrorCodesExtension)
+    }
+}
+
+struct ErrorCodesExtension;
+
+pub fn ensure_code(error: &mut ServerError) {
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    if extensions.get("code").is_some() {
+        return;
+    }
+    let code = if LIMIT_MESSAGES.contains(&error.message.as_str()) {
+        ErrorCode::QueryTooComplex
+    } else {
+        ErrorCode::BadUserInput
+    };
+    extensions.set("code", Value::from(code.as_str()));
+}
+
+fn with_codes(mut response: Response) -> Response {
+    response.errors.iter_mut().for_each(ensure_code);
+    response
+}
+
+#[async_trait::async_trait]
+impl Extension for ErrorCodesExtension {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        with_codes(next.run(ctx).await)
+    }
+
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: BoxStream<'s, Response>,
+        next: NextSubscribe<'_>,
+    ) -> BoxStream<'s, Response> {
+        next.run(ctx, stream).map(with_codes).boxed()
+    }
+
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        if count_fields(&document) > MAX_FIELDS_PER_DOCUMENT {
+            return Err(ServerError::new(TOO_MANY_FIELDS, None));
+        }
+        Ok(document)
+    }
+}
+
+fn count_fields(document: &ExecutableDocument) -> usize {
+    fn count(set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|item| match &item.node {
+                Selection::Field(field) => 1 + count(&field.node.selection_set.node),
+                Selection::FragmentSpread(_) => 1,
+                Selection::InlineFragment(fragment) => 1 + count(&fragment.node.selection_set.node),
+            })
+            .sum()
+    }
+    let operations: usize = document.operations.iter().map(|(_, op)| count(&op.node.selection_set.node)).sum();
+    let fragments: usize = document.fragments.values().map(|f| count(&f.node.selection_set.node)).sum();
+    operations + fragments
+}
+
+/// Counts and times operations by name for `/metrics`. Names come from clients, so only the first
+/// [`MAX_OPERATION_NAMES`] distinct well-formed names get their own series; the rest share "other".
+pub struct OperationMetrics {
+    names: Arc<Mutex<HashSet<String>>>,
+}
+
+const MAX_OPERATION_NAMES: usize = 300;
+
+impl Default for OperationMetrics {
+    fn default() -> Self {
+        Self { names: Arc::new(Mutex::new(HashSet::new())) }
+    }
+}
+
+impl ExtensionFactory for OperationMetrics {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(OperationMetricsExtension { names: self.names.clone() })
+    }
+}
+
+struct OperationMetricsExtension {
+    names: Arc<Mutex<HashSet<String>>>,
+}
+
+impl OperationMetricsExtension {
+    fn label(&self, operation_name: Option<&str>) -> String {
+        let Some(name) = operation_name else { return "anonymous".to_owned() };
+        let well_formed = name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !well_formed {
+            return "other".to_owned();
+        }
+        let mut names = self.names.lock().unwrap_or_else(|p| p.into_inner());
+        if names.contains(name) || names.len() < MAX_OPERATION_NAMES {
+            names.insert(name.to_owned());
+            name.to_owned()
+        } else {
+            "other".to_owned()
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for OperationMetricsExtension {
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let started = Instant::now();
+        let response = next.run(ctx, operation_name).await;
+        let operation = self.label(operation_name);
+        let outcome = if response.errors.is_empty() { "ok" } else { "error" };
+        metrics::counter!("graphql_operations_total", "operation" => operation.clone(), "outcome" => outcome)
+            .increment(1);
+        metrics::histogram!("graphql_operation_duration_seconds", "operation" => operation)
+            .record(started.elapsed().as_secs_f64());
+        response
+    }
+}

@@ -1,0 +1,29 @@
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("User not found")]
+    UserNotFound,
+    #[error("App not found")]
+    AppNotFound,
+    #[error("The app has no action {0:?}")]
+    ActionNotFound(String),
+    #[error("The app is not available (it is not approved or not active)")]
+    AppUnavailable,
+    #[error("Not enough DUST: the balance is {balance}, this needs {required}")]
+    InsufficientDust { balance: i32, required: i64 },
+    #[error("This idempotency key was already used for a different request")]
+    IdempotencyKeyReused,
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("Transaction not found")]
+    TransactionNotFound,
+    #[error("Only consume transactions can be refunded")]
+    NotRefundable,
+    #[error("Transaction {0} was already refunded")]
+    AlreadyRefunded(Uuid),
+    #[error("Payment {0:?} was already recorded")]
+    PaymentAlreadyRecorded(String),
+    #[error(transparent)]
+    Database(#[from] sea_orm::DbErr),
+}

@@ -1,0 +1,17 @@
+//! The fairydust GraphQL schema and the domain services behind it.
+//!
+//! Resolvers stay thin: they read the viewer, call a domain service, and map its error through
+//! [`error::ApiError`]. Business rules live in the services, which tests call directly.
+
+pub mod auth;
+pub mod cache;
+pub mod db_errors;
+pub mod error;
+pub mod graphql;
+pub mod identity;
+pub mod ledger;
+pub mod state;
+pub mod system;
+
+pub use graphql::{FairydustSchema, build_schema, sdl};
+pub use state::AppState;

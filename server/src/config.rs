@@ -1,0 +1,246 @@
+//! All configuration in one typed struct, read from the environment (and `.env` when present).
+//! Every variable, its default and its meaning is listed in README.md; keep the two in step.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// A development-only signing key. `ENVIRONMENT=production` refuses to start with it.
+const DEVELOPMENT_JWT_SECRET: &str = "fairydust-development-secret-do-not-use-in-production";
+const MIN_JWT_SECRET_BYTES: usize = 32;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub environment: Environment,
+    pub host: IpAddr,
+    pub port: u16,
+    /// `sqlite://fairydust.db?mode=rwc` unless `DATABASE_URL` is set.
+    pub database_url: String,
+    pub database_max_connections: u32,
+    /// `None`: the in-process cache, rate limiter and pub/sub of the embedded default.
+    pub redis_url: Option<String>,
+    pub redis_key_prefix: String,
+    pub skip_migrations: bool,
+    pub jwt_secret: String,
+    /// Exact origins allowed to call the API from a browser; empty means same-origin only.
+    pub allowed_origins: Vec<String>,
+    pub graphql_introspection: bool,
+    pub log_format: LogFormat,
+    pub request_timeout: Duration,
+    /// Where the built portals live (`<dir>/admin`, `<dir>/builder`).
+    pub portals_dir: String,
+    /// Take the client IP from `X-Forwarded-For` (only behind a proxy that sets it).
+    pub trust_forwarded_for: bool,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{variable}: {reason}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub reason: String,
+}
+
+impl ConfigError {
+    fn new(variable: &'static str, reason: impl Into<String>) -> Self {
+        Self { variable, reason: reason.into() }
+    }
+}
+
+struct Source<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Source<'_> {
+    fn text(&self, name: &'static str) -> Option<String> {
+        (self.lookup)(name).map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
+    }
+
+    fn parse<T: FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        match self.text(name) {
+            None => Ok(default),
+            Some(raw) => raw.parse().map_err(|e| ConfigError::new(name, format!("cannot parse {raw:?}: {e}"))),
+        }
+    }
+
+    fn flag(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+        match self.text(name).map(|raw| raw.to_ascii_lowercase()) {
+            None => Ok(default),
+            Some(raw) if ["1", "true", "yes", "on"].contains(&raw.as_str()) => Ok(true),
+            Some(raw) if ["0", "false", "no", "off"].contains(&raw.as_str()) => Ok(false),
+            Some(raw) => Err(ConfigError::new(name, format!("expected true or false, got {raw:?}"))),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the process environment, after loading `.env` if there is one.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(&|name| std::env::var(name).ok())
+    }
+
+    pub fn from_map(values: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        Self::from_lookup(&|name| values.get(name).cloned())
+    }
+
+    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let source = Source { lookup };
+        let environment = match source.text("ENVIRONMENT").map(|e| e.to_ascii_lowercase()).as_deref() {
+            None | Some("development") | Some("dev") => Environment::Development,
+            Some("production") | Some("prod") => Environment::Production,
+            Some(other) => {
+                return Err(ConfigError::new("ENVIRONMENT", format!("expected development or production, got {other:?}")));
+            }
+        };
+        let jwt_secret = source.text("JWT_SECRET");
+        let allowed_origins: Vec<String> = source
+            .text("ALLOWED_ORIGINS")
+            .map(|raw| raw.split(',').map(|o| o.trim().trim_end_matches('/').to_owned()).filter(|o| !o.is_empty()).collect())
+            .unwrap_or_default();
+        let log_format = match source.text("LOG_FORMAT").map(|f| f.to_ascii_lowercase()).as_deref() {
+            None | Some("text") | Some("pretty") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => return Err(ConfigError::new("LOG_FORMAT", format!("expected text or json, got {other:?}"))),
+        };
+
+        if environment == Environment::Production {
+            match &jwt_secret {
+                None => return Err(ConfigError::new("JWT_SECRET", "must be set in production")),
+                Some(secret) if secret.len() < MIN_JWT_SECRET_BYTES => {
+                    return Err(ConfigError::new(
+                        "JWT_SECRET",
+                        format!("must be at least {MIN_JWT_SECRET_BYTES} bytes in production"),
+                    ));
+                }
+                Some(secret) if secret == DEVELOPMENT_JWT_SECRET => {
+                    return Err(ConfigError::new("JWT_SECRET", "is the development default; set your own"));
+                }
+                Some(_) => {}
+            }
+            if allowed_origins.iter().any(|origin| origin == "*") {
+                return Err(ConfigError::new("ALLOWED_ORIGINS", "must list exact origins in production, not *"));
+            }
+        }
+        if let Some(origin) = allowed_origins.iter().find(|o| *o != "*" && !(o.starts_with("http://") || o.starts_with("https://"))) {
+            return Err(ConfigError::new("ALLOWED_ORIGINS", format!("{origin:?} is not an http(s) origin")));
+        }
+
+        let database_url = source.text("DATABASE_URL").unwrap_or_else(|| "sqlite://fairydust.db?mode=rwc".to_owned());
+        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            return Err(ConfigError::new("DATABASE_URL", "must start with sqlite:, postgres:// or postgresql://"));
+        }
+        let redis_url = source.text("REDIS_URL");
+        if let Some(url) = &redis_url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+        {
+            return Err(ConfigError::new("REDIS_URL", "must start with redis:// or rediss://"));
+        }
+        let request_timeout_seconds: u64 = source.parse("REQUEST_TIMEOUT_SECONDS", 30)?;
+        if request_timeout_seconds == 0 {
+            return Err(ConfigError::new("REQUEST_TIMEOUT_SECONDS", "must be at least 1"));
+        }
+
+        Ok(Self {
+            environment,
+            host: source.parse("HOST", IpAddr::from([127, 0, 0, 1]))?,
+            port: source.parse("PORT", 8000)?,
+            database_max_connections: source.parse("DATABASE_MAX_CONNECTIONS", 20)?.max(2),
+            database_url,
+            redis_url,
+            redis_key_prefix: source.text("REDIS_KEY_PREFIX").unwrap_or_else(|| "fairydust:".to_owned()),
+            skip_migrations: source.flag("SKIP_MIGRATIONS", false)?,
+            jwt_secret: jwt_secret.unwrap_or_else(|| DEVELOPMENT_JWT_SECRET.to_owned()),
+            allowed_origins,
+            graphql_introspection: source.flag("GRAPHQL_INTROSPECTION", true)?,
+            log_format,
+            request_timeout: Duration::from_secs(request_timeout_seconds),
+            portals_dir: source.text("PORTALS_DIR").unwrap_or_else(|| "dist".to_owned()),
+            trust_forwarded_for: source.flag("TRUST_FORWARDED_FOR", false)?,
+        })
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.environment == Environment::Production
+    }
+
+    pub fn uses_development_secret(&self) -> bool {
+        self.jwt_secret == DEVELOPMENT_JWT_SECRET
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_map(&map)
+    }
+
+    #[test]
+    fn embedded_defaults_need_no_variables() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.environment, Environment::Development);
+        assert_eq!(config.database_url, "sqlite://fairydust.db?mode=rwc");
+        assert_eq!(config.redis_url, None);
+        assert_eq!(config.port, 8000);
+        assert!(config.graphql_introspection);
+        assert!(config.allowed_origins.is_empty());
+    }
+
+    #[test]
+    fn production_refuses_a_missing_or_short_secret() {
+        let missing = config(&[("ENVIRONMENT", "production")]).unwrap_err();
+        assert_eq!(missing.variable, "JWT_SECRET");
+        let short = config(&[("ENVIRONMENT", "production"), ("JWT_SECRET", "short")]).unwrap_err();
+        assert_eq!(short.variable, "JWT_SECRET");
+        let dev = config(&[("ENVIRONMENT", "production"), ("JWT_SECRET", DEVELOPMENT_JWT_SECRET)]).unwrap_err();
+        assert_eq!(dev.variable, "JWT_SECRET");
+    }
+
+    #[test]
+    fn production_refuses_a_wildcard_origin() {
+        let error = config(&[
+            ("ENVIRONMENT", "production"),
+            ("JWT_SECRET", "a-very-long-production-secret-of-44-bytes!!"),
+            ("ALLOWED_ORIGINS", "https://admin.example.com, *"),
+        ])
+        .unwrap_err();
+        assert_eq!(error.variable, "ALLOWED_ORIGINS");
+    }
+
+    #[test]
+    fn production_starts_with_strong_settings() {
+        let config = config(&[
+            ("ENVIRONMENT", "production"),
+            ("JWT_SECRET", "a-very-long-production-secret-of-44-bytes!!"),
+            ("ALLOWED_ORIGINS", "https://admin.example.com/"),
+        ])
+        .unwrap();
+        assert_eq!(config.allowed_origins, vec!["https://admin.example.com".to_owned()]);
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        assert_eq!(config(&[("PORT", "eighty")]).unwrap_err().variable, "PORT");
+        assert_eq!(config(&[("SKIP_MIGRATIONS", "maybe")]).unwrap_err().variable, "SKIP_MIGRATIONS");
+        assert_eq!(config(&[("DATABASE_URL", "mysql://x")]).unwrap_err().variable, "DATABASE_URL");
+        assert_eq!(config(&[("LOG_FORMAT", "xml")]).unwrap_err().variable, "LOG_FORMAT");
+    }
+}

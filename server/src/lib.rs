@@ -1,0 +1,8 @@
+//! The fairydust server: configuration, HTTP surface, database and cache wiring, CLI commands.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod telemetry;

@@ -1,0 +1,27 @@
+use clap::Parser;
+use fairydust_server::cli::{self, Cli};
+use fairydust_server::config::Config;
+use fairydust_server::telemetry;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("fairydust: refusing to start: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    telemetry::init(config.log_format);
+    // sqlx (ring) and reqwest may both link rustls providers; pick one explicitly.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    match cli::run(cli, config).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            eprintln!("fairydust: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
