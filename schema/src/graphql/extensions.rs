@@ -18,7 +18,13 @@ use crate::error::ErrorCode;
 /// would otherwise pass the complexity limit.
 pub const MAX_FIELDS_PER_DOCUMENT: usize = 500;
 const TOO_MANY_FIELDS: &str = "Query selects too many fields.";
-const LIMIT_MESSAGES: [&str; 3] = ["Query is nested too deep.", "Query is too complex.", TOO_MANY_FIELDS];
+/// async-graphql's own limit messages: depth and complexity (validation), nesting (parser recursion).
+const LIMIT_MESSAGES: [&str; 4] = [
+    "Query is nested too deep.",
+    "Query is too complex.",
+    "The recursion depth of the query cannot be greater than",
+    TOO_MANY_FIELDS,
+];
 
 /// Gives every error a code from the contract: errors raised by async-graphql itself (parse and validation
 /// errors, input coercion) carry none.
@@ -37,7 +43,7 @@ pub fn ensure_code(error: &mut ServerError) {
     if extensions.get("code").is_some() {
         return;
     }
-    let code = if LIMIT_MESSAGES.contains(&error.message.as_str()) {
+    let code = if LIMIT_MESSAGES.iter().any(|limit| error.message.starts_with(limit)) {
         ErrorCode::QueryTooComplex
     } else {
         ErrorCode::BadUserInput

@@ -1,0 +1,87 @@
+//! A small GraphQL client: same-origin `POST /graphql`, carrying the stored access token.
+
+use std::fmt;
+
+use gloo_net::http::Request;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::session;
+
+/// Same origin: the portals are served by the API server, and the CSP allows no other.
+const ENDPOINT: &str = "/graphql";
+
+/// Why a GraphQL call failed, worded for the person using the portal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PortalError {
+    /// The server's first GraphQL error message, or what went wrong on the way to it.
+    pub message: String,
+    /// The GraphQL `extensions.code` (e.g. `BAD_USER_INPUT`) when the server sent one.
+    pub code: Option<String>,
+}
+
+impl PortalError {
+    /// A failure before any GraphQL answer arrived, so there is no error code.
+    pub(crate) fn local(message: impl Into<String>) -> Self {
+        Self { message: message.into(), code: None }
+    }
+}
+
+impl fmt::Display for PortalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for PortalError {}
+
+/// `data` stays untyped until the errors are checked: with errors, `data` is often null or partial.
+#[derive(Deserialize)]
+struct GraphqlResponse {
+    data: Option<Value>,
+    #[serde(default)]
+    errors: Vec<GraphqlError>,
+}
+
+#[derive(Deserialize)]
+struct GraphqlError {
+    message: String,
+    extensions: Option<GraphqlErrorExtensions>,
+}
+
+#[derive(Deserialize)]
+struct GraphqlErrorExtensions {
+    code: Option<String>,
+}
+
+/// Runs one GraphQL operation and decodes its `data` into `T`.
+pub async fn graphql<T: DeserializeOwned>(query: &str, variables: Value) -> Result<T, PortalError> {
+    let mut request = Request::post(ENDPOINT);
+    if let Some(token) = session::access_token() {
+        request = request.header("Authorization", &format!("Bearer {token}"));
+    }
+    let response = request
+        .json(&json!({ "query": query, "variables": variables }))
+        .map_err(|error| PortalError::local(format!("Could not encode the request: {error}")))?
+        .send()
+        .await
+        .map_err(|_| PortalError::local("Could not reach the server. Check the connection and try again."))?;
+
+    let status = response.status();
+    let body: GraphqlResponse = response
+        .json()
+        .await
+        .map_err(|_| PortalError::local(format!("The server answered HTTP {status} without a GraphQL result.")))?;
+    if let Some(first) = body.errors.into_iter().next() {
+        return Err(PortalError {
+            message: first.message,
+            code: first.extensions.and_then(|extensions| extensions.code),
+        });
+    }
+    let data = body
+        .data
+        .ok_or_else(|| PortalError::local("The server answered without data or errors."))?;
+    serde_json::from_value(data)
+        .map_err(|error| PortalError::local(format!("The server's answer has an unexpected shape: {error}")))
+}

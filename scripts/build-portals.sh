@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Builds the admin and builder portals (Leptos, WebAssembly) into dist/admin and dist/builder, which
+# the server serves at /admin/ and /builder/. Safe to re-run; needs no network beyond crates.io.
+# Honours CARGO_TARGET_DIR.
+#
+# No wasm-opt step on purpose: Debian's binaryen produces WebAssembly that fails in the browser.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+portals=(admin builder)
+
+rustup target add wasm32-unknown-unknown
+
+# The CLI must be exactly the version of the wasm-bindgen crate in Cargo.lock, or the glue it writes
+# does not match the compiled WebAssembly.
+wasm_bindgen_version=$(awk '$0 == "name = \"wasm-bindgen\"" { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if [[ -z "$wasm_bindgen_version" ]]; then
+    echo "wasm-bindgen is not in Cargo.lock" >&2
+    exit 1
+fi
+if [[ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $wasm_bindgen_version" ]]; then
+    # Without --locked: a locked install fails on the registry mirror this project builds with.
+    cargo install wasm-bindgen-cli --version "$wasm_bindgen_version"
+fi
+
+packages=()
+for portal in "${portals[@]}"; do
+    packages+=(-p "$portal-ui")
+done
+cargo build --release --target wasm32-unknown-unknown "${packages[@]}"
+
+# Ask cargo rather than assume ./target: CARGO_TARGET_DIR or a cargo config may move it.
+target_dir=$(cargo metadata --format-version 1 --no-deps | sed -E 's/.*"target_directory":"([^"]*)".*/\1/')
+
+for portal in "${portals[@]}"; do
+    out="dist/$portal"
+    # Start clean so files of an older build never linger.
+    rm -rf "$out"
+    mkdir -p "$out"
+    wasm-bindgen --target web --no-typescript --out-name "${portal}_ui" --out-dir "$out" \
+        "$target_dir/wasm32-unknown-unknown/release/$portal-ui.wasm"
+    cp "$portal-ui"/static/* "$out"/
+    cp portal-kit/static/portal.css "$out"/
+done
+
+echo
+echo "Portal sizes (bytes):"
+printf '  %-36s %10s %10s\n' file raw gzip
+for file in dist/*/*; do
+    printf '  %-36s %10s %10s\n' "$file" "$(wc -c < "$file")" "$(gzip -9c "$file" | wc -c)"
+done
