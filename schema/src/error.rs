@@ -77,7 +77,7 @@ impl ErrorCode {
 }
 
 /// An error on its way to a client: a code, a message safe to show, and optional extra fields.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
@@ -180,3 +180,39 @@ impl From<crate::auth::AuthError> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<crate::ledger::LedgerError> for ApiError {
+    fn from(error: crate::ledger::LedgerError) -> Self {
+        use crate::ledger::LedgerError as E;
+        let message = error.to_string();
+        match error {
+            E::UserNotFound | E::AppNotFound | E::ActionNotFound(_) | E::TransactionNotFound => {
+                ApiError::new(ErrorCode::NotFound, message)
+            }
+            E::AppUnavailable => ApiError::new(ErrorCode::Forbidden, message),
+            E::InsufficientDust { balance, required } => {
+                ApiError::new(ErrorCode::InsufficientDust, message).with("balance", balance).with("required", required)
+            }
+            E::IdempotencyKeyReused => ApiError::new(ErrorCode::IdempotencyKeyReused, message),
+            E::InvalidInput(_) | E::NotRefundable => ApiError::new(ErrorCode::BadUserInput, message),
+            E::AlreadyRefunded(_) | E::PaymentAlreadyRecorded(_) => ApiError::new(ErrorCode::Conflict, message),
+            E::Database(e) => ApiError::internal(&e),
+            E::Cache(e) => ApiError::internal(&e),
+        }
+    }
+}
+
+impl From<crate::identity::IdentityError> for ApiError {
+    fn from(error: crate::identity::IdentityError) -> Self {
+        use crate::identity::IdentityError as E;
+        let message = error.to_string();
+        match error {
+            E::InvalidContact(_) => ApiError::new(ErrorCode::BadUserInput, message),
+            E::ContactTaken => ApiError::new(ErrorCode::Conflict, message),
+            E::UserNotFound => ApiError::new(ErrorCode::NotFound, message),
+            E::FairynameExhausted => ApiError::new(ErrorCode::Conflict, message),
+            E::Ledger(e) => e.into(),
+            E::Database(e) => ApiError::internal(&e),
+        }
+    }
+}

@@ -8,8 +8,12 @@ pub mod cache;
 pub mod db_errors;
 pub mod error;
 pub mod graphql;
+pub mod admin;
+pub mod apps;
 pub mod identity;
 pub mod ledger;
+pub mod loaders;
+pub mod pagination;
 pub mod state;
 pub mod system;
 

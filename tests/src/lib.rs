@@ -4,6 +4,7 @@
 //! unique key prefix when `TEST_DATABASE_URL` / `TEST_REDIS_URL` are set; otherwise a temporary SQLite
 //! file and the in-process cache. Every test ends with the ledger audit: Σ transactions = balance.
 
+mod apps;
 mod backend;
 mod graphql;
 mod users;

@@ -3,10 +3,13 @@
 pub mod extensions;
 
 use async_graphql::extensions::apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage};
-use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::auth::Viewer;
+use crate::loaders::Loaders;
 use crate::state::{AppState, RequestMeta};
+use crate::identity::graphql::IdentityQuery;
+use crate::ledger::graphql::{LedgerMutation, LedgerQuery, LedgerSubscription};
 use crate::system::SystemQuery;
 
 /// DESIGN §4 limits.
@@ -18,10 +21,13 @@ pub const MAX_BATCH: usize = 20;
 const PERSISTED_QUERY_CACHE_SIZE: usize = 1_000;
 
 #[derive(MergedObject, Default)]
-pub struct Query(SystemQuery);
+pub struct Query(SystemQuery, IdentityQuery, LedgerQuery);
 
-pub type Mutation = EmptyMutation;
-pub type Subscription = EmptySubscription;
+#[derive(MergedObject, Default)]
+pub struct Mutation(LedgerMutation);
+
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(LedgerSubscription);
 
 pub type FairydustSchema = Schema<Query, Mutation, Subscription>;
 
@@ -49,9 +55,10 @@ pub const LARGE_PAYLOAD_MUTATIONS: [&str; 3] = ["saveRecipe", "updateRecipe", "s
 
 /// Everything one request carries into the resolvers: who asks, from where, and fresh dataloaders
 /// (created per request so their caches never cross users).
-pub fn fill_request_data(data: &mut async_graphql::Data, viewer: Viewer, meta: RequestMeta) {
+pub fn fill_request_data(data: &mut async_graphql::Data, state: &AppState, viewer: Viewer, meta: RequestMeta) {
     data.insert(viewer);
     data.insert(meta);
+    data.insert(Loaders::new(&state.db));
 }
 
 /// The SDL exported to `schema.graphql`.

@@ -6,3 +6,4 @@ mod error;
 pub mod fairyname;
 
 pub use error::IdentityError;
+pub mod graphql;

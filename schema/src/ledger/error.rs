@@ -26,4 +26,6 @@ pub enum LedgerError {
     PaymentAlreadyRecorded(String),
     #[error(transparent)]
     Database(#[from] sea_orm::DbErr),
+    #[error(transparent)]
+    Cache(#[from] crate::cache::CacheError),
 }

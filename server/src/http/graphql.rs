@@ -114,7 +114,7 @@ async fn execute(state: &ServerState, mut batch: BatchRequest, headers: &HeaderM
     };
     let meta = RequestMeta { ip: Some(state.client_ip(headers, peer)), user_agent: user_agent(headers) };
     for request in batch.iter_mut() {
-        fill_request_data(&mut request.data, viewer.clone(), meta.clone());
+        fill_request_data(&mut request.data, &state.app, viewer.clone(), meta.clone());
     }
     no_store(Json(state.schema.execute_batch(batch).await).into_response())
 }
@@ -129,6 +129,7 @@ pub async fn websocket(
     let meta = RequestMeta { ip: Some(state.client_ip(&headers, peer)), user_agent: user_agent(&headers) };
     let schema = state.schema.clone();
     let auth = state.app.auth.clone();
+    let app_state = state.app.clone();
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
@@ -146,7 +147,7 @@ pub async fn websocket(
                         })?,
                     };
                     let mut data = Data::default();
-                    fill_request_data(&mut data, viewer, meta);
+                    fill_request_data(&mut data, &app_state, viewer, meta);
                     Ok(data)
                 })
                 .serve()

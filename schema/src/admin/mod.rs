@@ -1,0 +1,3 @@
+//! Administration: the audit trail every admin mutation writes.
+
+pub mod audit;

@@ -1,0 +1,115 @@
+//! The `User` type and `me`.
+
+use async_graphql::{Context, ID, Object};
+use chrono::{DateTime, NaiveDate, Utc};
+use fairydust_entities::users;
+use sea_orm::EntityTrait;
+
+use crate::auth::{ContextExt, RequireUser};
+use crate::error::{ApiError, ApiResult};
+use crate::ledger::TransactionKind;
+use crate::ledger::graphql::{DustStats, DustTransactionConnection, stats_of, transactions_page};
+use crate::state::AppState;
+
+/// A fairydust account, as its owner (or an admin) sees it.
+pub struct User(pub users::Model);
+
+#[Object]
+impl User {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// The unique public name, e.g. `shimmering_moonbeam_0421`.
+    async fn fairyname(&self) -> &str {
+        &self.0.fairyname
+    }
+
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+
+    async fn phone(&self) -> Option<&str> {
+        self.0.phone.as_deref()
+    }
+
+    async fn avatar_url(&self) -> Option<&str> {
+        self.0.avatar_url.as_deref()
+    }
+
+    async fn first_name(&self) -> Option<&str> {
+        self.0.first_name.as_deref()
+    }
+
+    async fn birth_date(&self) -> Option<NaiveDate> {
+        self.0.birth_date
+    }
+
+    async fn age_range(&self) -> Option<&str> {
+        self.0.age_range.as_deref()
+    }
+
+    async fn city(&self) -> Option<&str> {
+        self.0.city.as_deref()
+    }
+
+    async fn country(&self) -> Option<&str> {
+        self.0.country.as_deref()
+    }
+
+    async fn is_builder(&self) -> bool {
+        self.0.is_builder
+    }
+
+    async fn is_admin(&self) -> bool {
+        self.0.is_admin
+    }
+
+    async fn dust_balance(&self) -> i32 {
+        self.0.dust_balance
+    }
+
+    async fn streak_days(&self) -> i32 {
+        self.0.streak_days
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// DUST history, newest first. `to` is exclusive.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    #[allow(clippy::too_many_arguments)]
+    async fn dust_transactions(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        #[graphql(name = "type")] kind: Option<TransactionKind>,
+        app_id: Option<ID>,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> ApiResult<DustTransactionConnection> {
+        transactions_page(ctx, self.0.id, first, after, kind, app_id, from, to).await
+    }
+
+    /// Totals by kind of transaction.
+    async fn dust_stats(&self, ctx: &Context<'_>) -> ApiResult<DustStats> {
+        stats_of(ctx, self.0.id).await
+    }
+}
+
+#[derive(Default)]
+pub struct IdentityQuery;
+
+#[Object]
+impl IdentityQuery {
+    /// The signed-in user.
+    #[graphql(guard = "RequireUser")]
+    async fn me(&self, ctx: &Context<'_>) -> ApiResult<User> {
+        let state = ctx.data_unchecked::<AppState>();
+        let user_id = ctx.principal()?.user_id;
+        let user = users::Entity::find_by_id(user_id).one(&state.db).await?;
+        user.map(User).ok_or_else(|| ApiError::unauthenticated("The account no longer exists"))
+    }
+}

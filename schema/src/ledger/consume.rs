@@ -1,0 +1,176 @@
+//! Spending DUST in an app: the price comes from the app's action list, the user from the token, and an
+//! idempotency key makes retries safe.
+
+use fairydust_entities::dust_transactions;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::{Entry, LedgerError, TransactionKind, events, posting};
+use crate::apps::catalog::{self, AppRef, Pricing};
+use crate::cache::Cache;
+use crate::db_errors::{UniqueKey, violates_unique};
+
+pub const UNIQUE_IDEMPOTENCY_KEY: UniqueKey =
+    UniqueKey::new("uq_dust_transactions_idempotency", "dust_transactions.user_id, dust_transactions.idempotency_key");
+pub const MAX_QUANTITY: i32 = 100;
+const MAX_METADATA_BYTES: usize = 8 * 1024;
+
+#[derive(Clone, Debug)]
+pub struct ConsumeRequest {
+    pub user_id: Uuid,
+    pub app: AppRef,
+    pub action: String,
+    pub quantity: i32,
+    pub idempotency_key: String,
+    pub metadata: Option<serde_json::Value>,
+}
+
+/// A ledger row and whether it was written now or found as the result of an earlier identical request.
+#[derive(Clone, Debug)]
+pub struct Posted {
+    pub transaction: dust_transactions::Model,
+    pub replayed: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DustCheck {
+    pub sufficient: bool,
+    pub balance: i32,
+    pub required: i64,
+}
+
+pub fn validate_idempotency_key(key: &str) -> Result<(), LedgerError> {
+    let valid = (1..=128).contains(&key.len())
+        && key.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'-'));
+    if valid {
+        Ok(())
+    } else {
+        Err(LedgerError::InvalidInput("idempotencyKey must be 1–128 characters of A–Z, a–z, 0–9, _, : or -".into()))
+    }
+}
+
+fn validate_quantity(quantity: i32) -> Result<(), LedgerError> {
+    if (1..=MAX_QUANTITY).contains(&quantity) {
+        Ok(())
+    } else {
+        Err(LedgerError::InvalidInput(format!("quantity must be between 1 and {MAX_QUANTITY}")))
+    }
+}
+
+/// The fingerprint that tells a replay (same request) from a reuse of the key (different request).
+pub fn request_hash(parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0u8]);
+    }
+    hex::encode(hasher.finalize())
+}
+
+async fn priced_action(
+    db: &DatabaseConnection,
+    cache: &dyn Cache,
+    app: &AppRef,
+    action: &str,
+) -> Result<(Pricing, i32), LedgerError> {
+    let app_id = catalog::resolve_app_id(db, app).await?.ok_or(LedgerError::AppNotFound)?;
+    let pricing = catalog::pricing(db, cache, app_id)
+        .await
+        .map_err(|e| match e {
+            catalog::CatalogError::Database(e) => LedgerError::Database(e),
+            catalog::CatalogError::Cache(e) => LedgerError::Cache(e),
+        })?
+        .ok_or(LedgerError::AppNotFound)?;
+    if !pricing.chargeable {
+        return Err(LedgerError::AppUnavailable);
+    }
+    let price = pricing.price_of(action).ok_or_else(|| LedgerError::ActionNotFound(action.to_owned()))?;
+    Ok((pricing, price))
+}
+
+/// Debits `price × quantity` from the caller, once per idempotency key, never below zero.
+pub async fn consume(db: &DatabaseConnection, cache: &dyn Cache, request: ConsumeRequest) -> Result<Posted, LedgerError> {
+    validate_idempotency_key(&request.idempotency_key)?;
+    validate_quantity(request.quantity)?;
+    if let Some(metadata) = &request.metadata
+        && metadata.to_string().len() > MAX_METADATA_BYTES
+    {
+        return Err(LedgerError::InvalidInput(format!("metadata must be at most {MAX_METADATA_BYTES} bytes of JSON")));
+    }
+    let app_id = catalog::resolve_app_id(db, &request.app).await?.ok_or(LedgerError::AppNotFound)?;
+    let hash = request_hash(&["consume", &app_id.to_string(), &request.action, &request.quantity.to_string()]);
+
+    // A retry of a request that already succeeded returns that result, even if the app changed since.
+    if let Some(earlier) = find_by_key(db, request.user_id, &request.idempotency_key).await? {
+        return replay(earlier, &hash);
+    }
+
+    let (_, price) = priced_action(db, cache, &AppRef::Id(app_id), &request.action).await?;
+    let amount = i64::from(price) * i64::from(request.quantity);
+    let amount = i32::try_from(amount).map_err(|_| LedgerError::InvalidInput("the total cost is too large".into()))?;
+    let entry = Entry {
+        app_id: Some(app_id),
+        action: Some(request.action.clone()),
+        quantity: Some(request.quantity),
+        idempotency_key: Some(request.idempotency_key.clone()),
+        request_hash: Some(hash.clone()),
+        metadata: request.metadata.clone(),
+        description: Some(format!("{} × {}", request.action, request.quantity)),
+        ..Entry::new(request.user_id, -amount, TransactionKind::Consume)
+    };
+
+    let txn = db.begin().await?;
+    match posting::post(&txn, entry).await {
+        Ok(row) => {
+            txn.commit().await?;
+            events::publish(cache, &row).await;
+            Ok(Posted { transaction: row, replayed: false })
+        }
+        Err(LedgerError::Database(error)) if violates_unique(&error, UNIQUE_IDEMPOTENCY_KEY) => {
+            // A concurrent request with the same key won; answer with its result.
+            drop(txn);
+            let earlier = find_by_key(db, request.user_id, &request.idempotency_key)
+                .await?
+                .ok_or(LedgerError::Database(error))?;
+            replay(earlier, &hash)
+        }
+        Err(error) => Err(error),
+    }
+}
+
+async fn find_by_key(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    key: &str,
+) -> Result<Option<dust_transactions::Model>, sea_orm::DbErr> {
+    dust_transactions::Entity::find()
+        .filter(dust_transactions::Column::UserId.eq(user_id))
+        .filter(dust_transactions::Column::IdempotencyKey.eq(key))
+        .one(db)
+        .await
+}
+
+fn replay(earlier: dust_transactions::Model, hash: &str) -> Result<Posted, LedgerError> {
+    if earlier.request_hash.as_deref() == Some(hash) {
+        Ok(Posted { transaction: earlier, replayed: true })
+    } else {
+        Err(LedgerError::IdempotencyKeyReused)
+    }
+}
+
+/// Whether the caller could afford an action right now (nothing is reserved).
+pub async fn check(
+    db: &DatabaseConnection,
+    cache: &dyn Cache,
+    user_id: Uuid,
+    app: &AppRef,
+    action: &str,
+    quantity: i32,
+) -> Result<DustCheck, LedgerError> {
+    validate_quantity(quantity)?;
+    let (_, price) = priced_action(db, cache, app, action).await?;
+    let balance = super::balance_of(db, user_id).await?;
+    let required = i64::from(price) * i64::from(quantity);
+    Ok(DustCheck { sufficient: i64::from(balance) >= required, balance, required })
+}

@@ -1,0 +1,206 @@
+//! Reading the ledger: a user's history and totals, the audit, per-app analytics.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use fairydust_entities::dust_transactions::{self, Column};
+use sea_orm::sea_query::{Alias, Expr, JoinType, Order, Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use super::{LedgerError, TransactionKind};
+use crate::pagination::Cursor;
+
+#[derive(Clone, Debug, Default)]
+pub struct HistoryFilter {
+    pub kind: Option<TransactionKind>,
+    pub app_id: Option<Uuid>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+impl HistoryFilter {
+    fn condition(&self, user_id: Uuid) -> Condition {
+        let mut condition = Condition::all().add(Column::UserId.eq(user_id));
+        if let Some(kind) = self.kind {
+            condition = condition.add(Column::Kind.eq(kind.as_str()));
+        }
+        if let Some(app_id) = self.app_id {
+            condition = condition.add(Column::AppId.eq(app_id));
+        }
+        if let Some(from) = self.from {
+            condition = condition.add(Column::CreatedAt.gte(from));
+        }
+        if let Some(to) = self.to {
+            condition = condition.add(Column::CreatedAt.lt(to));
+        }
+        condition
+    }
+}
+
+/// Up to `limit` transactions after `after`, newest first, and the total matching the filter when asked.
+pub async fn history(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    filter: &HistoryFilter,
+    after: Option<Cursor>,
+    limit: u64,
+    with_total: bool,
+) -> Result<(Vec<dust_transactions::Model>, i64), LedgerError> {
+    let mut query = dust_transactions::Entity::find().filter(filter.condition(user_id));
+    if let Some(cursor) = after {
+        query = query.filter(
+            Condition::any()
+                .add(Column::CreatedAt.lt(cursor.created_at))
+                .add(Condition::all().add(Column::CreatedAt.eq(cursor.created_at)).add(Column::Id.lt(cursor.id))),
+        );
+    }
+    let rows = query.order_by_desc(Column::CreatedAt).order_by_desc(Column::Id).limit(limit).all(db).await?;
+    let total = if with_total {
+        dust_transactions::Entity::find().filter(filter.condition(user_id)).count(db).await? as i64
+    } else {
+        0
+    };
+    Ok((rows, total))
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DustStats {
+    pub granted: i64,
+    pub consumed: i64,
+    pub purchased: i64,
+    pub refunded: i64,
+    pub rewarded: i64,
+    pub adjusted: i64,
+    pub count: i64,
+    pub favorite_app_id: Option<Uuid>,
+}
+
+pub async fn stats(db: &DatabaseConnection, user_id: Uuid) -> Result<DustStats, LedgerError> {
+    let totals: Vec<(String, Option<i64>, i64)> = dust_transactions::Entity::find()
+        .select_only()
+        .column(Column::Kind)
+        .column_as(Expr::cust("CAST(SUM(amount) AS BIGINT)"), "total")
+        .column_as(Expr::cust("COUNT(*)"), "n")
+        .filter(Column::UserId.eq(user_id))
+        .group_by(Column::Kind)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut stats = DustStats::default();
+    for (kind, total, n) in totals {
+        let total = total.unwrap_or(0);
+        stats.count += n;
+        match TransactionKind::parse(&kind) {
+            Some(TransactionKind::Grant) => stats.granted = total,
+            Some(TransactionKind::Consume) => stats.consumed = -total,
+            Some(TransactionKind::Purchase) => stats.purchased = total,
+            Some(TransactionKind::Refund) => stats.refunded = total,
+            Some(TransactionKind::Reward) => stats.rewarded = total,
+            Some(TransactionKind::Adjustment) => stats.adjusted = total,
+            None => {}
+        }
+    }
+    stats.favorite_app_id = dust_transactions::Entity::find()
+        .select_only()
+        .column(Column::AppId)
+        .filter(Column::UserId.eq(user_id))
+        .filter(Column::Kind.eq(TransactionKind::Consume.as_str()))
+        .filter(Column::AppId.is_not_null())
+        .group_by(Column::AppId)
+        .order_by_desc(Expr::cust("COUNT(*)"))
+        .limit(1)
+        .into_tuple::<Option<Uuid>>()
+        .one(db)
+        .await?
+        .flatten();
+    Ok(stats)
+}
+
+/// A user whose balance is not the sum of their transactions. The audit must always come back empty.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Discrepancy {
+    pub user_id: Uuid,
+    pub balance: i32,
+    pub transaction_sum: i64,
+}
+
+pub async fn audit(db: &DatabaseConnection) -> Result<Vec<Discrepancy>, LedgerError> {
+    let sums = Query::select()
+        .column((Alias::new("t"), Column::UserId))
+        .expr_as(Expr::cust("CAST(SUM(t.amount) AS BIGINT)"), "total")
+        .from_as(dust_transactions::Entity, Alias::new("t"))
+        .group_by_col((Alias::new("t"), Column::UserId))
+        .take();
+    let select = Query::select()
+        .expr_as(Expr::cust("u.id"), "user_id")
+        .expr_as(Expr::cust("u.dust_balance"), "balance")
+        .expr_as(Expr::cust("COALESCE(s.total, 0)"), "total")
+        .from_as(fairydust_entities::users::Entity, Alias::new("u"))
+        .join_subquery(JoinType::LeftJoin, sums, Alias::new("s"), Expr::cust("s.user_id = u.id"))
+        .and_where(Expr::cust("u.dust_balance <> COALESCE(s.total, 0)"))
+        .order_by(Alias::new("user_id"), Order::Asc)
+        .take();
+    let rows = db.query_all(&select).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Discrepancy {
+                user_id: row.try_get("", "user_id")?,
+                balance: row.try_get("", "balance")?,
+                transaction_sum: row.try_get("", "total")?,
+            })
+        })
+        .collect::<Result<_, sea_orm::DbErr>>()
+        .map_err(LedgerError::from)
+}
+
+/// One UTC day of an app's DUST use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppDustDay {
+    pub date: NaiveDate,
+    pub unique_users: i64,
+    pub transactions: i64,
+    pub dust_consumed: i64,
+}
+
+pub async fn app_analytics(
+    db: &DatabaseConnection,
+    app_id: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<AppDustDay>, LedgerError> {
+    let backend = db.get_database_backend();
+    let day = match backend {
+        DbBackend::Postgres => "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+        // Timestamps are stored as RFC 3339 text in UTC, so the date is the first ten characters.
+        _ => "substr(created_at, 1, 10)",
+    };
+    let select = Query::select()
+        .expr_as(Expr::cust(day), "day")
+        .expr_as(Expr::cust("COUNT(DISTINCT user_id)"), "unique_users")
+        .expr_as(Expr::cust("COUNT(*)"), "transactions")
+        .expr_as(Expr::cust("CAST(-SUM(amount) AS BIGINT)"), "dust_consumed")
+        .from(dust_transactions::Entity)
+        .and_where(Column::AppId.eq(app_id))
+        .and_where(Column::Kind.eq(TransactionKind::Consume.as_str()))
+        .and_where(Column::CreatedAt.gte(from))
+        .and_where(Column::CreatedAt.lt(to))
+        .group_by_col(Alias::new("day"))
+        .order_by(Alias::new("day"), Order::Asc)
+        .take();
+    let rows = db.query_all_raw(backend.build(&select)).await?;
+    rows.iter()
+        .map(|row| {
+            let day: String = row.try_get("", "day")?;
+            Ok(AppDustDay {
+                date: NaiveDate::parse_from_str(&day, "%Y-%m-%d")
+                    .map_err(|e| sea_orm::DbErr::Type(format!("bad day {day:?}: {e}")))?,
+                unique_users: row.try_get("", "unique_users")?,
+                transactions: row.try_get("", "transactions")?,
+                dust_consumed: row.try_get("", "dust_consumed")?,
+            })
+        })
+        .collect::<Result<_, sea_orm::DbErr>>()
+        .map_err(LedgerError::from)
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The whole test suite, with its set-up: one command on a fresh machine.
+#
+#  1. installs what is missing (wasm target, wasm-bindgen-cli, Chromium when apt is available) and builds
+#     the portals for the browser tests;
+#  2. runs every test against PostgreSQL + Redis when they answer (TEST_DATABASE_URL / TEST_REDIS_URL,
+#     defaulting to the local servers), and says so when it has to skip that run;
+#  3. runs every test again on the embedded default (SQLite file + in-process cache).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n==> %s\n' "$*"; }
+
+pg_url="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
+redis_url="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
+
+answers() { # host port
+  (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
+}
+url_host() { local rest="${1#*://}"; rest="${rest#*@}"; rest="${rest%%/*}"; echo "${rest%%:*}"; }
+url_port() { local rest="${1#*://}"; rest="${rest#*@}"; rest="${rest%%/*}"; [[ "$rest" == *:* ]] && echo "${rest##*:}" || echo "$2"; }
+
+log "Setting up tools"
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+  else
+    echo "Chromium/chromedriver missing and cannot be installed here: the browser tests will be SKIPPED."
+  fi
+fi
+scripts/build-portals.sh
+
+if cargo nextest --version >/dev/null 2>&1; then
+  runner=(cargo nextest run --workspace --no-fail-fast)
+else
+  echo "cargo-nextest not found: using cargo test (slower; install with 'cargo install cargo-nextest')."
+  runner=(cargo test --workspace --no-fail-fast)
+fi
+
+log "Building the test binaries"
+"${runner[@]}" --no-run
+
+status=0
+summary=()
+if answers "$(url_host "$pg_url")" "$(url_port "$pg_url" 5432)" && answers "$(url_host "$redis_url")" "$(url_port "$redis_url" 6379)"; then
+  log "Run 1/2: PostgreSQL ($pg_url) + Redis ($redis_url)"
+  if TEST_DATABASE_URL="$pg_url" TEST_REDIS_URL="$redis_url" "${runner[@]}"; then
+    summary+=("PostgreSQL + Redis: passed")
+  else
+    status=1; summary+=("PostgreSQL + Redis: FAILED")
+  fi
+else
+  summary+=("PostgreSQL + Redis: SKIPPED (nothing answers at $pg_url and $redis_url; set TEST_DATABASE_URL and TEST_REDIS_URL)")
+fi
+
+log "Run 2/2: embedded default (SQLite + in-process cache)"
+if env -u TEST_DATABASE_URL -u TEST_REDIS_URL "${runner[@]}"; then
+  summary+=("SQLite + in-process cache: passed")
+else
+  status=1; summary+=("SQLite + in-process cache: FAILED")
+fi
+
+log "Summary"
+printf '  %s\n' "${summary[@]}"
+exit $status
