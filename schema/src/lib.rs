@@ -12,6 +12,7 @@ pub mod admin;
 pub mod apps;
 pub mod identity;
 pub mod ledger;
+pub mod llm;
 pub mod loaders;
 pub mod pagination;
 pub mod state;

@@ -7,3 +7,4 @@ pub mod fairyname;
 
 pub use error::IdentityError;
 pub mod graphql;
+pub mod oauth;
