@@ -12,6 +12,9 @@ use crate::session;
 /// Same origin: the portals are served by the API server, and the CSP allows no other.
 const ENDPOINT: &str = "/graphql";
 
+/// The server's `extensions.code` for a missing, expired, revoked or malformed access token.
+const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+
 /// Why a GraphQL call failed, worded for the person using the portal.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PortalError {
@@ -22,9 +25,12 @@ pub struct PortalError {
 }
 
 impl PortalError {
-    /// A failure before any GraphQL answer arrived, so there is no error code.
+    /// A failure the server did not describe with a GraphQL error, so there is no error code.
     pub(crate) fn local(message: impl Into<String>) -> Self {
-        Self { message: message.into(), code: None }
+        Self {
+            message: message.into(),
+            code: None,
+        }
     }
 }
 
@@ -57,31 +63,53 @@ struct GraphqlErrorExtensions {
 
 /// Runs one GraphQL operation and decodes its `data` into `T`.
 pub async fn graphql<T: DeserializeOwned>(query: &str, variables: Value) -> Result<T, PortalError> {
+    let body = json!({ "query": query, "variables": variables });
+    let token = session::access_token();
+    let data = match post(&body, token.as_deref()).await {
+        // The server refuses a whole request whose token is expired, revoked or malformed, even
+        // for public fields such as the health check and sign-in. Such a token is useless: forget
+        // it and ask again anonymously, so a stale session never locks anyone out of signing in.
+        Err(error) if token.is_some() && error.code.as_deref() == Some(UNAUTHENTICATED) => {
+            session::clear_tokens();
+            post(&body, None).await?
+        }
+        result => result?,
+    };
+    serde_json::from_value(data).map_err(|error| {
+        PortalError::local(format!(
+            "The server's answer has an unexpected shape: {error}"
+        ))
+    })
+}
+
+/// Sends the request and returns the GraphQL `data`, or the first GraphQL error.
+async fn post(body: &Value, token: Option<&str>) -> Result<Value, PortalError> {
     let mut request = Request::post(ENDPOINT);
-    if let Some(token) = session::access_token() {
+    if let Some(token) = token {
         request = request.header("Authorization", &format!("Bearer {token}"));
     }
     let response = request
-        .json(&json!({ "query": query, "variables": variables }))
+        .json(body)
         .map_err(|error| PortalError::local(format!("Could not encode the request: {error}")))?
         .send()
         .await
-        .map_err(|_| PortalError::local("Could not reach the server. Check the connection and try again."))?;
+        .map_err(|_| {
+            PortalError::local("Could not reach the server. Check the connection and try again.")
+        })?;
 
     let status = response.status();
-    let body: GraphqlResponse = response
-        .json()
-        .await
-        .map_err(|_| PortalError::local(format!("The server answered HTTP {status} without a GraphQL result.")))?;
-    if let Some(first) = body.errors.into_iter().next() {
+    let answer: GraphqlResponse = response.json().await.map_err(|_| {
+        PortalError::local(format!(
+            "The server answered HTTP {status} without a GraphQL result."
+        ))
+    })?;
+    if let Some(first) = answer.errors.into_iter().next() {
         return Err(PortalError {
             message: first.message,
             code: first.extensions.and_then(|extensions| extensions.code),
         });
     }
-    let data = body
+    answer
         .data
-        .ok_or_else(|| PortalError::local("The server answered without data or errors."))?;
-    serde_json::from_value(data)
-        .map_err(|error| PortalError::local(format!("The server's answer has an unexpected shape: {error}")))
+        .ok_or_else(|| PortalError::local("The server answered without data or errors."))
 }

@@ -32,7 +32,12 @@ impl Health {
     fn summary(&self) -> String {
         format!(
             "Server {} — {} · database {} {} · cache {} {}",
-            self.version, self.status, self.database_backend, self.database, self.cache_backend, self.cache
+            self.version,
+            self.status,
+            self.database_backend,
+            self.database,
+            self.cache_backend,
+            self.cache
         )
     }
 }

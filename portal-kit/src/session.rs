@@ -1,4 +1,5 @@
-//! The signed-in session, kept in localStorage so it survives reloads and is shared by a portal's tabs.
+//! The signed-in session, kept in localStorage: it survives reloads and, the origin being the same,
+//! is shared by every tab of both portals.
 
 use crate::PortalError;
 
@@ -15,8 +16,21 @@ pub(crate) fn access_token() -> Option<String> {
 }
 
 pub(crate) fn store_tokens(access_token: &str, refresh_token: &str) -> Result<(), PortalError> {
-    let refused = || PortalError::local("This browser does not allow the portal to remember the sign-in.");
+    let refused =
+        || PortalError::local("This browser does not allow the portal to remember the sign-in.");
     let storage = local_storage().ok_or_else(refused)?;
-    storage.set_item(ACCESS_TOKEN_KEY, access_token).map_err(|_| refused())?;
-    storage.set_item(REFRESH_TOKEN_KEY, refresh_token).map_err(|_| refused())
+    storage
+        .set_item(ACCESS_TOKEN_KEY, access_token)
+        .map_err(|_| refused())?;
+    storage
+        .set_item(REFRESH_TOKEN_KEY, refresh_token)
+        .map_err(|_| refused())
+}
+
+/// Signs out locally; errors are ignored because unavailable storage holds no tokens anyway.
+pub(crate) fn clear_tokens() {
+    if let Some(storage) = local_storage() {
+        let _ = storage.remove_item(ACCESS_TOKEN_KEY);
+        let _ = storage.remove_item(REFRESH_TOKEN_KEY);
+    }
 }
