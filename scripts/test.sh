@@ -32,14 +32,15 @@ fi
 scripts/build-portals.sh
 
 if cargo nextest --version >/dev/null 2>&1; then
-  runner=(cargo nextest run --workspace --no-fail-fast)
+  runner=(cargo nextest run --workspace)
 else
   echo "cargo-nextest not found: using cargo test (slower; install with 'cargo install cargo-nextest')."
-  runner=(cargo test --workspace --no-fail-fast)
+  runner=(cargo test --workspace)
 fi
 
 log "Building the test binaries"
 "${runner[@]}" --no-run
+runner+=(--no-fail-fast)
 
 status=0
 summary=()

@@ -205,12 +205,35 @@ impl From<crate::ledger::LedgerError> for ApiError {
 impl From<crate::identity::IdentityError> for ApiError {
     fn from(error: crate::identity::IdentityError) -> Self {
         use crate::identity::IdentityError as E;
+        use crate::identity::delivery::DeliveryError;
+        use crate::identity::oauth::OAuthError;
+        use crate::identity::otp::OtpError;
         let message = error.to_string();
         match error {
-            E::InvalidContact(_) => ApiError::new(ErrorCode::BadUserInput, message),
-            E::ContactTaken => ApiError::new(ErrorCode::Conflict, message),
-            E::UserNotFound => ApiError::new(ErrorCode::NotFound, message),
-            E::FairynameExhausted => ApiError::new(ErrorCode::Conflict, message),
+            E::InvalidContact(_) | E::InvalidInput(_) => ApiError::new(ErrorCode::BadUserInput, message),
+            E::ContactTaken
+            | E::FairynameTaken
+            | E::FairynameExhausted
+            | E::IdentityLinkedElsewhere(_)
+            | E::LastWayIn => ApiError::new(ErrorCode::Conflict, message),
+            E::UserNotFound | E::NotFound(_) => ApiError::new(ErrorCode::NotFound, message),
+            E::AccountDisabled | E::InvalidRefreshToken | E::RefreshTokenReused => {
+                ApiError::new(ErrorCode::Unauthenticated, message)
+            }
+            E::Otp(OtpError::RateLimited { retry_after }) => ApiError::rate_limited(retry_after),
+            E::Otp(OtpError::WrongCode { attempts_left }) => {
+                ApiError::new(ErrorCode::Unauthenticated, message).with("attemptsLeft", attempts_left)
+            }
+            E::Otp(OtpError::NoCode | OtpError::Burned) => ApiError::new(ErrorCode::Unauthenticated, message),
+            E::Otp(OtpError::Cache(e)) | E::Cache(e) => ApiError::internal(&e),
+            E::Delivery(DeliveryError::NotConfigured(channel)) => {
+                ApiError::bad_input(format!("Sign-in by {channel} is not available on this server"))
+            }
+            // Not the client's fault and worth a retry; the message is safe, the cause was logged.
+            E::Delivery(DeliveryError::Failed { .. }) => ApiError::new(ErrorCode::Internal, message).with("retryable", true),
+            E::OAuth(OAuthError::NotConfigured(_)) => ApiError::bad_input(message),
+            E::OAuth(OAuthError::Rejected { .. }) => ApiError::new(ErrorCode::Unauthenticated, message),
+            E::OAuth(OAuthError::Unavailable { .. }) => ApiError::new(ErrorCode::Internal, message).with("retryable", true),
             E::Ledger(e) => e.into(),
             E::Database(e) => ApiError::internal(&e),
         }

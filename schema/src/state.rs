@@ -7,12 +7,19 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::Authenticator;
 use crate::cache::Cache;
+use crate::identity::delivery::{EmailSender, SmsSender};
+use crate::identity::oauth::OAuthVerifier;
+use crate::settings::Settings;
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
     pub cache: Arc<dyn Cache>,
     pub auth: Authenticator,
+    pub settings: Arc<Settings>,
+    pub email: Arc<dyn EmailSender>,
+    pub sms: Arc<dyn SmsSender>,
+    pub oauth: Arc<dyn OAuthVerifier>,
 }
 
 /// Whether each dependency answered a trivial request just now.

@@ -11,6 +11,7 @@ use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
+use crate::delivery;
 use crate::db::{self, StatementCounter};
 use crate::http::{self, ServerState};
 
@@ -53,7 +54,17 @@ pub async fn connect_cache(config: &Config) -> anyhow::Result<Arc<dyn Cache>> {
 pub fn assemble(config: Config, db: DatabaseConnection, statements: StatementCounter, cache: Arc<dyn Cache>) -> App {
     http::metrics::recorder();
     let keys = TokenKeys::from_secret(config.jwt_secret.as_bytes());
-    let app = AppState { auth: Authenticator::new(keys, db.clone(), cache.clone()), db, cache };
+    let client = outbound_http_client();
+    let (email, sms) = delivery::senders(&config, &client);
+    let app = AppState {
+        auth: Authenticator::new(keys, db.clone(), cache.clone()),
+        settings: Arc::new(config.settings()),
+        email,
+        sms,
+        oauth: Arc::new(OAuthNotConfigured),
+        db,
+        cache,
+    };
     let schema = fairydust_schema::build_schema(app.clone(), config.graphql_introspection);
     App { state: ServerState { app, schema, config: Arc::new(config) }, statements }
 }
@@ -91,4 +102,29 @@ pub async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutdown signal received; finishing in-flight requests");
+}
+
+/// One client for every third-party call: connection pooling, rustls, bounded time per request.
+pub fn outbound_http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .user_agent(concat!("fairydust/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .expect("a TLS backend is compiled in")
+}
+
+/// Until the OAuth clients are configured, every provider answers "not configured".
+struct OAuthNotConfigured;
+
+#[async_trait::async_trait]
+impl fairydust_schema::identity::oauth::OAuthVerifier for OAuthNotConfigured {
+    async fn verify(
+        &self,
+        provider: fairydust_schema::identity::oauth::OAuthProvider,
+        _: fairydust_schema::identity::oauth::OAuthCredential,
+        _: Option<&str>,
+    ) -> Result<fairydust_schema::identity::oauth::VerifiedIdentity, fairydust_schema::identity::oauth::OAuthError> {
+        Err(fairydust_schema::identity::oauth::OAuthError::NotConfigured(provider.as_str()))
+    }
 }

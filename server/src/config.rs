@@ -44,6 +44,38 @@ pub struct Config {
     pub portals_dir: String,
     /// Take the client IP from `X-Forwarded-For` (only behind a proxy that sets it).
     pub trust_forwarded_for: bool,
+    pub delivery: DeliveryConfig,
+    /// DUST for day 1, 2, … of a daily-bonus streak; the last entry repeats.
+    pub daily_bonus_table: Vec<i32>,
+    /// LLM calls per user per app per minute.
+    pub llm_user_rate_limit: u32,
+    /// LLM calls per app per minute, all users together.
+    pub llm_app_rate_limit: u32,
+}
+
+/// Where one-time codes go. A provider is configured when its key is set; without one, development
+/// writes codes to the log and production answers "not available".
+#[derive(Clone, Debug, Default)]
+pub struct DeliveryConfig {
+    pub resend: Option<ResendConfig>,
+    pub twilio: Option<TwilioConfig>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ResendConfig {
+    pub api_key: String,
+    pub base_url: String,
+    /// The sender, e.g. `fairydust <codes@fairydust.fun>`.
+    pub from: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct TwilioConfig {
+    pub account_sid: String,
+    pub auth_token: String,
+    /// E.164 number or messaging service sender.
+    pub from_number: String,
+    pub base_url: String,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -85,6 +117,44 @@ impl Source<'_> {
             Some(raw) if ["0", "false", "no", "off"].contains(&raw.as_str()) => Ok(false),
             Some(raw) => Err(ConfigError::new(name, format!("expected true or false, got {raw:?}"))),
         }
+    }
+}
+
+fn parse_bonus_table(raw: Option<String>) -> Result<Vec<i32>, ConfigError> {
+    let Some(raw) = raw else { return Ok(vec![1, 2, 3, 4, 5]) };
+    let invalid = || ConfigError::new("DAILY_BONUS_TABLE", format!("expected 1–30 comma-separated amounts of 1–1000, got {raw:?}"));
+    let table: Vec<i32> = raw.split(',').map(|part| part.trim().parse::<i32>()).collect::<Result<_, _>>().map_err(|_| invalid())?;
+    if table.is_empty() || table.len() > 30 || table.iter().any(|amount| !(1..=1000).contains(amount)) {
+        return Err(invalid());
+    }
+    Ok(table)
+}
+
+impl DeliveryConfig {
+    fn from_source(source: &Source<'_>) -> Result<Self, ConfigError> {
+        let resend = match source.text("RESEND_API_KEY") {
+            None => None,
+            Some(api_key) => Some(ResendConfig {
+                api_key,
+                base_url: source.text("RESEND_BASE_URL").unwrap_or_else(|| "https://api.resend.com".to_owned()),
+                from: source.text("EMAIL_FROM").unwrap_or_else(|| "fairydust <codes@fairydust.fun>".to_owned()),
+            }),
+        };
+        let twilio = match source.text("TWILIO_ACCOUNT_SID") {
+            None => None,
+            Some(account_sid) => {
+                let required = |name: &'static str| {
+                    source.text(name).ok_or_else(|| ConfigError::new(name, "must be set when TWILIO_ACCOUNT_SID is"))
+                };
+                Some(TwilioConfig {
+                    account_sid,
+                    auth_token: required("TWILIO_AUTH_TOKEN")?,
+                    from_number: required("TWILIO_FROM_NUMBER")?,
+                    base_url: source.text("TWILIO_BASE_URL").unwrap_or_else(|| "https://api.twilio.com".to_owned()),
+                })
+            }
+        };
+        Ok(Self { resend, twilio })
     }
 }
 
@@ -156,7 +226,25 @@ impl Config {
             return Err(ConfigError::new("REQUEST_TIMEOUT_SECONDS", "must be at least 1"));
         }
 
+        let delivery = DeliveryConfig::from_source(&source)?;
+        if environment == Environment::Production && delivery.resend.is_none() && delivery.twilio.is_none() {
+            return Err(ConfigError::new(
+                "RESEND_API_KEY",
+                "production needs an email (RESEND_API_KEY) or SMS (TWILIO_ACCOUNT_SID, …) provider for sign-in codes",
+            ));
+        }
+        let daily_bonus_table = parse_bonus_table(source.text("DAILY_BONUS_TABLE"))?;
+        let llm_user_rate_limit: u32 = source.parse("LLM_RATE_LIMIT_PER_MINUTE", 60)?;
+        let llm_app_rate_limit: u32 = source.parse("LLM_APP_RATE_LIMIT_PER_MINUTE", 1_000)?;
+        if llm_user_rate_limit == 0 || llm_app_rate_limit == 0 {
+            return Err(ConfigError::new("LLM_RATE_LIMIT_PER_MINUTE", "rate limits must be at least 1"));
+        }
+
         Ok(Self {
+            delivery,
+            daily_bonus_table,
+            llm_user_rate_limit,
+            llm_app_rate_limit,
             environment,
             host: source.parse("HOST", IpAddr::from([127, 0, 0, 1]))?,
             port: source.parse("PORT", 8000)?,
@@ -181,6 +269,15 @@ impl Config {
 
     pub fn uses_development_secret(&self) -> bool {
         self.jwt_secret == DEVELOPMENT_JWT_SECRET
+    }
+
+    /// The domain's tunables.
+    pub fn settings(&self) -> fairydust_schema::settings::Settings {
+        let mut settings = fairydust_schema::settings::Settings::for_secret(self.jwt_secret.as_bytes(), self.is_production());
+        settings.daily_bonus_table = self.daily_bonus_table.clone();
+        settings.llm_user_rate_limit = self.llm_user_rate_limit;
+        settings.llm_app_rate_limit = self.llm_app_rate_limit;
+        settings
     }
 }
 
@@ -231,9 +328,35 @@ mod tests {
             ("ENVIRONMENT", "production"),
             ("JWT_SECRET", "a-very-long-production-secret-of-44-bytes!!"),
             ("ALLOWED_ORIGINS", "https://admin.example.com/"),
+            ("RESEND_API_KEY", "re_123"),
         ])
         .unwrap();
         assert_eq!(config.allowed_origins, vec!["https://admin.example.com".to_owned()]);
+        assert_eq!(config.delivery.resend.unwrap().base_url, "https://api.resend.com");
+    }
+
+    #[test]
+    fn production_needs_a_code_delivery_provider() {
+        let error = config(&[
+            ("ENVIRONMENT", "production"),
+            ("JWT_SECRET", "a-very-long-production-secret-of-44-bytes!!"),
+        ])
+        .unwrap_err();
+        assert_eq!(error.variable, "RESEND_API_KEY");
+    }
+
+    #[test]
+    fn a_partial_twilio_configuration_names_what_is_missing() {
+        let error = config(&[("TWILIO_ACCOUNT_SID", "AC123"), ("TWILIO_AUTH_TOKEN", "t")]).unwrap_err();
+        assert_eq!(error.variable, "TWILIO_FROM_NUMBER");
+    }
+
+    #[test]
+    fn the_daily_bonus_table_is_validated() {
+        assert_eq!(config(&[("DAILY_BONUS_TABLE", "2, 4,6")]).unwrap().daily_bonus_table, vec![2, 4, 6]);
+        for bad in ["1,,2", "0,1", "a,b", "5000"] {
+            assert_eq!(config(&[("DAILY_BONUS_TABLE", bad)]).unwrap_err().variable, "DAILY_BONUS_TABLE", "{bad}");
+        }
     }
 
     #[test]

@@ -7,6 +7,8 @@
 mod apps;
 mod backend;
 mod graphql;
+mod providers;
+mod sign_in;
 mod users;
 
 use std::collections::HashMap;
@@ -21,12 +23,15 @@ use tokio::sync::oneshot;
 
 pub use backend::{Backend, EmptyPostgres, redis_url, uses_postgres};
 pub use graphql::Gql;
+pub use providers::{MockProviders, TWILIO_SID};
 pub use users::TestUser;
 
 pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
 
 /// A running server and handles into its database.
 pub struct TestApp {
+    /// Resend and Twilio stand-ins the server sends codes to.
+    pub providers: Arc<MockProviders>,
     pub address: SocketAddr,
     pub base_url: String,
     pub app: App,
@@ -66,10 +71,13 @@ impl TestApp {
 
     pub async fn spawn_with(overrides: Overrides) -> TestApp {
         init_test_process();
+        let providers = Arc::new(MockProviders::start().await);
         let backend = Arc::new(Backend::create().await);
-        let config = test_config(&backend, &overrides);
+        let mut settings = providers.overrides();
+        settings.0.extend(overrides.0);
+        let config = test_config(&backend, &settings);
         let app = app::build(config).await.expect("the app builds against the test backend");
-        Self::start(app, backend, true).await
+        Self::start(app, backend, providers, true).await
     }
 
     /// A second server on the same database and cache, as another replica would be.
@@ -80,10 +88,10 @@ impl TestApp {
             .await
             .expect("replica database connects");
         let app = app::assemble(config, db, statements, cache_for_replica(self, cache));
-        Self::start(app, self.backend.clone(), false).await
+        Self::start(app, self.backend.clone(), self.providers.clone(), false).await
     }
 
-    async fn start(app: App, backend: Arc<Backend>, owns_backend: bool) -> TestApp {
+    async fn start(app: App, backend: Arc<Backend>, providers: Arc<MockProviders>, owns_backend: bool) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("an ephemeral port");
         let address = listener.local_addr().expect("bound address");
         let (shutdown, stop) = oneshot::channel::<()>();
@@ -96,6 +104,7 @@ impl TestApp {
                 .await;
         });
         TestApp {
+            providers,
             address,
             base_url: format!("http://{address}"),
             db: app.state.app.db.clone(),

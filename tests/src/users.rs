@@ -1,10 +1,11 @@
 //! Signed-in test users without going through the sign-in flow (tests of sign-in use the flow itself).
 
-use chrono::Utc;
-use fairydust_entities::{auth_sessions, now, users};
+use fairydust_entities::users;
 use fairydust_schema::auth::Roles;
 use fairydust_schema::identity::accounts::{NewAccount, create_account};
 use fairydust_schema::identity::contact::Email;
+use fairydust_schema::identity::sessions;
+use fairydust_schema::state::RequestMeta;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
 use uuid::Uuid;
 
@@ -17,6 +18,7 @@ pub struct TestUser {
     pub email: String,
     pub session_id: Uuid,
     pub token: String,
+    pub refresh_token: String,
 }
 
 impl TestApp {
@@ -42,39 +44,19 @@ impl TestApp {
             active.is_builder = Set(true);
             active.update(&self.db).await.expect("builder flag set");
         }
-        let session_id = self.insert_session(user.id).await;
-        let (token, _) = self.app.state.app.auth.keys().issue_access(
-            user.id,
-            session_id,
-            roles.names(),
-            Utc::now(),
-            chrono::Duration::hours(1),
-        );
-        TestUser { id: user.id, fairyname: user.fairyname, email, session_id, token }
-    }
-
-    /// A live session family for `user_id`, as sign-in would create.
-    pub async fn insert_session(&self, user_id: Uuid) -> Uuid {
-        let at = now();
-        let family = Uuid::now_v7();
-        auth_sessions::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            user_id: Set(user_id),
-            refresh_token_hash: Set(format!("{:064x}", rand_u128())),
-            family_id: Set(family),
-            expires_at: Set(at + chrono::Duration::days(30)),
-            rotated_at: Set(None),
-            revoked_at: Set(None),
-            last_used_at: Set(at),
-            user_agent: Set(Some("fairydust-tests".into())),
-            ip: Set(Some("127.0.0.1".into())),
-            created_at: Set(at),
-            updated_at: Set(at),
+        let user = users::Entity::find_by_id(user.id).one(&self.db).await.unwrap().expect("user exists");
+        let state = &self.app.state.app;
+        let tokens = sessions::start(&self.db, state.auth.keys(), &state.settings, &user, &RequestMeta::default())
+            .await
+            .expect("session started");
+        TestUser {
+            id: user.id,
+            fairyname: user.fairyname,
+            email,
+            session_id: tokens.family_id,
+            token: tokens.access_token,
+            refresh_token: tokens.refresh_token,
         }
-        .insert(&self.db)
-        .await
-        .expect("session inserted");
-        family
     }
 
     pub async fn balance(&self, user_id: Uuid) -> i32 {
@@ -82,6 +64,3 @@ impl TestApp {
     }
 }
 
-fn rand_u128() -> u128 {
-    Uuid::new_v4().as_u128()
-}

@@ -6,7 +6,7 @@
 
 mod guards;
 mod tokens;
-mod viewer;
+pub mod viewer;
 
 pub use guards::{ContextExt, RequireAdmin, RequireBuilder, RequireUser};
 pub use tokens::{AccessClaims, TOKEN_TYPE_ACCESS, TokenKeys};

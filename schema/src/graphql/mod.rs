@@ -8,7 +8,7 @@ use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 use crate::auth::Viewer;
 use crate::loaders::Loaders;
 use crate::state::{AppState, RequestMeta};
-use crate::identity::graphql::IdentityQuery;
+use crate::identity::graphql::{AccountMutation, AccountQuery, AuthMutation, AuthQuery, IdentityQuery};
 use crate::ledger::graphql::{LedgerMutation, LedgerQuery, LedgerSubscription};
 use crate::system::SystemQuery;
 
@@ -21,10 +21,10 @@ pub const MAX_BATCH: usize = 20;
 const PERSISTED_QUERY_CACHE_SIZE: usize = 1_000;
 
 #[derive(MergedObject, Default)]
-pub struct Query(SystemQuery, IdentityQuery, LedgerQuery);
+pub struct Query(SystemQuery, IdentityQuery, AuthQuery, AccountQuery, LedgerQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(LedgerMutation);
+pub struct Mutation(AuthMutation, AccountMutation, LedgerMutation);
 
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(LedgerSubscription);

@@ -8,6 +8,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::contact::{Email, Phone};
+use super::delivery::Identifier;
 use super::{IdentityError, fairyname};
 use crate::db_errors::{UniqueKey, violates_unique};
 use crate::ledger::{self, Entry, TransactionKind, WELCOME_BONUS};
@@ -31,10 +32,53 @@ pub struct NewAccount {
 /// account that won.
 pub async fn create_account(db: &DatabaseConnection, account: NewAccount) -> Result<users::Model, IdentityError> {
     let txn = db.begin().await?;
-    let user = insert_user(&txn, &account).await?;
-    ledger::post(&txn, Entry::new(user.id, WELCOME_BONUS, TransactionKind::Grant).described("Welcome bonus")).await?;
+    let user = create_account_in(&txn, &account).await?;
     txn.commit().await?;
+    Ok(user)
+}
+
+/// [`create_account`] inside the caller's transaction, so more rows (an OAuth identity) can join it.
+pub async fn create_account_in<C: TransactionTrait + ConnectionTrait>(
+    txn: &C,
+    account: &NewAccount,
+) -> Result<users::Model, IdentityError> {
+    let user = insert_user(txn, account).await?;
+    ledger::post(txn, Entry::new(user.id, WELCOME_BONUS, TransactionKind::Grant).described("Welcome bonus")).await?;
     Ok(users::Model { dust_balance: WELCOME_BONUS, ..user })
+}
+
+pub async fn find_by_identifier(
+    db: &DatabaseConnection,
+    identifier: &Identifier,
+) -> Result<Option<users::Model>, sea_orm::DbErr> {
+    let filter = match identifier {
+        Identifier::Email(email) => users::Column::Email.eq(email.as_str()),
+        Identifier::Phone(phone) => users::Column::Phone.eq(phone.as_str()),
+    };
+    users::Entity::find().filter(filter).one(db).await
+}
+
+/// The account for this email or phone, created (with its welcome bonus) on first use. Concurrent
+/// first sign-ins for one identifier yield one account. Returns the user and whether it is new.
+pub async fn find_or_create(
+    db: &DatabaseConnection,
+    identifier: &Identifier,
+) -> Result<(users::Model, bool), IdentityError> {
+    if let Some(user) = find_by_identifier(db, identifier).await? {
+        return Ok((user, false));
+    }
+    let account = match identifier {
+        Identifier::Email(email) => NewAccount { email: Some(email.clone()), ..NewAccount::default() },
+        Identifier::Phone(phone) => NewAccount { phone: Some(phone.clone()), ..NewAccount::default() },
+    };
+    match create_account(db, account).await {
+        Ok(user) => Ok((user, true)),
+        Err(IdentityError::ContactTaken) => {
+            let user = find_by_identifier(db, identifier).await?.ok_or(IdentityError::UserNotFound)?;
+            Ok((user, false))
+        }
+        Err(error) => Err(error),
+    }
 }
 
 async fn insert_user<C: TransactionTrait + ConnectionTrait>(

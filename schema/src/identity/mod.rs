@@ -1,10 +1,17 @@
-//! Identity (DESIGN §3 Identity): accounts, contacts, fairynames, sign-in and sessions.
+//! Identity (DESIGN §3 Identity): accounts, contacts, fairynames, one-time codes, OAuth, sessions and
+//! the daily bonus.
 
+pub mod account_settings;
 pub mod accounts;
 pub mod contact;
+pub mod daily_bonus;
+pub mod delivery;
 mod error;
 pub mod fairyname;
-
-pub use error::IdentityError;
 pub mod graphql;
 pub mod oauth;
+pub mod otp;
+pub mod sessions;
+pub mod sign_in;
+
+pub use error::IdentityError;

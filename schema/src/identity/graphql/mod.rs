@@ -1,12 +1,20 @@
-//! The `User` type and `me`.
+//! The `User` type and `me`, and the identity operations.
 
-use async_graphql::{Context, ID, Object};
+mod account;
+mod auth;
+
+pub use account::{AccountMutation, AccountQuery};
+pub use auth::{AuthMutation, AuthQuery};
+
+use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use fairydust_entities::users;
 use sea_orm::EntityTrait;
 
 use crate::auth::{ContextExt, RequireUser};
 use crate::error::{ApiError, ApiResult};
+use crate::identity::oauth::OAuthProvider;
+use crate::identity::{daily_bonus, sign_in};
 use crate::ledger::TransactionKind;
 use crate::ledger::graphql::{DustStats, DustTransactionConnection, stats_of, transactions_page};
 use crate::state::AppState;
@@ -97,6 +105,25 @@ impl User {
     async fn dust_stats(&self, ctx: &Context<'_>) -> ApiResult<DustStats> {
         stats_of(ctx, self.0.id).await
     }
+
+    async fn daily_bonus(&self, ctx: &Context<'_>) -> DailyBonus {
+        let table = &ctx.data_unchecked::<AppState>().settings.daily_bonus_table;
+        let status = daily_bonus::status(&self.0, table, Utc::now());
+        DailyBonus { eligible: status.eligible, amount: status.amount, next_eligible_at: status.next_eligible_at }
+    }
+
+    /// OAuth providers this account can sign in with.
+    async fn linked_providers(&self, ctx: &Context<'_>) -> ApiResult<Vec<OAuthProvider>> {
+        Ok(sign_in::linked_providers(&ctx.data_unchecked::<AppState>().db, self.0.id).await?)
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct DailyBonus {
+    pub eligible: bool,
+    /// What a claim pays now (or tomorrow, when today's is claimed).
+    pub amount: i32,
+    pub next_eligible_at: DateTime<Utc>,
 }
 
 #[derive(Default)]

@@ -1,0 +1,168 @@
+//! What users change about their own account: names, personal details, contact addresses.
+
+use chrono::NaiveDate;
+use fairydust_entities::{now, users};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, IntoActiveModel};
+use uuid::Uuid;
+
+use super::accounts::{UNIQUE_EMAIL, UNIQUE_FAIRYNAME, UNIQUE_PHONE};
+use super::delivery::Identifier;
+use super::otp::{self, Purpose};
+use super::sign_in::{self, CodeSent};
+use super::{IdentityError, fairyname};
+use crate::db_errors::violates_unique;
+use crate::state::{AppState, RequestMeta};
+
+pub const AGE_RANGES: [&str; 7] = ["under_13", "13_17", "18_24", "25_34", "35_44", "45_64", "65_plus"];
+
+/// A partial update: `None` leaves a field alone, `Some(None)` clears it.
+#[derive(Clone, Debug, Default)]
+pub struct AccountChanges {
+    pub fairyname: Option<String>,
+    pub first_name: Option<Option<String>>,
+    pub birth_date: Option<Option<NaiveDate>>,
+    pub age_range: Option<Option<String>>,
+    pub city: Option<Option<String>>,
+    pub country: Option<Option<String>>,
+    pub avatar_url: Option<Option<String>>,
+}
+
+fn bounded(field: &str, value: Option<String>, max: usize) -> Result<Option<String>, IdentityError> {
+    let value = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    match &value {
+        Some(v) if v.chars().count() > max => Err(IdentityError::InvalidInput(format!("{field} must be at most {max} characters"))),
+        _ => Ok(value),
+    }
+}
+
+pub fn validate_http_url(field: &str, url: &str) -> Result<(), IdentityError> {
+    let lower = url.to_ascii_lowercase();
+    let valid = (lower.starts_with("https://") || lower.starts_with("http://"))
+        && url.len() <= 2048
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+        && url.split("://").nth(1).is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
+    if valid { Ok(()) } else { Err(IdentityError::InvalidInput(format!("{field} must be an http(s) URL"))) }
+}
+
+pub async fn update_account(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    changes: AccountChanges,
+) -> Result<users::Model, IdentityError> {
+    let user = users::Entity::find_by_id(user_id).one(db).await?.ok_or(IdentityError::UserNotFound)?;
+    let mut active = user.into_active_model();
+    if let Some(name) = changes.fairyname {
+        let name = name.trim().to_owned();
+        if !fairyname::is_valid(&name) {
+            return Err(IdentityError::InvalidInput("fairyname must be 3–50 characters of a–z, 0–9 and _".into()));
+        }
+        active.fairyname = Set(name);
+    }
+    if let Some(first_name) = changes.first_name {
+        active.first_name = Set(bounded("firstName", first_name, 100)?);
+    }
+    if let Some(birth_date) = changes.birth_date {
+        if let Some(date) = birth_date {
+            let today = chrono::Utc::now().date_naive();
+            if date > today || date < NaiveDate::from_ymd_opt(1900, 1, 1).expect("valid date") {
+                return Err(IdentityError::InvalidInput("birthDate must be between 1900-01-01 and today".into()));
+            }
+        }
+        active.birth_date = Set(birth_date);
+    }
+    if let Some(age_range) = changes.age_range {
+        if let Some(range) = &age_range
+            && !AGE_RANGES.contains(&range.as_str())
+        {
+            return Err(IdentityError::InvalidInput(format!("ageRange must be one of {}", AGE_RANGES.join(", "))));
+        }
+        active.age_range = Set(age_range);
+    }
+    if let Some(city) = changes.city {
+        active.city = Set(bounded("city", city, 100)?);
+    }
+    if let Some(country) = changes.country {
+        active.country = Set(bounded("country", country, 100)?);
+    }
+    if let Some(avatar_url) = changes.avatar_url {
+        let avatar_url = bounded("avatarUrl", avatar_url, 2048)?;
+        if let Some(url) = &avatar_url {
+            validate_http_url("avatarUrl", url)?;
+        }
+        active.avatar_url = Set(avatar_url);
+    }
+    active.updated_at = Set(now());
+    match active.update(db).await {
+        Ok(user) => Ok(user),
+        Err(error) if violates_unique(&error, UNIQUE_FAIRYNAME) => Err(IdentityError::FairynameTaken),
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn pending_key(user_id: Uuid) -> String {
+    format!("contact-change:{user_id}")
+}
+
+/// Sends a code to the new address; the change happens only when the code comes back.
+pub async fn request_contact_change(
+    state: &AppState,
+    user_id: Uuid,
+    identifier: Identifier,
+    meta: &RequestMeta,
+) -> Result<CodeSent, IdentityError> {
+    if let Some(owner) = super::accounts::find_by_identifier(&state.db, &identifier).await? {
+        return Err(if owner.id == user_id {
+            IdentityError::InvalidInput("That is already your address".into())
+        } else {
+            IdentityError::ContactTaken
+        });
+    }
+    let sent = sign_in::send_code(state, &Purpose::ContactChange(user_id), &identifier, meta).await?;
+    let pending = serde_json::to_string(&PendingChange::from(&identifier)).expect("serialisable");
+    state.cache.set(&pending_key(user_id), &pending, otp::CODE_TTL).await?;
+    Ok(sent)
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+enum PendingChange {
+    Email(String),
+    Phone(String),
+}
+
+impl From<&Identifier> for PendingChange {
+    fn from(identifier: &Identifier) -> Self {
+        match identifier {
+            Identifier::Email(email) => PendingChange::Email(email.as_str().to_owned()),
+            Identifier::Phone(phone) => PendingChange::Phone(phone.as_str().to_owned()),
+        }
+    }
+}
+
+pub async fn confirm_contact_change(state: &AppState, user_id: Uuid, code: &str) -> Result<users::Model, IdentityError> {
+    let pending = state
+        .cache
+        .get(&pending_key(user_id))
+        .await?
+        .and_then(|raw| serde_json::from_str::<PendingChange>(&raw).ok())
+        .ok_or(IdentityError::Otp(otp::OtpError::NoCode))?;
+    let identifier = match &pending {
+        PendingChange::Email(email) => Identifier::Email(super::contact::Email::parse(email)?),
+        PendingChange::Phone(phone) => Identifier::Phone(super::contact::Phone::parse(phone)?),
+    };
+    otp::verify(&*state.cache, &state.settings.otp_key, &Purpose::ContactChange(user_id), &identifier, code.trim()).await?;
+    state.cache.delete(&pending_key(user_id)).await?;
+    let user = users::Entity::find_by_id(user_id).one(&state.db).await?.ok_or(IdentityError::UserNotFound)?;
+    let mut active = user.into_active_model();
+    match &identifier {
+        Identifier::Email(email) => active.email = Set(Some(email.as_str().to_owned())),
+        Identifier::Phone(phone) => active.phone = Set(Some(phone.as_str().to_owned())),
+    }
+    active.updated_at = Set(now());
+    match active.update(&state.db).await {
+        Ok(user) => Ok(user),
+        Err(error) if violates_unique(&error, UNIQUE_EMAIL) || violates_unique(&error, UNIQUE_PHONE) => {
+            Err(IdentityError::ContactTaken)
+        }
+        Err(error) => Err(error.into()),
+    }
+}

@@ -1,0 +1,145 @@
+//! The caller's own account: details, contact addresses, daily bonus; and other users' public profiles.
+
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
+use chrono::{NaiveDate, Utc};
+use fairydust_entities::users;
+use sea_orm::EntityTrait;
+use uuid::Uuid;
+
+use super::User;
+use super::auth::{OtpSent, RequestOtpInput, identifier, meta, state};
+use crate::auth::{ContextExt, RequireUser};
+use crate::error::{ApiError, ApiResult};
+use crate::identity::account_settings::{self, AccountChanges};
+use crate::identity::daily_bonus;
+
+/// Fields left out stay as they are; `null` clears an optional field.
+#[derive(InputObject, Default)]
+pub struct UpdateMeInput {
+    /// 3–50 characters of a–z, 0–9 and _; unique.
+    pub fairyname: Option<String>,
+    pub first_name: MaybeUndefined<String>,
+    pub birth_date: MaybeUndefined<NaiveDate>,
+    /// One of under_13, 13_17, 18_24, 25_34, 35_44, 45_64, 65_plus.
+    pub age_range: MaybeUndefined<String>,
+    pub city: MaybeUndefined<String>,
+    pub country: MaybeUndefined<String>,
+    pub avatar_url: MaybeUndefined<String>,
+}
+
+fn change<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(value) => Some(Some(value)),
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct DailyBonusClaim {
+    pub amount: i32,
+    pub streak_days: i32,
+    pub balance: i32,
+    /// True when today's bonus was already claimed; nothing was granted now.
+    pub already_claimed: bool,
+}
+
+/// What anyone may see about a user. `account` holds the full record for the user themself and admins.
+pub struct PublicUser(users::Model);
+
+#[Object]
+impl PublicUser {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn fairyname(&self) -> &str {
+        &self.0.fairyname
+    }
+
+    async fn avatar_url(&self) -> Option<&str> {
+        self.0.avatar_url.as_deref()
+    }
+
+    async fn is_builder(&self) -> bool {
+        self.0.is_builder
+    }
+
+    /// The full account: only for the user themself and for admins, otherwise null.
+    async fn account(&self, ctx: &Context<'_>) -> Option<User> {
+        let viewer = ctx.viewer().principal()?;
+        (viewer.user_id == self.0.id || viewer.roles.admin).then(|| User(self.0.clone()))
+    }
+}
+
+#[derive(Default)]
+pub struct AccountQuery;
+
+#[Object]
+impl AccountQuery {
+    /// A user's public profile.
+    async fn user(&self, ctx: &Context<'_>, id: ID) -> ApiResult<PublicUser> {
+        let user_id = Uuid::parse_str(&id).map_err(|_| ApiError::not_found("User"))?;
+        let user = users::Entity::find_by_id(user_id).one(&state(ctx).db).await?;
+        match user {
+            Some(user) if user.is_active && !user.is_system => Ok(PublicUser(user)),
+            _ => Err(ApiError::not_found("User")),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct AccountMutation;
+
+#[Object]
+impl AccountMutation {
+    #[graphql(guard = "RequireUser")]
+    async fn update_me(&self, ctx: &Context<'_>, input: UpdateMeInput) -> ApiResult<User> {
+        let changes = AccountChanges {
+            fairyname: input.fairyname,
+            first_name: change(input.first_name),
+            birth_date: change(input.birth_date),
+            age_range: change(input.age_range),
+            city: change(input.city),
+            country: change(input.country),
+            avatar_url: change(input.avatar_url),
+        };
+        let user = account_settings::update_account(&state(ctx).db, ctx.principal()?.user_id, changes).await?;
+        Ok(User(user))
+    }
+
+    /// Sends a code to a new email or phone; `confirmContactChange` with that code switches to it.
+    #[graphql(guard = "RequireUser")]
+    async fn request_contact_change(&self, ctx: &Context<'_>, input: RequestOtpInput) -> ApiResult<OtpSent> {
+        let identifier = identifier(input.email.as_deref(), input.phone.as_deref())?;
+        let sent =
+            account_settings::request_contact_change(state(ctx), ctx.principal()?.user_id, identifier, meta(ctx)).await?;
+        Ok(sent.into())
+    }
+
+    #[graphql(guard = "RequireUser")]
+    async fn confirm_contact_change(&self, ctx: &Context<'_>, code: String) -> ApiResult<User> {
+        let user = account_settings::confirm_contact_change(state(ctx), ctx.principal()?.user_id, &code).await?;
+        Ok(User(user))
+    }
+
+    /// Today's bonus (the first claim each UTC day); a second claim the same day changes nothing.
+    #[graphql(guard = "RequireUser")]
+    async fn claim_daily_bonus(&self, ctx: &Context<'_>) -> ApiResult<DailyBonusClaim> {
+        let state = state(ctx);
+        let claimed = daily_bonus::claim(
+            &state.db,
+            &*state.cache,
+            &state.settings.daily_bonus_table,
+            ctx.principal()?.user_id,
+            Utc::now(),
+        )
+        .await?;
+        Ok(DailyBonusClaim {
+            amount: claimed.amount,
+            streak_days: claimed.streak_days,
+            balance: claimed.balance,
+            already_claimed: claimed.already_claimed,
+        })
+    }
+}

@@ -1,0 +1,250 @@
+//! One-time codes (DESIGN §3 Identity): 6 digits from a CSPRNG, valid 10 minutes, stored only as an
+//! HMAC, single use, compared in constant time, burned after 5 tries, throttled per identifier and per IP.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use super::delivery::Identifier;
+use crate::cache::{Cache, CacheError, RateDecision, RateLimit};
+
+pub const CODE_TTL: Duration = Duration::from_secs(10 * 60);
+pub const MAX_ATTEMPTS: i64 = 5;
+pub const PER_IDENTIFIER_MINUTE: RateLimit = RateLimit::per(1, Duration::from_secs(60));
+pub const PER_IDENTIFIER_HOUR: RateLimit = RateLimit::per(5, Duration::from_secs(3600));
+pub const PER_IP_HOUR: RateLimit = RateLimit::per(20, Duration::from_secs(3600));
+
+/// What a code is for; codes for one purpose never verify another.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    SignIn,
+    /// Proving control of a new email or phone for this user.
+    ContactChange(uuid::Uuid),
+}
+
+impl Purpose {
+    fn scope(&self) -> String {
+        match self {
+            Purpose::SignIn => "signin".to_owned(),
+            Purpose::ContactChange(user) => format!("contact:{user}"),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OtpError {
+    #[error("Too many codes requested; try again in {retry_after} s")]
+    RateLimited { retry_after: u64 },
+    #[error("The code is wrong; {attempts_left} tries left")]
+    WrongCode { attempts_left: i64 },
+    #[error("There is no valid code for this address; request a new one")]
+    NoCode,
+    #[error("Too many wrong tries; request a new code")]
+    Burned,
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+}
+
+#[derive(Serialize, Deserialize, PartialEq, Eq)]
+struct StoredCode {
+    /// HMAC of scope, identifier and code, hex.
+    mac: String,
+    expires_at: i64,
+    /// Distinguishes this issue of a code from a later one with the same value.
+    issue: String,
+}
+
+/// A freshly issued code. The code itself goes to the sender and nowhere else.
+pub struct IssuedCode {
+    pub code: String,
+    pub expires_at: DateTime<Utc>,
+    pub resend_after: DateTime<Utc>,
+}
+
+fn code_key(purpose: &Purpose, identifier: &Identifier) -> String {
+    format!("otp:{}:{}", purpose.scope(), identifier.as_str())
+}
+
+fn attempts_key(purpose: &Purpose, identifier: &Identifier) -> String {
+    format!("otp-attempts:{}:{}", purpose.scope(), identifier.as_str())
+}
+
+fn mac(key: &[u8], purpose: &Purpose, identifier: &Identifier, code: &str) -> Hmac<Sha256> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(purpose.scope().as_bytes());
+    mac.update(b"\0");
+    mac.update(identifier.as_str().as_bytes());
+    mac.update(b"\0");
+    mac.update(code.as_bytes());
+    mac
+}
+
+fn refuse(decision: RateDecision) -> Result<(), OtpError> {
+    match decision.retry_after_seconds() {
+        Some(retry_after) => Err(OtpError::RateLimited { retry_after }),
+        None => Ok(()),
+    }
+}
+
+/// Issues a new code (replacing any earlier one) if the throttles allow.
+pub async fn issue(
+    cache: &dyn Cache,
+    otp_key: &[u8],
+    purpose: &Purpose,
+    identifier: &Identifier,
+    ip: Option<IpAddr>,
+) -> Result<IssuedCode, OtpError> {
+    let scope = purpose.scope();
+    refuse(cache.hit(&format!("otp-rate:minute:{scope}:{}", identifier.as_str()), PER_IDENTIFIER_MINUTE).await?)?;
+    refuse(cache.hit(&format!("otp-rate:hour:{scope}:{}", identifier.as_str()), PER_IDENTIFIER_HOUR).await?)?;
+    if let Some(ip) = ip {
+        refuse(cache.hit(&format!("otp-rate:ip:{ip}"), PER_IP_HOUR).await?)?;
+    }
+
+    let code = format!("{:06}", rand::rng().random_range(0..1_000_000));
+    let now = Utc::now();
+    let expires_at = now + chrono::Duration::from_std(CODE_TTL).expect("ten minutes fit");
+    let stored = StoredCode {
+        mac: hex::encode(mac(otp_key, purpose, identifier, &code).finalize().into_bytes()),
+        expires_at: expires_at.timestamp(),
+        issue: uuid::Uuid::new_v4().simple().to_string(),
+    };
+    cache.set(&code_key(purpose, identifier), &serde_json::to_string(&stored).expect("serialisable"), CODE_TTL).await?;
+    cache.delete(&attempts_key(purpose, identifier)).await?;
+    Ok(IssuedCode { code, expires_at, resend_after: now + chrono::Duration::seconds(60) })
+}
+
+/// Forgets an issued code, e.g. when it could not be delivered.
+pub async fn discard(cache: &dyn Cache, purpose: &Purpose, identifier: &Identifier) -> Result<(), OtpError> {
+    cache.delete(&code_key(purpose, identifier)).await?;
+    Ok(())
+}
+
+/// Checks a code and uses it up. Every try counts before the comparison, so even a burst of parallel
+/// guesses gets at most five comparisons; the winning try takes the code atomically, so of two
+/// parallel verifications with the right code exactly one succeeds.
+pub async fn verify(
+    cache: &dyn Cache,
+    otp_key: &[u8],
+    purpose: &Purpose,
+    identifier: &Identifier,
+    code: &str,
+) -> Result<(), OtpError> {
+    let key = code_key(purpose, identifier);
+    let Some(raw) = cache.get(&key).await? else { return Err(OtpError::NoCode) };
+    let Ok(stored) = serde_json::from_str::<StoredCode>(&raw) else { return Err(OtpError::NoCode) };
+
+    let attempts = cache.increment(&attempts_key(purpose, identifier), 1, CODE_TTL).await?;
+    if attempts > MAX_ATTEMPTS {
+        cache.delete(&key).await?;
+        return Err(OtpError::Burned);
+    }
+    let expected = hex::decode(&stored.mac).unwrap_or_default();
+    let well_formed = code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit());
+    let matches = well_formed && mac(otp_key, purpose, identifier, code).verify_slice(&expected).is_ok();
+    if !matches {
+        if attempts >= MAX_ATTEMPTS {
+            cache.delete(&key).await?;
+            return Err(OtpError::Burned);
+        }
+        return Err(OtpError::WrongCode { attempts_left: MAX_ATTEMPTS - attempts });
+    }
+    // Only the request that takes this very issue of the code wins.
+    match cache.take(&key).await? {
+        Some(taken) if taken == raw => {
+            cache.delete(&attempts_key(purpose, identifier)).await?;
+            Ok(())
+        }
+        Some(newer) => {
+            // A new code was issued meanwhile: put it back untouched.
+            cache.set(&key, &newer, CODE_TTL).await?;
+            Err(OtpError::NoCode)
+        }
+        None => Err(OtpError::NoCode),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::cache::MemoryCache;
+    use crate::identity::contact::Email;
+
+    fn email() -> Identifier {
+        Identifier::Email(Email::parse("ada@example.com").unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_code_is_six_digits_and_works_once() {
+        let cache = MemoryCache::new();
+        let issued = issue(&cache, b"key", &Purpose::SignIn, &email(), None).await.unwrap();
+        assert!(issued.code.len() == 6 && issued.code.bytes().all(|b| b.is_ascii_digit()));
+        verify(&cache, b"key", &Purpose::SignIn, &email(), &issued.code).await.unwrap();
+        assert!(matches!(verify(&cache, b"key", &Purpose::SignIn, &email(), &issued.code).await, Err(OtpError::NoCode)));
+    }
+
+    #[tokio::test]
+    async fn the_code_is_stored_only_as_an_hmac() {
+        let cache = MemoryCache::new();
+        let issued = issue(&cache, b"key", &Purpose::SignIn, &email(), None).await.unwrap();
+        let stored = cache.get(&code_key(&Purpose::SignIn, &email())).await.unwrap().unwrap();
+        assert!(!stored.contains(&issued.code), "{stored}");
+    }
+
+    #[tokio::test]
+    async fn five_wrong_tries_burn_the_code() {
+        let cache = MemoryCache::new();
+        let issued = issue(&cache, b"key", &Purpose::SignIn, &email(), None).await.unwrap();
+        let wrong = if issued.code == "000000" { "111111" } else { "000000" };
+        for left in (1..5).rev() {
+            let result = verify(&cache, b"key", &Purpose::SignIn, &email(), wrong).await;
+            assert!(matches!(result, Err(OtpError::WrongCode { attempts_left }) if attempts_left == left), "{result:?}");
+        }
+        assert!(matches!(verify(&cache, b"key", &Purpose::SignIn, &email(), wrong).await, Err(OtpError::Burned)));
+        assert!(verify(&cache, b"key", &Purpose::SignIn, &email(), &issued.code).await.is_err(), "burned for good");
+    }
+
+    #[tokio::test]
+    async fn parallel_right_answers_succeed_exactly_once() {
+        let cache: Arc<dyn Cache> = Arc::new(MemoryCache::new());
+        let issued = issue(&*cache, b"key", &Purpose::SignIn, &email(), None).await.unwrap();
+        let tries = (0..2).map(|_| {
+            let (cache, code) = (cache.clone(), issued.code.clone());
+            tokio::spawn(async move { verify(&*cache, b"key", &Purpose::SignIn, &email(), &code).await.is_ok() })
+        });
+        let wins = futures_util::future::join_all(tries).await.into_iter().filter(|won| *won.as_ref().unwrap()).count();
+        assert_eq!(wins, 1);
+    }
+
+    #[tokio::test]
+    async fn a_code_for_one_purpose_does_not_verify_another() {
+        let cache = MemoryCache::new();
+        let issued = issue(&cache, b"key", &Purpose::SignIn, &email(), None).await.unwrap();
+        let other = Purpose::ContactChange(uuid::Uuid::new_v4());
+        assert!(verify(&cache, b"key", &other, &email(), &issued.code).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn requests_are_throttled_per_identifier_and_per_ip() {
+        let cache = MemoryCache::new();
+        let ip: IpAddr = "203.0.113.9".parse().unwrap();
+        issue(&cache, b"key", &Purpose::SignIn, &email(), Some(ip)).await.unwrap();
+        let again = issue(&cache, b"key", &Purpose::SignIn, &email(), Some(ip)).await;
+        assert!(matches!(again, Err(OtpError::RateLimited { retry_after }) if (59..=60).contains(&retry_after)));
+
+        for i in 0..19 {
+            let other = Identifier::Email(Email::parse(&format!("u{i}@example.com")).unwrap());
+            issue(&cache, b"key", &Purpose::SignIn, &other, Some(ip)).await.unwrap();
+        }
+        let twenty_first = Identifier::Email(Email::parse("last@example.com").unwrap());
+        let refused = issue(&cache, b"key", &Purpose::SignIn, &twenty_first, Some(ip)).await;
+        assert!(matches!(refused, Err(OtpError::RateLimited { .. })), "20 per IP per hour");
+    }
+}
