@@ -57,7 +57,7 @@ pub fn assemble(config: Config, db: DatabaseConnection, statements: StatementCou
     let client = outbound_http_client();
     let (email, sms) = delivery::senders(&config, &client);
     let app = AppState {
-        auth: Authenticator::new(keys, db.clone(), cache.clone()),
+        auth: Authenticator::new(keys, db.clone(), cache.clone(), config.role_cache),
         settings: Arc::new(config.settings()),
         email,
         sms,

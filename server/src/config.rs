@@ -51,6 +51,8 @@ pub struct Config {
     pub llm_user_rate_limit: u32,
     /// LLM calls per app per minute, all users together.
     pub llm_app_rate_limit: u32,
+    /// How long roles and session state read from the database are trusted (1–30 s).
+    pub role_cache: Duration,
 }
 
 /// Where one-time codes go. A provider is configured when its key is set; without one, development
@@ -240,7 +242,13 @@ impl Config {
             return Err(ConfigError::new("LLM_RATE_LIMIT_PER_MINUTE", "rate limits must be at least 1"));
         }
 
+        let role_cache_seconds: u64 = source.parse("ROLE_CACHE_SECONDS", 30)?;
+        if !(1..=30).contains(&role_cache_seconds) {
+            return Err(ConfigError::new("ROLE_CACHE_SECONDS", "must be between 1 and 30"));
+        }
+
         Ok(Self {
+            role_cache: Duration::from_secs(role_cache_seconds),
             delivery,
             daily_bonus_table,
             llm_user_rate_limit,

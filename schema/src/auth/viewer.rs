@@ -9,9 +9,9 @@ use uuid::Uuid;
 use super::{AuthError, TokenKeys};
 use crate::cache::Cache;
 
-/// How long role and session state read from the database is trusted. Revoking admin or builder
-/// rights in the database therefore takes effect within this time without the user signing in again.
-pub const PRINCIPAL_CACHE_TTL: Duration = Duration::from_secs(30);
+/// The longest that role and session state read from the database is trusted (DESIGN: ≤ 30 s).
+/// Revoking admin or builder rights in the database takes effect within this time without a new sign-in.
+pub const MAX_PRINCIPAL_CACHE_TTL: Duration = Duration::from_secs(30);
 
 /// Who is making the request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,11 +83,13 @@ pub struct Authenticator {
     keys: TokenKeys,
     db: DatabaseConnection,
     cache: Arc<dyn Cache>,
+    principal_ttl: Duration,
 }
 
 impl Authenticator {
-    pub fn new(keys: TokenKeys, db: DatabaseConnection, cache: Arc<dyn Cache>) -> Self {
-        Self { keys, db, cache }
+    /// `principal_ttl` is capped at [`MAX_PRINCIPAL_CACHE_TTL`].
+    pub fn new(keys: TokenKeys, db: DatabaseConnection, cache: Arc<dyn Cache>, principal_ttl: Duration) -> Self {
+        Self { keys, db, cache, principal_ttl: principal_ttl.min(MAX_PRINCIPAL_CACHE_TTL) }
     }
 
     pub fn keys(&self) -> &TokenKeys {
@@ -113,7 +115,7 @@ impl Authenticator {
             None => {
                 let state = self.load_principal(claims.sub, claims.sid).await?;
                 let json = serde_json::to_string(&state).expect("plain struct serialises");
-                self.cache.set(&principal_key, &json, PRINCIPAL_CACHE_TTL).await?;
+                self.cache.set(&principal_key, &json, self.principal_ttl).await?;
                 state
             }
         };

@@ -2,6 +2,7 @@
 
 mod auth;
 mod http_surface;
+mod identity_otp;
 mod ledger;
 mod limits;
 mod migrations;
