@@ -6,13 +6,22 @@ use std::path::Path;
 
 fn main() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migration/src");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).expect("migration/src exists").flatten().map(|e| e.path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("migration/src exists")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     files.sort();
     let mut hasher = DefaultHasher::new();
     for file in &files {
-        std::fs::read(file).expect("readable migration source").hash(&mut hasher);
+        std::fs::read(file)
+            .expect("readable migration source")
+            .hash(&mut hasher);
         println!("cargo:rerun-if-changed={}", file.display());
     }
     println!("cargo:rerun-if-changed={}", dir.display());
-    println!("cargo:rustc-env=MIGRATIONS_FINGERPRINT={:016x}", hasher.finish());
+    println!(
+        "cargo:rustc-env=MIGRATIONS_FINGERPRINT={:016x}",
+        hasher.finish()
+    );
 }

@@ -22,7 +22,8 @@ pub fn violates_unique(error: &DbErr, key: UniqueKey) -> bool {
         Some(SqlErr::UniqueConstraintViolation(message)) => {
             // PostgreSQL: `... violates unique constraint "uq_users_email"`;
             // SQLite: `UNIQUE constraint failed: users.email` (all columns, comma-separated).
-            message.contains(&format!("\"{}\"", key.postgres)) || message.trim_end().ends_with(key.sqlite)
+            message.contains(&format!("\"{}\"", key.postgres))
+                || message.trim_end().ends_with(key.sqlite)
         }
         _ => false,
     }
@@ -33,7 +34,10 @@ pub fn is_unique_violation(error: &DbErr) -> bool {
 }
 
 pub fn is_foreign_key_violation(error: &DbErr) -> bool {
-    matches!(error.sql_err(), Some(SqlErr::ForeignKeyConstraintViolation(_)))
+    matches!(
+        error.sql_err(),
+        Some(SqlErr::ForeignKeyConstraintViolation(_))
+    )
 }
 
 /// Both backends put a CHECK constraint's name in the message.

@@ -86,7 +86,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), extensions: Vec::new() }
+        Self {
+            code,
+            message: message.into(),
+            extensions: Vec::new(),
+        }
     }
 
     pub fn with(mut self, key: &'static str, value: impl Into<Value>) -> Self {
@@ -115,15 +119,19 @@ impl ApiError {
     }
 
     pub fn rate_limited(retry_after_seconds: u64) -> Self {
-        Self::new(ErrorCode::RateLimited, format!("Too many requests; try again in {retry_after_seconds} s"))
-            .with("retryAfter", retry_after_seconds)
+        Self::new(
+            ErrorCode::RateLimited,
+            format!("Too many requests; try again in {retry_after_seconds} s"),
+        )
+        .with("retryAfter", retry_after_seconds)
     }
 
     /// Logs the cause with a reference id and hides it from the client.
     pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
         let reference = uuid::Uuid::new_v4();
         tracing::error!(%reference, error = %cause, source = ?cause.source(), "internal error");
-        Self::new(ErrorCode::Internal, "Internal server error").with("reference", reference.to_string())
+        Self::new(ErrorCode::Internal, "Internal server error")
+            .with("reference", reference.to_string())
     }
 }
 
@@ -134,7 +142,11 @@ impl From<ApiError> for async_graphql::Error {
         for (key, value) in error.extensions {
             extensions.set(key, value);
         }
-        async_graphql::Error { message: error.message, source: None, extensions: Some(extensions) }
+        async_graphql::Error {
+            message: error.message,
+            source: None,
+            extensions: Some(extensions),
+        }
     }
 }
 
@@ -191,11 +203,17 @@ impl From<crate::ledger::LedgerError> for ApiError {
             }
             E::AppUnavailable => ApiError::new(ErrorCode::Forbidden, message),
             E::InsufficientDust { balance, required } => {
-                ApiError::new(ErrorCode::InsufficientDust, message).with("balance", balance).with("required", required)
+                ApiError::new(ErrorCode::InsufficientDust, message)
+                    .with("balance", balance)
+                    .with("required", required)
             }
             E::IdempotencyKeyReused => ApiError::new(ErrorCode::IdempotencyKeyReused, message),
-            E::InvalidInput(_) | E::NotRefundable => ApiError::new(ErrorCode::BadUserInput, message),
-            E::AlreadyRefunded(_) | E::PaymentAlreadyRecorded(_) => ApiError::new(ErrorCode::Conflict, message),
+            E::InvalidInput(_) | E::NotRefundable => {
+                ApiError::new(ErrorCode::BadUserInput, message)
+            }
+            E::AlreadyRefunded(_) | E::PaymentAlreadyRecorded(_) => {
+                ApiError::new(ErrorCode::Conflict, message)
+            }
             E::Database(e) => ApiError::internal(&e),
             E::Cache(e) => ApiError::internal(&e),
         }
@@ -210,7 +228,9 @@ impl From<crate::identity::IdentityError> for ApiError {
         use crate::identity::otp::OtpError;
         let message = error.to_string();
         match error {
-            E::InvalidContact(_) | E::InvalidInput(_) => ApiError::new(ErrorCode::BadUserInput, message),
+            E::InvalidContact(_) | E::InvalidInput(_) => {
+                ApiError::new(ErrorCode::BadUserInput, message)
+            }
             E::ContactTaken
             | E::FairynameTaken
             | E::FairynameExhausted
@@ -222,18 +242,27 @@ impl From<crate::identity::IdentityError> for ApiError {
             }
             E::Otp(OtpError::RateLimited { retry_after }) => ApiError::rate_limited(retry_after),
             E::Otp(OtpError::WrongCode { attempts_left }) => {
-                ApiError::new(ErrorCode::Unauthenticated, message).with("attemptsLeft", attempts_left)
+                ApiError::new(ErrorCode::Unauthenticated, message)
+                    .with("attemptsLeft", attempts_left)
             }
-            E::Otp(OtpError::NoCode | OtpError::Burned) => ApiError::new(ErrorCode::Unauthenticated, message),
+            E::Otp(OtpError::NoCode | OtpError::Burned) => {
+                ApiError::new(ErrorCode::Unauthenticated, message)
+            }
             E::Otp(OtpError::Cache(e)) | E::Cache(e) => ApiError::internal(&e),
-            E::Delivery(DeliveryError::NotConfigured(channel)) => {
-                ApiError::bad_input(format!("Sign-in by {channel} is not available on this server"))
-            }
+            E::Delivery(DeliveryError::NotConfigured(channel)) => ApiError::bad_input(format!(
+                "Sign-in by {channel} is not available on this server"
+            )),
             // Not the client's fault and worth a retry; the message is safe, the cause was logged.
-            E::Delivery(DeliveryError::Failed { .. }) => ApiError::new(ErrorCode::Internal, message).with("retryable", true),
+            E::Delivery(DeliveryError::Failed { .. }) => {
+                ApiError::new(ErrorCode::Internal, message).with("retryable", true)
+            }
             E::OAuth(OAuthError::NotConfigured(_)) => ApiError::bad_input(message),
-            E::OAuth(OAuthError::Rejected { .. }) => ApiError::new(ErrorCode::Unauthenticated, message),
-            E::OAuth(OAuthError::Unavailable { .. }) => ApiError::new(ErrorCode::Internal, message).with("retryable", true),
+            E::OAuth(OAuthError::Rejected { .. }) => {
+                ApiError::new(ErrorCode::Unauthenticated, message)
+            }
+            E::OAuth(OAuthError::Unavailable { .. }) => {
+                ApiError::new(ErrorCode::Internal, message).with("retryable", true)
+            }
             E::Ledger(e) => e.into(),
             E::Database(e) => ApiError::internal(&e),
         }

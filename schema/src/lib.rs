@@ -3,13 +3,13 @@
 //! Resolvers stay thin: they read the viewer, call a domain service, and map its error through
 //! [`error::ApiError`]. Business rules live in the services, which tests call directly.
 
+pub mod admin;
+pub mod apps;
 pub mod auth;
 pub mod cache;
 pub mod db_errors;
 pub mod error;
 pub mod graphql;
-pub mod admin;
-pub mod apps;
 pub mod identity;
 pub mod ledger;
 pub mod llm;

@@ -15,7 +15,9 @@ pub struct Loaders {
 
 impl Loaders {
     pub fn new(db: &DatabaseConnection) -> Self {
-        Self { apps: DataLoader::new(AppLoader(db.clone()), tokio::spawn) }
+        Self {
+            apps: DataLoader::new(AppLoader(db.clone()), tokio::spawn),
+        }
     }
 }
 
@@ -29,7 +31,10 @@ impl Loader<Uuid> for AppLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, apps::Model>, LoadError> {
-        let rows = apps::Entity::find().filter(apps::Column::Id.is_in(keys.iter().copied())).all(&self.0).await?;
+        let rows = apps::Entity::find()
+            .filter(apps::Column::Id.is_in(keys.iter().copied()))
+            .all(&self.0)
+            .await?;
         Ok(rows.into_iter().map(|app| (app.id, app)).collect())
     }
 }

@@ -19,7 +19,9 @@ pub const MAX_PAGE_SIZE: i32 = 100;
 pub fn page_size(first: Option<i32>) -> Result<u64, ApiError> {
     match first.unwrap_or(DEFAULT_PAGE_SIZE) {
         n @ 1..=MAX_PAGE_SIZE => Ok(n as u64),
-        n => Err(ApiError::bad_input(format!("first must be between 1 and {MAX_PAGE_SIZE}, got {n}"))),
+        n => Err(ApiError::bad_input(format!(
+            "first must be between 1 and {MAX_PAGE_SIZE}, got {n}"
+        ))),
     }
 }
 
@@ -32,15 +34,24 @@ pub struct Cursor {
 
 impl Cursor {
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{}|{}", self.created_at.timestamp_micros(), self.id))
+        URL_SAFE_NO_PAD.encode(format!(
+            "{}|{}",
+            self.created_at.timestamp_micros(),
+            self.id
+        ))
     }
 
     pub fn decode(raw: &str) -> Result<Self, ApiError> {
         let invalid = || ApiError::bad_input("after is not a cursor from this list");
-        let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?).map_err(|_| invalid())?;
+        let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?)
+            .map_err(|_| invalid())?;
         let (micros, id) = text.split_once('|').ok_or_else(invalid)?;
-        let created_at = DateTime::from_timestamp_micros(micros.parse().map_err(|_| invalid())?).ok_or_else(invalid)?;
-        Ok(Self { created_at, id: id.parse().map_err(|_| invalid())? })
+        let created_at = DateTime::from_timestamp_micros(micros.parse().map_err(|_| invalid())?)
+            .ok_or_else(invalid)?;
+        Ok(Self {
+            created_at,
+            id: id.parse().map_err(|_| invalid())?,
+        })
     }
 
     pub fn parse_after(after: Option<&str>) -> Result<Option<Self>, ApiError> {
@@ -87,8 +98,13 @@ macro_rules! connection {
             ) -> Self {
                 let has_next_page = rows.len() as u64 > size;
                 rows.truncate(size as usize);
-                let edges: Vec<$edge> =
-                    rows.into_iter().map(|(cursor, node)| $edge { cursor: cursor.encode(), node }).collect();
+                let edges: Vec<$edge> = rows
+                    .into_iter()
+                    .map(|(cursor, node)| $edge {
+                        cursor: cursor.encode(),
+                        node,
+                    })
+                    .collect();
                 Self {
                     page_info: $crate::pagination::PageInfo {
                         has_next_page,
@@ -111,7 +127,10 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_garbage_is_refused() {
-        let cursor = Cursor { created_at: DateTime::from_timestamp_micros(1_790_000_000_123_456).unwrap(), id: Uuid::now_v7() };
+        let cursor = Cursor {
+            created_at: DateTime::from_timestamp_micros(1_790_000_000_123_456).unwrap(),
+            id: Uuid::now_v7(),
+        };
         assert_eq!(Cursor::decode(&cursor.encode()).unwrap(), cursor);
         assert!(Cursor::decode("garbage!").is_err());
         assert!(Cursor::decode(&URL_SAFE_NO_PAD.encode("12|not-a-uuid")).is_err());

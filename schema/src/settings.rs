@@ -21,7 +21,8 @@ pub struct Settings {
 impl Settings {
     pub fn for_secret(jwt_secret: &[u8], production: bool) -> Self {
         use hmac::{Hmac, Mac};
-        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(jwt_secret).expect("HMAC takes any key length");
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(jwt_secret)
+            .expect("HMAC takes any key length");
         mac.update(b"fairydust one-time codes v1");
         Self {
             production,

@@ -37,7 +37,13 @@ impl SystemQuery {
     async fn health(&self, ctx: &Context<'_>) -> Health {
         let state = ctx.data_unchecked::<AppState>();
         let report = state.check_dependencies().await;
-        let status = |up: bool| if up { DependencyStatus::Up } else { DependencyStatus::Down };
+        let status = |up: bool| {
+            if up {
+                DependencyStatus::Up
+            } else {
+                DependencyStatus::Down
+            }
+        };
         Health {
             status: status(report.database && report.cache),
             version: env!("CARGO_PKG_VERSION").to_owned(),

@@ -11,8 +11,8 @@ use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
-use crate::delivery;
 use crate::db::{self, StatementCounter};
+use crate::delivery;
 use crate::http::{self, ServerState};
 
 /// A server ready to accept connections.
@@ -24,7 +24,8 @@ pub struct App {
 
 /// Connects to the database and cache the configuration names, migrates, and assembles the app.
 pub async fn build(config: Config) -> anyhow::Result<App> {
-    let (db, statements) = db::connect(&config.database_url, config.database_max_connections).await?;
+    let (db, statements) =
+        db::connect(&config.database_url, config.database_max_connections).await?;
     tracing::info!(backend = db::backend_name(&db), "database connected");
     if config.skip_migrations {
         tracing::info!("SKIP_MIGRATIONS=true: not applying migrations");
@@ -51,7 +52,12 @@ pub async fn connect_cache(config: &Config) -> anyhow::Result<Arc<dyn Cache>> {
 }
 
 /// Wires an app from parts that already exist; tests use it to run two servers on one database and cache.
-pub fn assemble(config: Config, db: DatabaseConnection, statements: StatementCounter, cache: Arc<dyn Cache>) -> App {
+pub fn assemble(
+    config: Config,
+    db: DatabaseConnection,
+    statements: StatementCounter,
+    cache: Arc<dyn Cache>,
+) -> App {
     http::metrics::recorder();
     let keys = TokenKeys::from_secret(config.jwt_secret.as_bytes());
     let client = outbound_http_client();
@@ -66,7 +72,14 @@ pub fn assemble(config: Config, db: DatabaseConnection, statements: StatementCou
         cache,
     };
     let schema = fairydust_schema::build_schema(app.clone(), config.graphql_introspection);
-    App { state: ServerState { app, schema, config: Arc::new(config) }, statements }
+    App {
+        state: ServerState {
+            app,
+            schema,
+            config: Arc::new(config),
+        },
+        statements,
+    }
 }
 
 impl App {
@@ -75,9 +88,17 @@ impl App {
     }
 
     /// Serves until `shutdown` completes, then finishes in-flight requests.
-    pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let service = self.router().into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, service).with_graceful_shutdown(shutdown).await
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let service = self
+            .router()
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, service)
+            .with_graceful_shutdown(shutdown)
+            .await
     }
 }
 
@@ -124,7 +145,10 @@ impl fairydust_schema::identity::oauth::OAuthVerifier for OAuthNotConfigured {
         provider: fairydust_schema::identity::oauth::OAuthProvider,
         _: fairydust_schema::identity::oauth::OAuthCredential,
         _: Option<&str>,
-    ) -> Result<fairydust_schema::identity::oauth::VerifiedIdentity, fairydust_schema::identity::oauth::OAuthError> {
+    ) -> Result<
+        fairydust_schema::identity::oauth::VerifiedIdentity,
+        fairydust_schema::identity::oauth::OAuthError,
+    > {
         Err(fairydust_schema::identity::oauth::OAuthError::NotConfigured(provider.as_str()))
     }
 }

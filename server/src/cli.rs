@@ -61,7 +61,11 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
                 MigrateAction::Down { steps } => Migrator::down(&conn, Some(steps)).await?,
                 MigrateAction::Status => {
                     for migration in Migrator::get_migration_with_status(&conn).await? {
-                        println!("{:<10} {}", migration.status().to_string(), migration.name());
+                        println!(
+                            "{:<10} {}",
+                            migration.status().to_string(),
+                            migration.name()
+                        );
                     }
                 }
             }
@@ -87,7 +91,9 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     if config.uses_development_secret() {
-        tracing::warn!("JWT_SECRET is not set: using the development secret (refused when ENVIRONMENT=production)");
+        tracing::warn!(
+            "JWT_SECRET is not set: using the development secret (refused when ENVIRONMENT=production)"
+        );
     }
     let address = std::net::SocketAddr::new(config.host, config.port);
     let app = app::build(config).await?;

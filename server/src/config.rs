@@ -89,7 +89,10 @@ pub struct ConfigError {
 
 impl ConfigError {
     fn new(variable: &'static str, reason: impl Into<String>) -> Self {
-        Self { variable, reason: reason.into() }
+        Self {
+            variable,
+            reason: reason.into(),
+        }
     }
 }
 
@@ -99,7 +102,9 @@ struct Source<'a> {
 
 impl Source<'_> {
     fn text(&self, name: &'static str) -> Option<String> {
-        (self.lookup)(name).map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
+        (self.lookup)(name)
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
     }
 
     fn parse<T: FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
@@ -108,7 +113,9 @@ impl Source<'_> {
     {
         match self.text(name) {
             None => Ok(default),
-            Some(raw) => raw.parse().map_err(|e| ConfigError::new(name, format!("cannot parse {raw:?}: {e}"))),
+            Some(raw) => raw
+                .parse()
+                .map_err(|e| ConfigError::new(name, format!("cannot parse {raw:?}: {e}"))),
         }
     }
 
@@ -117,16 +124,33 @@ impl Source<'_> {
             None => Ok(default),
             Some(raw) if ["1", "true", "yes", "on"].contains(&raw.as_str()) => Ok(true),
             Some(raw) if ["0", "false", "no", "off"].contains(&raw.as_str()) => Ok(false),
-            Some(raw) => Err(ConfigError::new(name, format!("expected true or false, got {raw:?}"))),
+            Some(raw) => Err(ConfigError::new(
+                name,
+                format!("expected true or false, got {raw:?}"),
+            )),
         }
     }
 }
 
 fn parse_bonus_table(raw: Option<String>) -> Result<Vec<i32>, ConfigError> {
-    let Some(raw) = raw else { return Ok(vec![1, 2, 3, 4, 5]) };
-    let invalid = || ConfigError::new("DAILY_BONUS_TABLE", format!("expected 1–30 comma-separated amounts of 1–1000, got {raw:?}"));
-    let table: Vec<i32> = raw.split(',').map(|part| part.trim().parse::<i32>()).collect::<Result<_, _>>().map_err(|_| invalid())?;
-    if table.is_empty() || table.len() > 30 || table.iter().any(|amount| !(1..=1000).contains(amount)) {
+    let Some(raw) = raw else {
+        return Ok(vec![1, 2, 3, 4, 5]);
+    };
+    let invalid = || {
+        ConfigError::new(
+            "DAILY_BONUS_TABLE",
+            format!("expected 1–30 comma-separated amounts of 1–1000, got {raw:?}"),
+        )
+    };
+    let table: Vec<i32> = raw
+        .split(',')
+        .map(|part| part.trim().parse::<i32>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| invalid())?;
+    if table.is_empty()
+        || table.len() > 30
+        || table.iter().any(|amount| !(1..=1000).contains(amount))
+    {
         return Err(invalid());
     }
     Ok(table)
@@ -138,21 +162,29 @@ impl DeliveryConfig {
             None => None,
             Some(api_key) => Some(ResendConfig {
                 api_key,
-                base_url: source.text("RESEND_BASE_URL").unwrap_or_else(|| "https://api.resend.com".to_owned()),
-                from: source.text("EMAIL_FROM").unwrap_or_else(|| "fairydust <codes@fairydust.fun>".to_owned()),
+                base_url: source
+                    .text("RESEND_BASE_URL")
+                    .unwrap_or_else(|| "https://api.resend.com".to_owned()),
+                from: source
+                    .text("EMAIL_FROM")
+                    .unwrap_or_else(|| "fairydust <codes@fairydust.fun>".to_owned()),
             }),
         };
         let twilio = match source.text("TWILIO_ACCOUNT_SID") {
             None => None,
             Some(account_sid) => {
                 let required = |name: &'static str| {
-                    source.text(name).ok_or_else(|| ConfigError::new(name, "must be set when TWILIO_ACCOUNT_SID is"))
+                    source.text(name).ok_or_else(|| {
+                        ConfigError::new(name, "must be set when TWILIO_ACCOUNT_SID is")
+                    })
                 };
                 Some(TwilioConfig {
                     account_sid,
                     auth_token: required("TWILIO_AUTH_TOKEN")?,
                     from_number: required("TWILIO_FROM_NUMBER")?,
-                    base_url: source.text("TWILIO_BASE_URL").unwrap_or_else(|| "https://api.twilio.com".to_owned()),
+                    base_url: source
+                        .text("TWILIO_BASE_URL")
+                        .unwrap_or_else(|| "https://api.twilio.com".to_owned()),
                 })
             }
         };
@@ -173,22 +205,43 @@ impl Config {
 
     pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let source = Source { lookup };
-        let environment = match source.text("ENVIRONMENT").map(|e| e.to_ascii_lowercase()).as_deref() {
+        let environment = match source
+            .text("ENVIRONMENT")
+            .map(|e| e.to_ascii_lowercase())
+            .as_deref()
+        {
             None | Some("development") | Some("dev") => Environment::Development,
             Some("production") | Some("prod") => Environment::Production,
             Some(other) => {
-                return Err(ConfigError::new("ENVIRONMENT", format!("expected development or production, got {other:?}")));
+                return Err(ConfigError::new(
+                    "ENVIRONMENT",
+                    format!("expected development or production, got {other:?}"),
+                ));
             }
         };
         let jwt_secret = source.text("JWT_SECRET");
         let allowed_origins: Vec<String> = source
             .text("ALLOWED_ORIGINS")
-            .map(|raw| raw.split(',').map(|o| o.trim().trim_end_matches('/').to_owned()).filter(|o| !o.is_empty()).collect())
+            .map(|raw| {
+                raw.split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect()
+            })
             .unwrap_or_default();
-        let log_format = match source.text("LOG_FORMAT").map(|f| f.to_ascii_lowercase()).as_deref() {
+        let log_format = match source
+            .text("LOG_FORMAT")
+            .map(|f| f.to_ascii_lowercase())
+            .as_deref()
+        {
             None | Some("text") | Some("pretty") => LogFormat::Text,
             Some("json") => LogFormat::Json,
-            Some(other) => return Err(ConfigError::new("LOG_FORMAT", format!("expected text or json, got {other:?}"))),
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "LOG_FORMAT",
+                    format!("expected text or json, got {other:?}"),
+                ));
+            }
         };
 
         if environment == Environment::Production {
@@ -201,35 +254,64 @@ impl Config {
                     ));
                 }
                 Some(secret) if secret == DEVELOPMENT_JWT_SECRET => {
-                    return Err(ConfigError::new("JWT_SECRET", "is the development default; set your own"));
+                    return Err(ConfigError::new(
+                        "JWT_SECRET",
+                        "is the development default; set your own",
+                    ));
                 }
                 Some(_) => {}
             }
             if allowed_origins.iter().any(|origin| origin == "*") {
-                return Err(ConfigError::new("ALLOWED_ORIGINS", "must list exact origins in production, not *"));
+                return Err(ConfigError::new(
+                    "ALLOWED_ORIGINS",
+                    "must list exact origins in production, not *",
+                ));
             }
         }
-        if let Some(origin) = allowed_origins.iter().find(|o| *o != "*" && !(o.starts_with("http://") || o.starts_with("https://"))) {
-            return Err(ConfigError::new("ALLOWED_ORIGINS", format!("{origin:?} is not an http(s) origin")));
+        if let Some(origin) = allowed_origins
+            .iter()
+            .find(|o| *o != "*" && !(o.starts_with("http://") || o.starts_with("https://")))
+        {
+            return Err(ConfigError::new(
+                "ALLOWED_ORIGINS",
+                format!("{origin:?} is not an http(s) origin"),
+            ));
         }
 
-        let database_url = source.text("DATABASE_URL").unwrap_or_else(|| "sqlite://fairydust.db?mode=rwc".to_owned());
-        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
-            return Err(ConfigError::new("DATABASE_URL", "must start with sqlite:, postgres:// or postgresql://"));
+        let database_url = source
+            .text("DATABASE_URL")
+            .unwrap_or_else(|| "sqlite://fairydust.db?mode=rwc".to_owned());
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::new(
+                "DATABASE_URL",
+                "must start with sqlite:, postgres:// or postgresql://",
+            ));
         }
         let redis_url = source.text("REDIS_URL");
         if let Some(url) = &redis_url
             && !(url.starts_with("redis://") || url.starts_with("rediss://"))
         {
-            return Err(ConfigError::new("REDIS_URL", "must start with redis:// or rediss://"));
+            return Err(ConfigError::new(
+                "REDIS_URL",
+                "must start with redis:// or rediss://",
+            ));
         }
         let request_timeout_seconds: u64 = source.parse("REQUEST_TIMEOUT_SECONDS", 30)?;
         if request_timeout_seconds == 0 {
-            return Err(ConfigError::new("REQUEST_TIMEOUT_SECONDS", "must be at least 1"));
+            return Err(ConfigError::new(
+                "REQUEST_TIMEOUT_SECONDS",
+                "must be at least 1",
+            ));
         }
 
         let delivery = DeliveryConfig::from_source(&source)?;
-        if environment == Environment::Production && delivery.resend.is_none() && delivery.twilio.is_none() {
+        if environment == Environment::Production
+            && delivery.resend.is_none()
+            && delivery.twilio.is_none()
+        {
             return Err(ConfigError::new(
                 "RESEND_API_KEY",
                 "production needs an email (RESEND_API_KEY) or SMS (TWILIO_ACCOUNT_SID, …) provider for sign-in codes",
@@ -239,12 +321,18 @@ impl Config {
         let llm_user_rate_limit: u32 = source.parse("LLM_RATE_LIMIT_PER_MINUTE", 60)?;
         let llm_app_rate_limit: u32 = source.parse("LLM_APP_RATE_LIMIT_PER_MINUTE", 1_000)?;
         if llm_user_rate_limit == 0 || llm_app_rate_limit == 0 {
-            return Err(ConfigError::new("LLM_RATE_LIMIT_PER_MINUTE", "rate limits must be at least 1"));
+            return Err(ConfigError::new(
+                "LLM_RATE_LIMIT_PER_MINUTE",
+                "rate limits must be at least 1",
+            ));
         }
 
         let role_cache_seconds: u64 = source.parse("ROLE_CACHE_SECONDS", 30)?;
         if !(1..=30).contains(&role_cache_seconds) {
-            return Err(ConfigError::new("ROLE_CACHE_SECONDS", "must be between 1 and 30"));
+            return Err(ConfigError::new(
+                "ROLE_CACHE_SECONDS",
+                "must be between 1 and 30",
+            ));
         }
 
         Ok(Self {
@@ -259,14 +347,18 @@ impl Config {
             database_max_connections: source.parse("DATABASE_MAX_CONNECTIONS", 20)?.max(2),
             database_url,
             redis_url,
-            redis_key_prefix: source.text("REDIS_KEY_PREFIX").unwrap_or_else(|| "fairydust:".to_owned()),
+            redis_key_prefix: source
+                .text("REDIS_KEY_PREFIX")
+                .unwrap_or_else(|| "fairydust:".to_owned()),
             skip_migrations: source.flag("SKIP_MIGRATIONS", false)?,
             jwt_secret: jwt_secret.unwrap_or_else(|| DEVELOPMENT_JWT_SECRET.to_owned()),
             allowed_origins,
             graphql_introspection: source.flag("GRAPHQL_INTROSPECTION", true)?,
             log_format,
             request_timeout: Duration::from_secs(request_timeout_seconds),
-            portals_dir: source.text("PORTALS_DIR").unwrap_or_else(|| "dist".to_owned()),
+            portals_dir: source
+                .text("PORTALS_DIR")
+                .unwrap_or_else(|| "dist".to_owned()),
             trust_forwarded_for: source.flag("TRUST_FORWARDED_FOR", false)?,
         })
     }
@@ -281,7 +373,10 @@ impl Config {
 
     /// The domain's tunables.
     pub fn settings(&self) -> fairydust_schema::settings::Settings {
-        let mut settings = fairydust_schema::settings::Settings::for_secret(self.jwt_secret.as_bytes(), self.is_production());
+        let mut settings = fairydust_schema::settings::Settings::for_secret(
+            self.jwt_secret.as_bytes(),
+            self.is_production(),
+        );
         settings.daily_bonus_table = self.daily_bonus_table.clone();
         settings.llm_user_rate_limit = self.llm_user_rate_limit;
         settings.llm_app_rate_limit = self.llm_app_rate_limit;
@@ -294,7 +389,10 @@ mod tests {
     use super::*;
 
     fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_map(&map)
     }
 
@@ -315,7 +413,11 @@ mod tests {
         assert_eq!(missing.variable, "JWT_SECRET");
         let short = config(&[("ENVIRONMENT", "production"), ("JWT_SECRET", "short")]).unwrap_err();
         assert_eq!(short.variable, "JWT_SECRET");
-        let dev = config(&[("ENVIRONMENT", "production"), ("JWT_SECRET", DEVELOPMENT_JWT_SECRET)]).unwrap_err();
+        let dev = config(&[
+            ("ENVIRONMENT", "production"),
+            ("JWT_SECRET", DEVELOPMENT_JWT_SECRET),
+        ])
+        .unwrap_err();
         assert_eq!(dev.variable, "JWT_SECRET");
     }
 
@@ -339,8 +441,14 @@ mod tests {
             ("RESEND_API_KEY", "re_123"),
         ])
         .unwrap();
-        assert_eq!(config.allowed_origins, vec!["https://admin.example.com".to_owned()]);
-        assert_eq!(config.delivery.resend.unwrap().base_url, "https://api.resend.com");
+        assert_eq!(
+            config.allowed_origins,
+            vec!["https://admin.example.com".to_owned()]
+        );
+        assert_eq!(
+            config.delivery.resend.unwrap().base_url,
+            "https://api.resend.com"
+        );
     }
 
     #[test]
@@ -355,23 +463,46 @@ mod tests {
 
     #[test]
     fn a_partial_twilio_configuration_names_what_is_missing() {
-        let error = config(&[("TWILIO_ACCOUNT_SID", "AC123"), ("TWILIO_AUTH_TOKEN", "t")]).unwrap_err();
+        let error =
+            config(&[("TWILIO_ACCOUNT_SID", "AC123"), ("TWILIO_AUTH_TOKEN", "t")]).unwrap_err();
         assert_eq!(error.variable, "TWILIO_FROM_NUMBER");
     }
 
     #[test]
     fn the_daily_bonus_table_is_validated() {
-        assert_eq!(config(&[("DAILY_BONUS_TABLE", "2, 4,6")]).unwrap().daily_bonus_table, vec![2, 4, 6]);
+        assert_eq!(
+            config(&[("DAILY_BONUS_TABLE", "2, 4,6")])
+                .unwrap()
+                .daily_bonus_table,
+            vec![2, 4, 6]
+        );
         for bad in ["1,,2", "0,1", "a,b", "5000"] {
-            assert_eq!(config(&[("DAILY_BONUS_TABLE", bad)]).unwrap_err().variable, "DAILY_BONUS_TABLE", "{bad}");
+            assert_eq!(
+                config(&[("DAILY_BONUS_TABLE", bad)]).unwrap_err().variable,
+                "DAILY_BONUS_TABLE",
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn bad_values_name_their_variable() {
         assert_eq!(config(&[("PORT", "eighty")]).unwrap_err().variable, "PORT");
-        assert_eq!(config(&[("SKIP_MIGRATIONS", "maybe")]).unwrap_err().variable, "SKIP_MIGRATIONS");
-        assert_eq!(config(&[("DATABASE_URL", "mysql://x")]).unwrap_err().variable, "DATABASE_URL");
-        assert_eq!(config(&[("LOG_FORMAT", "xml")]).unwrap_err().variable, "LOG_FORMAT");
+        assert_eq!(
+            config(&[("SKIP_MIGRATIONS", "maybe")])
+                .unwrap_err()
+                .variable,
+            "SKIP_MIGRATIONS"
+        );
+        assert_eq!(
+            config(&[("DATABASE_URL", "mysql://x")])
+                .unwrap_err()
+                .variable,
+            "DATABASE_URL"
+        );
+        assert_eq!(
+            config(&[("LOG_FORMAT", "xml")]).unwrap_err().variable,
+            "LOG_FORMAT"
+        );
     }
 }

@@ -5,7 +5,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use fairydust_migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, TransactionTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
+    TransactionTrait,
+};
 
 /// Counts every SQL statement the connection runs (tests use it to prove that dataloaders batch).
 #[derive(Clone, Debug, Default)]
@@ -20,7 +23,10 @@ impl StatementCounter {
 /// Any 64-bit number works as long as every replica uses the same one.
 const MIGRATION_LOCK_KEY: i64 = 0x0FA1_D057;
 
-pub async fn connect(url: &str, max_connections: u32) -> Result<(DatabaseConnection, StatementCounter), DbErr> {
+pub async fn connect(
+    url: &str,
+    max_connections: u32,
+) -> Result<(DatabaseConnection, StatementCounter), DbErr> {
     let mut options = ConnectOptions::new(url);
     options
         .max_connections(max_connections)
@@ -58,7 +64,10 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     match db.get_database_backend() {
         DbBackend::Postgres => {
             let lock = db.begin().await?;
-            lock.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")).await?;
+            lock.execute_unprepared(&format!(
+                "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
+            ))
+            .await?;
             let result = Migrator::up(db, None).await;
             lock.commit().await?;
             result

@@ -5,7 +5,9 @@ use std::process::Command;
 fn server() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
     // Only what each test sets: no developer's .env or shell settings leak in.
-    command.env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
     command
 }
 
@@ -27,7 +29,11 @@ fn schema_graphql_is_the_exported_sdl() {
 
 #[test]
 fn production_without_a_jwt_secret_exits_1_with_a_one_line_reason() {
-    let output = server().env("ENVIRONMENT", "production").arg("schema").output().unwrap();
+    let output = server()
+        .env("ENVIRONMENT", "production")
+        .arg("schema")
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
@@ -44,17 +50,31 @@ fn production_with_a_wildcard_origin_exits_1() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
-    assert!(String::from_utf8(output.stderr).unwrap().contains("ALLOWED_ORIGINS"));
+    assert!(
+        String::from_utf8(output.stderr)
+            .unwrap()
+            .contains("ALLOWED_ORIGINS")
+    );
 }
 
 #[test]
 fn create_admin_creates_then_recognises_the_admin() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
-    let run = || server().env("DATABASE_URL", &url).args(["create-admin", "--email", "Root@Example.com"]).output().unwrap();
+    let run = || {
+        server()
+            .env("DATABASE_URL", &url)
+            .args(["create-admin", "--email", "Root@Example.com"])
+            .output()
+            .unwrap()
+    };
 
     let first = run();
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     let first = String::from_utf8(first.stdout).unwrap();
     assert!(first.starts_with("created admin: id="), "{first}");
     let fairyname = first.split("fairyname=").nth(1).unwrap().trim().to_owned();
@@ -69,18 +89,48 @@ fn create_admin_creates_then_recognises_the_admin() {
 fn create_admin_refuses_a_malformed_email() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
-    let output = server().env("DATABASE_URL", &url).args(["create-admin", "--email", "not-an-email"]).output().unwrap();
+    let output = server()
+        .env("DATABASE_URL", &url)
+        .args(["create-admin", "--email", "not-an-email"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1));
-    assert!(String::from_utf8(output.stderr).unwrap().contains("not a valid email"));
+    assert!(
+        String::from_utf8(output.stderr)
+            .unwrap()
+            .contains("not a valid email")
+    );
 }
 
 #[test]
 fn migrate_status_lists_every_migration() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
-    assert!(server().env("DATABASE_URL", &url).args(["migrate", "up"]).status().unwrap().success());
-    let status = String::from_utf8(server().env("DATABASE_URL", &url).args(["migrate", "status"]).output().unwrap().stdout).unwrap();
-    assert_eq!(status.lines().filter(|line| line.starts_with("Applied")).count(), 4, "{status}");
+    assert!(
+        server()
+            .env("DATABASE_URL", &url)
+            .args(["migrate", "up"])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = String::from_utf8(
+        server()
+            .env("DATABASE_URL", &url)
+            .args(["migrate", "status"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(
+        status
+            .lines()
+            .filter(|line| line.starts_with("Applied"))
+            .count(),
+        4,
+        "{status}"
+    );
 }
 
 fn regex_like_fairyname(name: &str) -> bool {

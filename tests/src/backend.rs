@@ -10,7 +10,10 @@ const TEMPLATE_LOCK: i64 = 0x7E57_0001;
 
 /// Runs a statement built at run time (database names cannot be bound as parameters).
 async fn run(connection: &mut PgConnection, sql: String) -> Result<(), sea_orm::sqlx::Error> {
-    sea_orm::sqlx::raw_sql(AssertSqlSafe(sql)).execute(connection).await.map(|_| ())
+    sea_orm::sqlx::raw_sql(AssertSqlSafe(sql))
+        .execute(connection)
+        .await
+        .map(|_| ())
 }
 
 pub fn uses_postgres() -> bool {
@@ -18,20 +21,35 @@ pub fn uses_postgres() -> bool {
 }
 
 fn admin_url() -> Option<String> {
-    std::env::var("TEST_DATABASE_URL").ok().filter(|url| !url.is_empty())
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
 }
 
 pub fn redis_url() -> Option<String> {
-    std::env::var("TEST_REDIS_URL").ok().filter(|url| !url.is_empty())
+    std::env::var("TEST_REDIS_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
 }
 
 pub enum Backend {
-    Postgres { admin_url: String, name: String, url: String, redis: Option<(String, String)> },
-    Sqlite { _dir: tempfile::TempDir, url: String, redis: Option<(String, String)> },
+    Postgres {
+        admin_url: String,
+        name: String,
+        url: String,
+        redis: Option<(String, String)>,
+    },
+    Sqlite {
+        _dir: tempfile::TempDir,
+        url: String,
+        redis: Option<(String, String)>,
+    },
 }
 
 fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let root = base.rsplit_once('/').map_or(base, |(root, _)| root);
     match query {
         Some(query) => format!("{root}/{database}?{query}"),
@@ -46,18 +64,32 @@ impl Backend {
             Some(admin_url) => {
                 let template = ensure_template(&admin_url).await;
                 let name = format!("fdt_{}", Uuid::new_v4().simple());
-                let mut admin = PgConnection::connect(&admin_url).await.expect("TEST_DATABASE_URL answers");
-                run(&mut admin, format!("CREATE DATABASE {name} TEMPLATE {template}"))
+                let mut admin = PgConnection::connect(&admin_url)
                     .await
-                    .expect("clone the template database");
+                    .expect("TEST_DATABASE_URL answers");
+                run(
+                    &mut admin,
+                    format!("CREATE DATABASE {name} TEMPLATE {template}"),
+                )
+                .await
+                .expect("clone the template database");
                 let _ = admin.close().await;
                 let url = with_database(&admin_url, &name);
-                Backend::Postgres { admin_url, name, url, redis }
+                Backend::Postgres {
+                    admin_url,
+                    name,
+                    url,
+                    redis,
+                }
             }
             None => {
                 let dir = tempfile::tempdir().expect("a temp dir");
                 let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
-                Backend::Sqlite { _dir: dir, url, redis }
+                Backend::Sqlite {
+                    _dir: dir,
+                    url,
+                    redis,
+                }
             }
         }
     }
@@ -70,9 +102,9 @@ impl Backend {
 
     pub fn redis(&self) -> Option<(&str, &str)> {
         match self {
-            Backend::Postgres { redis, .. } | Backend::Sqlite { redis, .. } => {
-                redis.as_ref().map(|(url, prefix)| (url.as_str(), prefix.as_str()))
-            }
+            Backend::Postgres { redis, .. } | Backend::Sqlite { redis, .. } => redis
+                .as_ref()
+                .map(|(url, prefix)| (url.as_str(), prefix.as_str())),
         }
     }
 
@@ -85,17 +117,30 @@ impl Backend {
     pub fn finish(&self, check_ledger: bool) -> Vec<String> {
         let url = self.database_url().to_owned();
         let drop_target = match self {
-            Backend::Postgres { admin_url, name, .. } => Some((admin_url.clone(), name.clone())),
+            Backend::Postgres {
+                admin_url, name, ..
+            } => Some((admin_url.clone(), name.clone())),
             Backend::Sqlite { .. } => None,
         };
         std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
             runtime.block_on(async move {
-                let problems = if check_ledger { ledger_problems(&url).await } else { Vec::new() };
+                let problems = if check_ledger {
+                    ledger_problems(&url).await
+                } else {
+                    Vec::new()
+                };
                 if let Some((admin_url, name)) = drop_target
                     && let Ok(mut admin) = PgConnection::connect(&admin_url).await
                 {
-                    let _ = run(&mut admin, format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                    let _ = run(
+                        &mut admin,
+                        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                    )
+                    .await;
                     let _ = admin.close().await;
                 }
                 problems
@@ -108,13 +153,18 @@ impl Backend {
 
 /// Users whose balance differs from the sum of their transactions, or whose `balance_after` chain breaks.
 async fn ledger_problems(url: &str) -> Vec<String> {
-    let Ok(db) = sea_orm::Database::connect(url).await else { return vec![format!("cannot reach {url}")] };
+    let Ok(db) = sea_orm::Database::connect(url).await else {
+        return vec![format!("cannot reach {url}")];
+    };
     use sea_orm::{ConnectionTrait, Statement};
     let backend = db.get_database_backend();
     let sql = "SELECT u.id AS id, u.dust_balance AS balance, COALESCE(SUM(t.amount), 0) AS total \
                FROM users u LEFT JOIN dust_transactions t ON t.user_id = u.id \
                GROUP BY u.id, u.dust_balance HAVING u.dust_balance <> COALESCE(SUM(t.amount), 0)";
-    let rows = db.query_all_raw(Statement::from_string(backend, sql)).await.unwrap_or_default();
+    let rows = db
+        .query_all_raw(Statement::from_string(backend, sql))
+        .await
+        .unwrap_or_default();
     let mut problems: Vec<String> = rows
         .iter()
         .map(|row| {
@@ -124,7 +174,10 @@ async fn ledger_problems(url: &str) -> Vec<String> {
         })
         .collect();
     let negative = "SELECT COUNT(*) AS n FROM users WHERE dust_balance < 0";
-    if let Ok(Some(row)) = db.query_one_raw(Statement::from_string(backend, negative)).await {
+    if let Ok(Some(row)) = db
+        .query_one_raw(Statement::from_string(backend, negative))
+        .await
+    {
         let n: i64 = row.try_get("", "n").unwrap_or_default();
         if n > 0 {
             problems.push(format!("{n} users with a negative balance"));
@@ -139,8 +192,15 @@ async fn ledger_problems(url: &str) -> Vec<String> {
 /// processes).
 async fn ensure_template(admin_url: &str) -> String {
     let template = format!("fairydust_tpl_{}", env!("MIGRATIONS_FINGERPRINT"));
-    let mut admin = PgConnection::connect(admin_url).await.expect("TEST_DATABASE_URL answers");
-    run(&mut admin, format!("SELECT pg_advisory_lock({TEMPLATE_LOCK})")).await.expect("template lock");
+    let mut admin = PgConnection::connect(admin_url)
+        .await
+        .expect("TEST_DATABASE_URL answers");
+    run(
+        &mut admin,
+        format!("SELECT pg_advisory_lock({TEMPLATE_LOCK})"),
+    )
+    .await
+    .expect("template lock");
     let exists = sea_orm::sqlx::query("SELECT 1 FROM pg_database WHERE datname = $1")
         .bind(&template)
         .fetch_optional(&mut admin)
@@ -148,26 +208,49 @@ async fn ensure_template(admin_url: &str) -> String {
         .expect("pg_database readable")
         .is_some();
     if !exists {
-        let stale = sea_orm::sqlx::query("SELECT datname FROM pg_database WHERE datname LIKE 'fairydust_tpl_%'")
-            .fetch_all(&mut admin)
-            .await
-            .unwrap_or_default();
+        let stale = sea_orm::sqlx::query(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'fairydust_tpl_%'",
+        )
+        .fetch_all(&mut admin)
+        .await
+        .unwrap_or_default();
         for row in stale {
             let name: String = row.get(0);
-            let _ = run(&mut admin, format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+            let _ = run(
+                &mut admin,
+                format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            )
+            .await;
         }
         let building = format!("{template}_building");
-        let _ = run(&mut admin, format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)")).await;
-        run(&mut admin, format!("CREATE DATABASE {building}")).await.expect("create template");
-        let db = sea_orm::Database::connect(with_database(admin_url, &building)).await.expect("template connects");
-        Migrator::up(&db, None).await.expect("migrations apply to the template");
+        let _ = run(
+            &mut admin,
+            format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"),
+        )
+        .await;
+        run(&mut admin, format!("CREATE DATABASE {building}"))
+            .await
+            .expect("create template");
+        let db = sea_orm::Database::connect(with_database(admin_url, &building))
+            .await
+            .expect("template connects");
+        Migrator::up(&db, None)
+            .await
+            .expect("migrations apply to the template");
         db.close().await.expect("template connections close");
         tokio::time::sleep(Duration::from_millis(50)).await;
-        run(&mut admin, format!("ALTER DATABASE {building} RENAME TO {template}"))
-            .await
-            .expect("publish template");
+        run(
+            &mut admin,
+            format!("ALTER DATABASE {building} RENAME TO {template}"),
+        )
+        .await
+        .expect("publish template");
     }
-    let _ = run(&mut admin, format!("SELECT pg_advisory_unlock({TEMPLATE_LOCK})")).await;
+    let _ = run(
+        &mut admin,
+        format!("SELECT pg_advisory_unlock({TEMPLATE_LOCK})"),
+    )
+    .await;
     let _ = admin.close().await;
     template
 }
@@ -183,10 +266,18 @@ impl EmptyPostgres {
     pub async fn create() -> EmptyPostgres {
         let admin_url = admin_url().expect("TEST_DATABASE_URL is set");
         let name = format!("fdt_empty_{}", Uuid::new_v4().simple());
-        let mut admin = PgConnection::connect(&admin_url).await.expect("TEST_DATABASE_URL answers");
-        run(&mut admin, format!("CREATE DATABASE {name}")).await.expect("create database");
+        let mut admin = PgConnection::connect(&admin_url)
+            .await
+            .expect("TEST_DATABASE_URL answers");
+        run(&mut admin, format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create database");
         let _ = admin.close().await;
-        EmptyPostgres { url: with_database(&admin_url, &name), admin_url, name }
+        EmptyPostgres {
+            url: with_database(&admin_url, &name),
+            admin_url,
+            name,
+        }
     }
 }
 
@@ -194,10 +285,17 @@ impl Drop for EmptyPostgres {
     fn drop(&mut self) {
         let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
         let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
             runtime.block_on(async move {
                 if let Ok(mut admin) = PgConnection::connect(&admin_url).await {
-                    let _ = run(&mut admin, format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                    let _ = run(
+                        &mut admin,
+                        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                    )
+                    .await;
                 }
             });
         })

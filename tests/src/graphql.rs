@@ -15,43 +15,63 @@ impl Gql {
     /// The `data` of a successful answer; panics with the errors otherwise.
     #[track_caller]
     pub fn data(&self) -> &Value {
-        assert!(self.errors().is_empty(), "expected no errors, got {:#}", self.body);
+        assert!(
+            self.errors().is_empty(),
+            "expected no errors, got {:#}",
+            self.body
+        );
         &self.body["data"]
     }
 
     pub fn errors(&self) -> &[Value] {
-        self.body["errors"].as_array().map(Vec::as_slice).unwrap_or_default()
+        self.body["errors"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
     }
 
     /// The `extensions.code` of the first error.
     pub fn code(&self) -> Option<&str> {
-        self.errors().first().and_then(|e| e["extensions"]["code"].as_str())
+        self.errors()
+            .first()
+            .and_then(|e| e["extensions"]["code"].as_str())
     }
 
     /// The first error, which must carry `code`; panics with the answer otherwise.
     #[track_caller]
     pub fn expect_error(&self, code: &str) -> &Value {
-        assert_eq!(self.code(), Some(code), "expected {code}, got {:#}", self.body);
+        assert_eq!(
+            self.code(),
+            Some(code),
+            "expected {code}, got {:#}",
+            self.body
+        );
         &self.errors()[0]
     }
 
     /// A value under `data` by dotted path, e.g. `consumeDust.balanceAfter`.
     #[track_caller]
     pub fn at(&self, path: &str) -> &Value {
-        path.split('.').fold(self.data(), |value, key| match key.parse::<usize>() {
-            Ok(index) => &value[index],
-            Err(_) => &value[key],
-        })
+        path.split('.')
+            .fold(self.data(), |value, key| match key.parse::<usize>() {
+                Ok(index) => &value[index],
+                Err(_) => &value[key],
+            })
     }
 }
 
 impl TestApp {
     pub async fn gql(&self, query: &str, variables: Value) -> Gql {
-        self.send_gql(None, json!({ "query": query, "variables": variables })).await
+        self.send_gql(None, json!({ "query": query, "variables": variables }))
+            .await
     }
 
     pub async fn gql_as(&self, token: &str, query: &str, variables: Value) -> Gql {
-        self.send_gql(Some(token), json!({ "query": query, "variables": variables })).await
+        self.send_gql(
+            Some(token),
+            json!({ "query": query, "variables": variables }),
+        )
+        .await
     }
 
     /// Posts any JSON body (a batch, an APQ request) with an optional bearer token.

@@ -60,7 +60,10 @@ pub fn init_test_process() {
     ONCE.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".to_owned());
-        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init();
     });
 }
 
@@ -76,23 +79,35 @@ impl TestApp {
         let mut settings = providers.overrides();
         settings.0.extend(overrides.0);
         let config = test_config(&backend, &settings);
-        let app = app::build(config).await.expect("the app builds against the test backend");
+        let app = app::build(config)
+            .await
+            .expect("the app builds against the test backend");
         Self::start(app, backend, providers, true).await
     }
 
     /// A second server on the same database and cache, as another replica would be.
     pub async fn spawn_replica(&self) -> TestApp {
         let config = (*self.app.state.config).clone();
-        let cache = app::connect_cache(&config).await.expect("replica cache connects");
-        let (db, statements) = fairydust_server::db::connect(&config.database_url, config.database_max_connections)
+        let cache = app::connect_cache(&config)
             .await
-            .expect("replica database connects");
+            .expect("replica cache connects");
+        let (db, statements) =
+            fairydust_server::db::connect(&config.database_url, config.database_max_connections)
+                .await
+                .expect("replica database connects");
         let app = app::assemble(config, db, statements, cache_for_replica(self, cache));
         Self::start(app, self.backend.clone(), self.providers.clone(), false).await
     }
 
-    async fn start(app: App, backend: Arc<Backend>, providers: Arc<MockProviders>, owns_backend: bool) -> TestApp {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("an ephemeral port");
+    async fn start(
+        app: App,
+        backend: Arc<Backend>,
+        providers: Arc<MockProviders>,
+        owns_backend: bool,
+    ) -> TestApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("an ephemeral port");
         let address = listener.local_addr().expect("bound address");
         let (shutdown, stop) = oneshot::channel::<()>();
         let server = app.clone();
@@ -132,7 +147,11 @@ fn cache_for_replica(
     primary: &TestApp,
     own: Arc<dyn fairydust_schema::cache::Cache>,
 ) -> Arc<dyn fairydust_schema::cache::Cache> {
-    if own.backend() == "redis" { own } else { primary.app.state.app.cache.clone() }
+    if own.backend() == "redis" {
+        own
+    } else {
+        primary.app.state.app.cache.clone()
+    }
 }
 
 fn test_config(backend: &Backend, overrides: &Overrides) -> Config {

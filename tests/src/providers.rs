@@ -15,7 +15,9 @@ pub struct MockProviders {
 }
 
 fn six_digits(text: &str) -> Option<String> {
-    text.split(|c: char| !c.is_ascii_digit()).find(|part| part.len() == 6).map(str::to_owned)
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|part| part.len() == 6)
+        .map(str::to_owned)
 }
 
 impl MockProviders {
@@ -23,14 +25,20 @@ impl MockProviders {
         let email = MockServer::start().await;
         Mock::given(method("POST"))
             .and(path("/emails"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({ "id": "email_test" })))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(serde_json::json!({ "id": "email_test" })),
+            )
             .with_priority(10)
             .mount(&email)
             .await;
         let sms = MockServer::start().await;
         Mock::given(method("POST"))
-            .and(path(format!("/2010-04-01/Accounts/{TWILIO_SID}/Messages.json")))
-            .respond_with(ResponseTemplate::new(201).set_body_json(serde_json::json!({ "sid": "SM_test" })))
+            .and(path(format!(
+                "/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
+            )))
+            .respond_with(
+                ResponseTemplate::new(201).set_body_json(serde_json::json!({ "sid": "SM_test" })),
+            )
             .with_priority(10)
             .mount(&sms)
             .await;
@@ -55,7 +63,10 @@ impl MockProviders {
         requests.iter().rev().find_map(|request| {
             let body: Value = serde_json::from_slice(&request.body).ok()?;
             let recipients = body["to"].as_array()?;
-            recipients.iter().any(|r| r == to).then(|| six_digits(body["text"].as_str()?))?
+            recipients
+                .iter()
+                .any(|r| r == to)
+                .then(|| six_digits(body["text"].as_str()?))?
         })
     }
 
@@ -63,8 +74,13 @@ impl MockProviders {
     pub async fn sms_code(&self, to: &str) -> Option<String> {
         let requests = self.sms.received_requests().await.unwrap_or_default();
         requests.iter().rev().find_map(|request| {
-            let form: Vec<(String, String)> = url::form_urlencoded::parse(&request.body).into_owned().collect();
-            let sent_to = form.iter().find(|(k, _)| k == "To").map(|(_, v)| v.as_str())?;
+            let form: Vec<(String, String)> = url::form_urlencoded::parse(&request.body)
+                .into_owned()
+                .collect();
+            let sent_to = form
+                .iter()
+                .find(|(k, _)| k == "To")
+                .map(|(_, v)| v.as_str())?;
             (sent_to == to).then(|| six_digits(&form.iter().find(|(k, _)| k == "Body")?.1))?
         })
     }

@@ -28,27 +28,51 @@ impl TestApp {
     }
 
     pub async fn admin(&self) -> TestUser {
-        self.user_with(Roles { admin: true, builder: false }).await
+        self.user_with(Roles {
+            admin: true,
+            builder: false,
+        })
+        .await
     }
 
     pub async fn builder(&self) -> TestUser {
-        self.user_with(Roles { admin: false, builder: true }).await
+        self.user_with(Roles {
+            admin: false,
+            builder: true,
+        })
+        .await
     }
 
     pub async fn user_with(&self, roles: Roles) -> TestUser {
         let email = format!("user-{}@example.com", Uuid::new_v4().simple());
-        let account = NewAccount { email: Some(Email::parse(&email).unwrap()), phone: None, is_admin: roles.admin };
-        let user = create_account(&self.db, account).await.expect("account created");
+        let account = NewAccount {
+            email: Some(Email::parse(&email).unwrap()),
+            phone: None,
+            is_admin: roles.admin,
+        };
+        let user = create_account(&self.db, account)
+            .await
+            .expect("account created");
         if roles.builder {
             let mut active = user.clone().into_active_model();
             active.is_builder = Set(true);
             active.update(&self.db).await.expect("builder flag set");
         }
-        let user = users::Entity::find_by_id(user.id).one(&self.db).await.unwrap().expect("user exists");
-        let state = &self.app.state.app;
-        let tokens = sessions::start(&self.db, state.auth.keys(), &state.settings, &user, &RequestMeta::default())
+        let user = users::Entity::find_by_id(user.id)
+            .one(&self.db)
             .await
-            .expect("session started");
+            .unwrap()
+            .expect("user exists");
+        let state = &self.app.state.app;
+        let tokens = sessions::start(
+            &self.db,
+            state.auth.keys(),
+            &state.settings,
+            &user,
+            &RequestMeta::default(),
+        )
+        .await
+        .expect("session started");
         TestUser {
             id: user.id,
             fairyname: user.fairyname,
@@ -60,7 +84,11 @@ impl TestApp {
     }
 
     pub async fn balance(&self, user_id: Uuid) -> i32 {
-        users::Entity::find_by_id(user_id).one(&self.db).await.unwrap().expect("user exists").dust_balance
+        users::Entity::find_by_id(user_id)
+            .one(&self.db)
+            .await
+            .unwrap()
+            .expect("user exists")
+            .dust_balance
     }
 }
-

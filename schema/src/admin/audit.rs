@@ -16,7 +16,10 @@ pub struct AuditEntry<'a> {
     pub reason: Option<String>,
 }
 
-pub async fn record<C: ConnectionTrait>(conn: &C, entry: AuditEntry<'_>) -> Result<(), sea_orm::DbErr> {
+pub async fn record<C: ConnectionTrait>(
+    conn: &C,
+    entry: AuditEntry<'_>,
+) -> Result<(), sea_orm::DbErr> {
     let at = now();
     let row = admin_audit_log::Model {
         id: Uuid::now_v7(),
@@ -30,6 +33,8 @@ pub async fn record<C: ConnectionTrait>(conn: &C, entry: AuditEntry<'_>) -> Resu
         created_at: at,
         updated_at: at,
     };
-    admin_audit_log::Entity::insert(row.into_active_model()).exec_without_returning(conn).await?;
+    admin_audit_log::Entity::insert(row.into_active_model())
+        .exec_without_returning(conn)
+        .await?;
     Ok(())
 }

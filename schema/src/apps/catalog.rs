@@ -29,14 +29,25 @@ impl AppRef {
     }
 }
 
-pub async fn find_app<C: ConnectionTrait>(conn: &C, app: &AppRef) -> Result<Option<apps::Model>, sea_orm::DbErr> {
+pub async fn find_app<C: ConnectionTrait>(
+    conn: &C,
+    app: &AppRef,
+) -> Result<Option<apps::Model>, sea_orm::DbErr> {
     match app {
         AppRef::Id(id) => apps::Entity::find_by_id(*id).one(conn).await,
-        AppRef::Slug(slug) => apps::Entity::find().filter(apps::Column::Slug.eq(slug.as_str())).one(conn).await,
+        AppRef::Slug(slug) => {
+            apps::Entity::find()
+                .filter(apps::Column::Slug.eq(slug.as_str()))
+                .one(conn)
+                .await
+        }
     }
 }
 
-pub async fn resolve_app_id<C: ConnectionTrait>(conn: &C, app: &AppRef) -> Result<Option<Uuid>, sea_orm::DbErr> {
+pub async fn resolve_app_id<C: ConnectionTrait>(
+    conn: &C,
+    app: &AppRef,
+) -> Result<Option<Uuid>, sea_orm::DbErr> {
     match app {
         AppRef::Id(id) => Ok(Some(*id)),
         AppRef::Slug(_) => Ok(find_app(conn, app).await?.map(|app| app.id)),
@@ -54,7 +65,10 @@ pub struct Pricing {
 
 impl Pricing {
     pub fn price_of(&self, action: &str) -> Option<i32> {
-        self.actions.iter().find(|(name, _)| name == action).map(|(_, cost)| *cost)
+        self.actions
+            .iter()
+            .find(|(name, _)| name == action)
+            .map(|(_, cost)| *cost)
     }
 }
 
@@ -82,7 +96,9 @@ pub async fn pricing<C: ConnectionTrait>(
     {
         return Ok(Some(pricing));
     }
-    let Some(app) = apps::Entity::find_by_id(app_id).one(conn).await? else { return Ok(None) };
+    let Some(app) = apps::Entity::find_by_id(app_id).one(conn).await? else {
+        return Ok(None);
+    };
     let actions = app_actions::Entity::find()
         .filter(app_actions::Column::AppId.eq(app_id))
         .all(conn)

@@ -9,7 +9,9 @@ pub trait ContextExt {
 
     /// The signed-in user, or UNAUTHENTICATED.
     fn principal(&self) -> Result<&Principal, ApiError> {
-        self.viewer().principal().ok_or_else(|| ApiError::unauthenticated("Sign in to do this"))
+        self.viewer()
+            .principal()
+            .ok_or_else(|| ApiError::unauthenticated("Sign in to do this"))
     }
 }
 

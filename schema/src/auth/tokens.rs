@@ -42,7 +42,11 @@ impl TokenKeys {
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.leeway = LEEWAY_SECONDS;
-        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation }
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+        }
     }
 
     pub fn issue_access(
@@ -76,12 +80,13 @@ impl TokenKeys {
 
     /// Checks signature, algorithm, issuer, audience, expiry and type.
     pub fn verify_access(&self, token: &str) -> Result<AccessClaims, AuthError> {
-        let data = decode::<AccessClaims>(token, &self.decoding, &self.validation).map_err(|error| {
-            match error.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
-                _ => AuthError::InvalidToken,
-            }
-        })?;
+        let data =
+            decode::<AccessClaims>(token, &self.decoding, &self.validation).map_err(|error| {
+                match error.kind() {
+                    jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
+                    _ => AuthError::InvalidToken,
+                }
+            })?;
         if data.claims.typ != TOKEN_TYPE_ACCESS {
             return Err(AuthError::WrongTokenType);
         }
@@ -100,7 +105,14 @@ mod tests {
     }
 
     fn issue(keys: &TokenKeys, issued_at: DateTime<Utc>) -> String {
-        keys.issue_access(Uuid::new_v4(), Uuid::new_v4(), vec![], issued_at, chrono::Duration::hours(1)).0
+        keys.issue_access(
+            Uuid::new_v4(),
+            Uuid::new_v4(),
+            vec![],
+            issued_at,
+            chrono::Duration::hours(1),
+        )
+        .0
     }
 
     #[test]
@@ -114,33 +126,59 @@ mod tests {
     fn an_expired_token_is_rejected_as_expired() {
         let keys = keys();
         let token = issue(&keys, Utc::now() - chrono::Duration::hours(2));
-        assert!(matches!(keys.verify_access(&token), Err(AuthError::Expired)));
+        assert!(matches!(
+            keys.verify_access(&token),
+            Err(AuthError::Expired)
+        ));
     }
 
     #[test]
     fn a_token_signed_with_another_key_is_rejected() {
         let other = TokenKeys::from_secret(b"another-secret-another-secret-xx");
         let token = issue(&other, Utc::now());
-        assert!(matches!(keys().verify_access(&token), Err(AuthError::InvalidToken)));
+        assert!(matches!(
+            keys().verify_access(&token),
+            Err(AuthError::InvalidToken)
+        ));
     }
 
     #[test]
     fn a_refresh_typed_token_cannot_call_the_api() {
         let keys = keys();
-        let (_, mut claims) =
-            keys.issue_access(Uuid::new_v4(), Uuid::new_v4(), vec![], Utc::now(), chrono::Duration::hours(1));
+        let (_, mut claims) = keys.issue_access(
+            Uuid::new_v4(),
+            Uuid::new_v4(),
+            vec![],
+            Utc::now(),
+            chrono::Duration::hours(1),
+        );
         claims.typ = "refresh".into();
-        assert!(matches!(keys.verify_access(&keys.sign(&claims)), Err(AuthError::WrongTokenType)));
+        assert!(matches!(
+            keys.verify_access(&keys.sign(&claims)),
+            Err(AuthError::WrongTokenType)
+        ));
     }
 
     #[test]
     fn alg_none_is_rejected() {
         let keys = keys();
-        let (_, claims) = keys.issue_access(Uuid::new_v4(), Uuid::new_v4(), vec![], Utc::now(), chrono::Duration::hours(1));
+        let (_, claims) = keys.issue_access(
+            Uuid::new_v4(),
+            Uuid::new_v4(),
+            vec![],
+            Utc::now(),
+            chrono::Duration::hours(1),
+        );
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
         let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap());
-        for token in [format!("{header}.{payload}."), format!("{header}.{payload}")] {
-            assert!(matches!(keys.verify_access(&token), Err(AuthError::InvalidToken)), "{token}");
+        for token in [
+            format!("{header}.{payload}."),
+            format!("{header}.{payload}"),
+        ] {
+            assert!(
+                matches!(keys.verify_access(&token), Err(AuthError::InvalidToken)),
+                "{token}"
+            );
         }
     }
 
@@ -149,21 +187,36 @@ mod tests {
         let keys = keys();
         let token = issue(&keys, Utc::now());
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
-        let mut claims: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&parts[1]).unwrap()).unwrap();
+        let mut claims: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&parts[1]).unwrap()).unwrap();
         claims["roles"] = serde_json::json!(["admin"]);
         parts[1] = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap());
-        assert!(matches!(keys.verify_access(&parts.join(".")), Err(AuthError::InvalidToken)));
+        assert!(matches!(
+            keys.verify_access(&parts.join(".")),
+            Err(AuthError::InvalidToken)
+        ));
     }
 
     #[test]
     fn wrong_audience_or_issuer_is_rejected() {
         let keys = keys();
-        let (_, mut claims) =
-            keys.issue_access(Uuid::new_v4(), Uuid::new_v4(), vec![], Utc::now(), chrono::Duration::hours(1));
+        let (_, mut claims) = keys.issue_access(
+            Uuid::new_v4(),
+            Uuid::new_v4(),
+            vec![],
+            Utc::now(),
+            chrono::Duration::hours(1),
+        );
         claims.aud = "someone-else".into();
-        assert!(matches!(keys.verify_access(&keys.sign(&claims)), Err(AuthError::InvalidToken)));
+        assert!(matches!(
+            keys.verify_access(&keys.sign(&claims)),
+            Err(AuthError::InvalidToken)
+        ));
         claims.aud = AUDIENCE.into();
         claims.iss = "evil".into();
-        assert!(matches!(keys.verify_access(&keys.sign(&claims)), Err(AuthError::InvalidToken)));
+        assert!(matches!(
+            keys.verify_access(&keys.sign(&claims)),
+            Err(AuthError::InvalidToken)
+        ));
     }
 }

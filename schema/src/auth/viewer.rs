@@ -2,7 +2,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fairydust_entities::{auth_sessions, now, users};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -88,8 +90,18 @@ pub struct Authenticator {
 
 impl Authenticator {
     /// `principal_ttl` is capped at [`MAX_PRINCIPAL_CACHE_TTL`].
-    pub fn new(keys: TokenKeys, db: DatabaseConnection, cache: Arc<dyn Cache>, principal_ttl: Duration) -> Self {
-        Self { keys, db, cache, principal_ttl: principal_ttl.min(MAX_PRINCIPAL_CACHE_TTL) }
+    pub fn new(
+        keys: TokenKeys,
+        db: DatabaseConnection,
+        cache: Arc<dyn Cache>,
+        principal_ttl: Duration,
+    ) -> Self {
+        Self {
+            keys,
+            db,
+            cache,
+            principal_ttl: principal_ttl.min(MAX_PRINCIPAL_CACHE_TTL),
+        }
     }
 
     pub fn keys(&self) -> &TokenKeys {
@@ -99,26 +111,35 @@ impl Authenticator {
     /// No header is an anonymous viewer; a header that does not hold a valid, live access token is an
     /// error — never silently anonymous, so a client learns it must refresh.
     pub async fn authenticate(&self, authorization: Option<&str>) -> Result<Viewer, AuthError> {
-        let Some(header) = authorization else { return Ok(Viewer::Anonymous) };
+        let Some(header) = authorization else {
+            return Ok(Viewer::Anonymous);
+        };
         let token = bearer_token(header).ok_or(AuthError::InvalidToken)?;
         let claims = self.keys.verify_access(token)?;
 
         let denied_key = cache_keys::denied_token(claims.jti);
         let principal_key = cache_keys::principal(claims.sub, claims.sid);
-        let mut found = self.cache.get_many(&[&denied_key, &principal_key]).await?.into_iter();
+        let mut found = self
+            .cache
+            .get_many(&[&denied_key, &principal_key])
+            .await?
+            .into_iter();
         let (denied, cached) = (found.next().flatten(), found.next().flatten());
         if denied.is_some() {
             return Err(AuthError::Revoked);
         }
-        let state = match cached.and_then(|json| serde_json::from_str::<CachedPrincipal>(&json).ok()) {
-            Some(state) => state,
-            None => {
-                let state = self.load_principal(claims.sub, claims.sid).await?;
-                let json = serde_json::to_string(&state).expect("plain struct serialises");
-                self.cache.set(&principal_key, &json, self.principal_ttl).await?;
-                state
-            }
-        };
+        let state =
+            match cached.and_then(|json| serde_json::from_str::<CachedPrincipal>(&json).ok()) {
+                Some(state) => state,
+                None => {
+                    let state = self.load_principal(claims.sub, claims.sid).await?;
+                    let json = serde_json::to_string(&state).expect("plain struct serialises");
+                    self.cache
+                        .set(&principal_key, &json, self.principal_ttl)
+                        .await?;
+                    state
+                }
+            };
         if !state.active {
             return Err(AuthError::Revoked);
         }
@@ -131,15 +152,26 @@ impl Authenticator {
         }))
     }
 
-    async fn load_principal(&self, user_id: Uuid, session_id: Uuid) -> Result<CachedPrincipal, AuthError> {
+    async fn load_principal(
+        &self,
+        user_id: Uuid,
+        session_id: Uuid,
+    ) -> Result<CachedPrincipal, AuthError> {
         let user = users::Entity::find_by_id(user_id)
             .select_only()
-            .columns([users::Column::IsAdmin, users::Column::IsBuilder, users::Column::IsActive])
+            .columns([
+                users::Column::IsAdmin,
+                users::Column::IsBuilder,
+                users::Column::IsActive,
+            ])
             .into_tuple::<(bool, bool, bool)>()
             .one(&self.db)
             .await?;
         let Some((admin, builder, user_active)) = user else {
-            return Ok(CachedPrincipal { roles: Roles::default(), active: false });
+            return Ok(CachedPrincipal {
+                roles: Roles::default(),
+                active: false,
+            });
         };
         let live_sessions = auth_sessions::Entity::find()
             .filter(auth_sessions::Column::FamilyId.eq(session_id))
@@ -148,7 +180,10 @@ impl Authenticator {
             .filter(auth_sessions::Column::ExpiresAt.gt(now()))
             .count(&self.db)
             .await?;
-        Ok(CachedPrincipal { roles: Roles { admin, builder }, active: user_active && live_sessions > 0 })
+        Ok(CachedPrincipal {
+            roles: Roles { admin, builder },
+            active: user_active && live_sessions > 0,
+        })
     }
 }
 

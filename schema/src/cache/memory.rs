@@ -30,7 +30,11 @@ struct State {
 
 impl State {
     fn live(&mut self, key: &str, now: Instant) -> Option<&mut (String, Instant)> {
-        if self.values.get(key).is_some_and(|(_, expires)| *expires <= now) {
+        if self
+            .values
+            .get(key)
+            .is_some_and(|(_, expires)| *expires <= now)
+        {
             self.values.remove(key);
         }
         self.values.get_mut(key)
@@ -40,7 +44,10 @@ impl State {
         self.writes += 1;
         if self.writes.is_multiple_of(SWEEP_EVERY) {
             self.values.retain(|_, (_, expires)| *expires > now);
-            self.windows.retain(|_, hits| hits.back().is_some_and(|last| now.duration_since(*last) < Duration::from_secs(86_400)));
+            self.windows.retain(|_, hits| {
+                hits.back()
+                    .is_some_and(|last| now.duration_since(*last) < Duration::from_secs(86_400))
+            });
         }
     }
 }
@@ -52,37 +59,54 @@ impl MemoryCache {
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         // A panic while holding the lock cannot leave the maps half-updated, so poisoning is ignorable.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
 #[async_trait]
 impl Cache for MemoryCache {
     async fn get(&self, key: &str) -> Result<Option<String>, CacheError> {
-        Ok(self.state().live(key, Instant::now()).map(|(value, _)| value.clone()))
+        Ok(self
+            .state()
+            .live(key, Instant::now())
+            .map(|(value, _)| value.clone()))
     }
 
     async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<String>>, CacheError> {
         let now = Instant::now();
         let mut state = self.state();
-        Ok(keys.iter().map(|key| state.live(key, now).map(|(value, _)| value.clone())).collect())
+        Ok(keys
+            .iter()
+            .map(|key| state.live(key, now).map(|(value, _)| value.clone()))
+            .collect())
     }
 
     async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), CacheError> {
         let now = Instant::now();
         let mut state = self.state();
-        state.values.insert(key.to_owned(), (value.to_owned(), now + ttl));
+        state
+            .values
+            .insert(key.to_owned(), (value.to_owned(), now + ttl));
         state.after_write(now);
         Ok(())
     }
 
-    async fn set_if_absent(&self, key: &str, value: &str, ttl: Duration) -> Result<bool, CacheError> {
+    async fn set_if_absent(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<bool, CacheError> {
         let now = Instant::now();
         let mut state = self.state();
         if state.live(key, now).is_some() {
             return Ok(false);
         }
-        state.values.insert(key.to_owned(), (value.to_owned(), now + ttl));
+        state
+            .values
+            .insert(key.to_owned(), (value.to_owned(), now + ttl));
         state.after_write(now);
         Ok(true)
     }
@@ -105,13 +129,17 @@ impl Cache for MemoryCache {
         let mut state = self.state();
         let next = match state.live(key, now) {
             Some((value, _)) => {
-                let current: i64 = value.parse().map_err(|_| CacheError::NotAnInteger(value.clone()))?;
+                let current: i64 = value
+                    .parse()
+                    .map_err(|_| CacheError::NotAnInteger(value.clone()))?;
                 let next = current + delta;
                 *value = next.to_string();
                 next
             }
             None => {
-                state.values.insert(key.to_owned(), (delta.to_string(), now + ttl));
+                state
+                    .values
+                    .insert(key.to_owned(), (delta.to_string(), now + ttl));
                 delta
             }
         };
@@ -123,22 +151,32 @@ impl Cache for MemoryCache {
         let now = Instant::now();
         let mut state = self.state();
         let hits = state.windows.entry(key.to_owned()).or_default();
-        while hits.front().is_some_and(|first| now.duration_since(*first) >= limit.window) {
+        while hits
+            .front()
+            .is_some_and(|first| now.duration_since(*first) >= limit.window)
+        {
             hits.pop_front();
         }
         let decision = if hits.len() < limit.limit as usize {
             hits.push_back(now);
-            RateDecision::Allowed { remaining: limit.limit - hits.len() as u32 }
+            RateDecision::Allowed {
+                remaining: limit.limit - hits.len() as u32,
+            }
         } else {
             let oldest = hits.front().copied().unwrap_or(now);
-            RateDecision::Limited { retry_after: limit.window.saturating_sub(now.duration_since(oldest)) }
+            RateDecision::Limited {
+                retry_after: limit.window.saturating_sub(now.duration_since(oldest)),
+            }
         };
         state.after_write(now);
         Ok(decision)
     }
 
     async fn publish(&self, channel: &str, message: &str) -> Result<(), CacheError> {
-        let channels = self.channels.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let channels = self
+            .channels
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(sender) = channels.get(channel) {
             // No receiver is not an error: nobody is listening right now.
             let _ = sender.send(message.to_owned());
@@ -148,7 +186,10 @@ impl Cache for MemoryCache {
 
     async fn subscribe(&self, channel: &str) -> Result<BoxStream<'static, String>, CacheError> {
         let receiver = {
-            let mut channels = self.channels.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut channels = self
+                .channels
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             channels.retain(|_, sender| sender.receiver_count() > 0);
             channels
                 .entry(channel.to_owned())
@@ -169,7 +210,9 @@ impl Cache for MemoryCache {
 
 /// A broadcast receiver as a stream that skips messages a slow subscriber missed (as Redis pub/sub also
 /// drops messages for clients that fall behind).
-pub(super) fn broadcast_stream(receiver: broadcast::Receiver<String>) -> BoxStream<'static, String> {
+pub(super) fn broadcast_stream(
+    receiver: broadcast::Receiver<String>,
+) -> BoxStream<'static, String> {
     futures_util::stream::unfold(receiver, |mut receiver| async move {
         loop {
             match receiver.recv().await {

@@ -26,9 +26,13 @@ pub enum CacheError {
 /// The answer of a rate limiter for one attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RateDecision {
-    Allowed { remaining: u32 },
+    Allowed {
+        remaining: u32,
+    },
     /// Refused; the earliest moment another attempt can succeed is `retry_after` away.
-    Limited { retry_after: Duration },
+    Limited {
+        retry_after: Duration,
+    },
 }
 
 impl RateDecision {
@@ -40,7 +44,9 @@ impl RateDecision {
     pub fn retry_after_seconds(self) -> Option<u64> {
         match self {
             RateDecision::Allowed { .. } => None,
-            RateDecision::Limited { retry_after } => Some(retry_after.as_millis().div_ceil(1000).max(1) as u64),
+            RateDecision::Limited { retry_after } => {
+                Some(retry_after.as_millis().div_ceil(1000).max(1) as u64)
+            }
         }
     }
 }
@@ -65,7 +71,12 @@ pub trait Cache: Send + Sync + 'static {
     async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<String>>, CacheError>;
     async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), CacheError>;
     /// Sets the value only when the key is absent; true when it was set.
-    async fn set_if_absent(&self, key: &str, value: &str, ttl: Duration) -> Result<bool, CacheError>;
+    async fn set_if_absent(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<bool, CacheError>;
     async fn delete(&self, key: &str) -> Result<(), CacheError>;
     /// Gets and deletes in one atomic step: of two concurrent takes, exactly one sees the value.
     async fn take(&self, key: &str) -> Result<Option<String>, CacheError>;

@@ -65,7 +65,11 @@ impl RedisCache {
             prefix: prefix.to_owned(),
             sliding_window: Arc::new(Script::new(SLIDING_WINDOW)),
             increment: Arc::new(Script::new(INCREMENT)),
-            hub: Arc::new(PubSubHub { client, channels: Mutex::new(HashMap::new()), sink: tokio::sync::Mutex::new(None) }),
+            hub: Arc::new(PubSubHub {
+                client,
+                channels: Mutex::new(HashMap::new()),
+                sink: tokio::sync::Mutex::new(None),
+            }),
         })
     }
 
@@ -89,20 +93,37 @@ impl Cache for RedisCache {
             return Ok(Vec::new());
         }
         let keys: Vec<String> = keys.iter().map(|key| self.key(key)).collect();
-        Ok(redis::cmd("MGET").arg(keys).query_async(&mut self.connection.clone()).await?)
+        Ok(redis::cmd("MGET")
+            .arg(keys)
+            .query_async(&mut self.connection.clone())
+            .await?)
     }
 
     async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), CacheError> {
-        let options = redis::SetOptions::default().with_expiration(redis::SetExpiry::PX(millis(ttl)));
-        let _: () = self.connection.clone().set_options(self.key(key), value, options).await?;
+        let options =
+            redis::SetOptions::default().with_expiration(redis::SetExpiry::PX(millis(ttl)));
+        let _: () = self
+            .connection
+            .clone()
+            .set_options(self.key(key), value, options)
+            .await?;
         Ok(())
     }
 
-    async fn set_if_absent(&self, key: &str, value: &str, ttl: Duration) -> Result<bool, CacheError> {
+    async fn set_if_absent(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<bool, CacheError> {
         let options = redis::SetOptions::default()
             .conditional_set(redis::ExistenceCheck::NX)
             .with_expiration(redis::SetExpiry::PX(millis(ttl)));
-        let reply: Option<String> = self.connection.clone().set_options(self.key(key), value, options).await?;
+        let reply: Option<String> = self
+            .connection
+            .clone()
+            .set_options(self.key(key), value, options)
+            .await?;
         Ok(reply.is_some())
     }
 
@@ -137,14 +158,22 @@ impl Cache for RedisCache {
             .invoke_async(&mut self.connection.clone())
             .await?;
         Ok(if allowed == 1 {
-            RateDecision::Allowed { remaining: detail.max(0) as u32 }
+            RateDecision::Allowed {
+                remaining: detail.max(0) as u32,
+            }
         } else {
-            RateDecision::Limited { retry_after: Duration::from_micros(detail.max(0) as u64) }
+            RateDecision::Limited {
+                retry_after: Duration::from_micros(detail.max(0) as u64),
+            }
         })
     }
 
     async fn publish(&self, channel: &str, message: &str) -> Result<(), CacheError> {
-        let _: () = self.connection.clone().publish(self.key(channel), message).await?;
+        let _: () = self
+            .connection
+            .clone()
+            .publish(self.key(channel), message)
+            .await?;
         Ok(())
     }
 
@@ -154,7 +183,9 @@ impl Cache for RedisCache {
     }
 
     async fn ping(&self) -> Result<(), CacheError> {
-        let _: String = redis::cmd("PING").query_async(&mut self.connection.clone()).await?;
+        let _: String = redis::cmd("PING")
+            .query_async(&mut self.connection.clone())
+            .await?;
         Ok(())
     }
 
@@ -173,7 +204,10 @@ struct PubSubHub {
 }
 
 impl PubSubHub {
-    async fn subscribe(self: &Arc<Self>, channel: String) -> Result<broadcast::Receiver<String>, CacheError> {
+    async fn subscribe(
+        self: &Arc<Self>,
+        channel: String,
+    ) -> Result<broadcast::Receiver<String>, CacheError> {
         let (receiver, is_new) = {
             let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
             channels.retain(|_, sender| sender.receiver_count() > 0);
@@ -202,7 +236,9 @@ impl PubSubHub {
     ///
     /// Boxed with an explicit `Send` bound: the reader task reconnects through this function, and the
     /// compiler cannot infer auto traits through that cycle.
-    fn connect(self: &Arc<Self>) -> futures_util::future::BoxFuture<'static, Result<PubSubSink, CacheError>> {
+    fn connect(
+        self: &Arc<Self>,
+    ) -> futures_util::future::BoxFuture<'static, Result<PubSubSink, CacheError>> {
         let this = self.clone();
         Box::pin(async move { this.open().await })
     }
@@ -213,7 +249,9 @@ impl PubSubHub {
         tokio::spawn(async move {
             while let Some(message) = stream.next().await {
                 let Some(hub) = hub.upgrade() else { return };
-                let Ok(payload) = message.get_payload::<String>() else { continue };
+                let Ok(payload) = message.get_payload::<String>() else {
+                    continue;
+                };
                 let channels = hub.channels.lock().unwrap_or_else(|p| p.into_inner());
                 if let Some(sender) = channels.get(message.get_channel_name()) {
                     let _ = sender.send(payload);
@@ -234,7 +272,11 @@ impl PubSubHub {
             tokio::time::sleep(Duration::from_secs(1)).await;
             let names: Vec<String> = {
                 let channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
-                channels.iter().filter(|(_, s)| s.receiver_count() > 0).map(|(name, _)| name.clone()).collect()
+                channels
+                    .iter()
+                    .filter(|(_, s)| s.receiver_count() > 0)
+                    .map(|(name, _)| name.clone())
+                    .collect()
             };
             let attempt = async {
                 let mut new_sink = self.connect().await?;

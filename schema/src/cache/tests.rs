@@ -13,9 +13,15 @@ async fn backends() -> Vec<Arc<dyn Cache>> {
     match std::env::var("TEST_REDIS_URL") {
         Ok(url) if !url.is_empty() => {
             let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
-            caches.push(Arc::new(RedisCache::connect(&url, &prefix).await.expect("TEST_REDIS_URL must answer")));
+            caches.push(Arc::new(
+                RedisCache::connect(&url, &prefix)
+                    .await
+                    .expect("TEST_REDIS_URL must answer"),
+            ));
         }
-        _ => eprintln!("SKIPPED redis backend: TEST_REDIS_URL is not set; checked the in-process cache only"),
+        _ => eprintln!(
+            "SKIPPED redis backend: TEST_REDIS_URL is not set; checked the in-process cache only"
+        ),
     }
     caches
 }
@@ -23,8 +29,16 @@ async fn backends() -> Vec<Arc<dyn Cache>> {
 #[tokio::test]
 async fn values_expire_after_their_ttl() {
     for cache in backends().await {
-        cache.set("k", "v", Duration::from_millis(150)).await.unwrap();
-        assert_eq!(cache.get("k").await.unwrap().as_deref(), Some("v"), "{}", cache.backend());
+        cache
+            .set("k", "v", Duration::from_millis(150))
+            .await
+            .unwrap();
+        assert_eq!(
+            cache.get("k").await.unwrap().as_deref(),
+            Some("v"),
+            "{}",
+            cache.backend()
+        );
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(cache.get("k").await.unwrap(), None, "{}", cache.backend());
     }
@@ -33,18 +47,41 @@ async fn values_expire_after_their_ttl() {
 #[tokio::test]
 async fn set_if_absent_keeps_the_first_value() {
     for cache in backends().await {
-        assert!(cache.set_if_absent("once", "a", Duration::from_secs(5)).await.unwrap());
-        assert!(!cache.set_if_absent("once", "b", Duration::from_secs(5)).await.unwrap());
-        assert_eq!(cache.get("once").await.unwrap().as_deref(), Some("a"), "{}", cache.backend());
+        assert!(
+            cache
+                .set_if_absent("once", "a", Duration::from_secs(5))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !cache
+                .set_if_absent("once", "b", Duration::from_secs(5))
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            cache.get("once").await.unwrap().as_deref(),
+            Some("a"),
+            "{}",
+            cache.backend()
+        );
         cache.delete("once").await.unwrap();
-        assert!(cache.set_if_absent("once", "c", Duration::from_secs(5)).await.unwrap());
+        assert!(
+            cache
+                .set_if_absent("once", "c", Duration::from_secs(5))
+                .await
+                .unwrap()
+        );
     }
 }
 
 #[tokio::test]
 async fn take_hands_a_value_to_exactly_one_of_many_concurrent_callers() {
     for cache in backends().await {
-        cache.set("code", "123456", Duration::from_secs(5)).await.unwrap();
+        cache
+            .set("code", "123456", Duration::from_secs(5))
+            .await
+            .unwrap();
         let takes = (0..20).map(|_| {
             let cache = cache.clone();
             tokio::spawn(async move { cache.take("code").await.unwrap() })
@@ -64,13 +101,35 @@ async fn increments_are_atomic_and_expire() {
     for cache in backends().await {
         let adds = (0..50).map(|_| {
             let cache = cache.clone();
-            tokio::spawn(async move { cache.increment("n", 2, Duration::from_millis(400)).await.unwrap() })
+            tokio::spawn(async move {
+                cache
+                    .increment("n", 2, Duration::from_millis(400))
+                    .await
+                    .unwrap()
+            })
         });
-        let mut results: Vec<i64> = futures_util::future::join_all(adds).await.into_iter().map(Result::unwrap).collect();
+        let mut results: Vec<i64> = futures_util::future::join_all(adds)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
         results.sort_unstable();
-        assert_eq!(results, (1..=50).map(|i| i * 2).collect::<Vec<_>>(), "{}", cache.backend());
+        assert_eq!(
+            results,
+            (1..=50).map(|i| i * 2).collect::<Vec<_>>(),
+            "{}",
+            cache.backend()
+        );
         tokio::time::sleep(Duration::from_millis(600)).await;
-        assert_eq!(cache.increment("n", 1, Duration::from_secs(1)).await.unwrap(), 1, "{}", cache.backend());
+        assert_eq!(
+            cache
+                .increment("n", 1, Duration::from_secs(1))
+                .await
+                .unwrap(),
+            1,
+            "{}",
+            cache.backend()
+        );
     }
 }
 
@@ -82,10 +141,26 @@ async fn rate_limiter_admits_exactly_the_limit_under_concurrency() {
             let cache = cache.clone();
             tokio::spawn(async move { cache.hit("rl:user", limit).await.unwrap() })
         });
-        let decisions: Vec<_> = futures_util::future::join_all(hits).await.into_iter().map(Result::unwrap).collect();
-        assert_eq!(decisions.iter().filter(|d| d.is_allowed()).count(), 5, "{}", cache.backend());
-        let retry = decisions.iter().find_map(|d| d.retry_after_seconds()).unwrap();
-        assert!((59..=60).contains(&retry), "{} retry_after {retry}", cache.backend());
+        let decisions: Vec<_> = futures_util::future::join_all(hits)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            decisions.iter().filter(|d| d.is_allowed()).count(),
+            5,
+            "{}",
+            cache.backend()
+        );
+        let retry = decisions
+            .iter()
+            .find_map(|d| d.retry_after_seconds())
+            .unwrap();
+        assert!(
+            (59..=60).contains(&retry),
+            "{} retry_after {retry}",
+            cache.backend()
+        );
     }
 }
 
@@ -96,11 +171,23 @@ async fn rate_limiter_window_slides() {
         assert!(cache.hit("rl:slide", limit).await.unwrap().is_allowed());
         tokio::time::sleep(Duration::from_millis(150)).await;
         assert!(cache.hit("rl:slide", limit).await.unwrap().is_allowed());
-        assert!(!cache.hit("rl:slide", limit).await.unwrap().is_allowed(), "{}", cache.backend());
+        assert!(
+            !cache.hit("rl:slide", limit).await.unwrap().is_allowed(),
+            "{}",
+            cache.backend()
+        );
         // The first hit leaves the window before the second does.
         tokio::time::sleep(Duration::from_millis(200)).await;
-        assert!(cache.hit("rl:slide", limit).await.unwrap().is_allowed(), "{}", cache.backend());
-        assert!(!cache.hit("rl:slide", limit).await.unwrap().is_allowed(), "{}", cache.backend());
+        assert!(
+            cache.hit("rl:slide", limit).await.unwrap().is_allowed(),
+            "{}",
+            cache.backend()
+        );
+        assert!(
+            !cache.hit("rl:slide", limit).await.unwrap().is_allowed(),
+            "{}",
+            cache.backend()
+        );
     }
 }
 
@@ -112,9 +199,27 @@ async fn subscribers_receive_what_is_published_after_they_subscribe() {
         let mut other = cache.subscribe("other").await.unwrap();
         cache.publish("events", "hello").await.unwrap();
         let timeout = Duration::from_secs(3);
-        assert_eq!(tokio::time::timeout(timeout, first.next()).await.unwrap().as_deref(), Some("hello"));
-        assert_eq!(tokio::time::timeout(timeout, second.next()).await.unwrap().as_deref(), Some("hello"));
-        assert!(tokio::time::timeout(Duration::from_millis(200), other.next()).await.is_err(), "{}", cache.backend());
+        assert_eq!(
+            tokio::time::timeout(timeout, first.next())
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("hello")
+        );
+        assert_eq!(
+            tokio::time::timeout(timeout, second.next())
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("hello")
+        );
+        assert!(
+            tokio::time::timeout(Duration::from_millis(200), other.next())
+                .await
+                .is_err(),
+            "{}",
+            cache.backend()
+        );
     }
 }
 
@@ -129,6 +234,8 @@ async fn redis_subscribers_hear_other_replicas() {
     let replica_b = RedisCache::connect(&url, &prefix).await.unwrap();
     let mut events = replica_a.subscribe("balance").await.unwrap();
     replica_b.publish("balance", "42").await.unwrap();
-    let received = tokio::time::timeout(Duration::from_secs(3), events.next()).await.unwrap();
+    let received = tokio::time::timeout(Duration::from_secs(3), events.next())
+        .await
+        .unwrap();
     assert_eq!(received.as_deref(), Some("42"));
 }

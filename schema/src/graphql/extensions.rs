@@ -5,7 +5,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest, NextSubscribe,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest,
+    NextSubscribe,
 };
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{Response, ServerError, ServerResult, Value, Variables};
@@ -43,7 +44,10 @@ pub fn ensure_code(error: &mut ServerError) {
     if extensions.get("code").is_some() {
         return;
     }
-    let code = if LIMIT_MESSAGES.iter().any(|limit| error.message.starts_with(limit)) {
+    let code = if LIMIT_MESSAGES
+        .iter()
+        .any(|limit| error.message.starts_with(limit))
+    {
         ErrorCode::QueryTooComplex
     } else {
         ErrorCode::BadUserInput
@@ -97,8 +101,16 @@ fn count_fields(document: &ExecutableDocument) -> usize {
             })
             .sum()
     }
-    let operations: usize = document.operations.iter().map(|(_, op)| count(&op.node.selection_set.node)).sum();
-    let fragments: usize = document.fragments.values().map(|f| count(&f.node.selection_set.node)).sum();
+    let operations: usize = document
+        .operations
+        .iter()
+        .map(|(_, op)| count(&op.node.selection_set.node))
+        .sum();
+    let fragments: usize = document
+        .fragments
+        .values()
+        .map(|f| count(&f.node.selection_set.node))
+        .sum();
     operations + fragments
 }
 
@@ -112,13 +124,17 @@ const MAX_OPERATION_NAMES: usize = 300;
 
 impl Default for OperationMetrics {
     fn default() -> Self {
-        Self { names: Arc::new(Mutex::new(HashSet::new())) }
+        Self {
+            names: Arc::new(Mutex::new(HashSet::new())),
+        }
     }
 }
 
 impl ExtensionFactory for OperationMetrics {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(OperationMetricsExtension { names: self.names.clone() })
+        Arc::new(OperationMetricsExtension {
+            names: self.names.clone(),
+        })
     }
 }
 
@@ -128,8 +144,11 @@ struct OperationMetricsExtension {
 
 impl OperationMetricsExtension {
     fn label(&self, operation_name: Option<&str>) -> String {
-        let Some(name) = operation_name else { return "anonymous".to_owned() };
-        let well_formed = name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let Some(name) = operation_name else {
+            return "anonymous".to_owned();
+        };
+        let well_formed =
+            name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !well_formed {
             return "other".to_owned();
         }
@@ -154,7 +173,11 @@ impl Extension for OperationMetricsExtension {
         let started = Instant::now();
         let response = next.run(ctx, operation_name).await;
         let operation = self.label(operation_name);
-        let outcome = if response.errors.is_empty() { "ok" } else { "error" };
+        let outcome = if response.errors.is_empty() {
+            "ok"
+        } else {
+            "error"
+        };
         metrics::counter!("graphql_operations_total", "operation" => operation.clone(), "outcome" => outcome)
             .increment(1);
         metrics::histogram!("graphql_operation_duration_seconds", "operation" => operation)

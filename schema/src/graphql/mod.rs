@@ -2,14 +2,18 @@
 
 pub mod extensions;
 
-use async_graphql::extensions::apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage};
+use async_graphql::extensions::apollo_persisted_queries::{
+    ApolloPersistedQueries, LruCacheStorage,
+};
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::auth::Viewer;
+use crate::identity::graphql::{
+    AccountMutation, AccountQuery, AuthMutation, AuthQuery, IdentityQuery,
+};
+use crate::ledger::graphql::{LedgerMutation, LedgerQuery, LedgerSubscription};
 use crate::loaders::Loaders;
 use crate::state::{AppState, RequestMeta};
-use crate::identity::graphql::{AccountMutation, AccountQuery, AuthMutation, AuthQuery, IdentityQuery};
-use crate::ledger::graphql::{LedgerMutation, LedgerQuery, LedgerSubscription};
 use crate::system::SystemQuery;
 
 /// DESIGN §4 limits.
@@ -21,7 +25,13 @@ pub const MAX_BATCH: usize = 20;
 const PERSISTED_QUERY_CACHE_SIZE: usize = 1_000;
 
 #[derive(MergedObject, Default)]
-pub struct Query(SystemQuery, IdentityQuery, AuthQuery, AccountQuery, LedgerQuery);
+pub struct Query(
+    SystemQuery,
+    IdentityQuery,
+    AuthQuery,
+    AccountQuery,
+    LedgerQuery,
+);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(AuthMutation, AccountMutation, LedgerMutation);
@@ -32,7 +42,11 @@ pub struct Subscription(LedgerSubscription);
 pub type FairydustSchema = Schema<Query, Mutation, Subscription>;
 
 fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
-    Schema::build(Query::default(), Mutation::default(), Subscription::default())
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
 }
 
 /// The schema served to clients, with its limits and the app state as context data.
@@ -43,7 +57,9 @@ pub fn build_schema(state: AppState, introspection: bool) -> FairydustSchema {
         .limit_complexity(MAX_COMPLEXITY)
         .extension(extensions::ErrorCodes)
         .extension(extensions::OperationMetrics::default())
-        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(PERSISTED_QUERY_CACHE_SIZE)));
+        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(
+            PERSISTED_QUERY_CACHE_SIZE,
+        )));
     if !introspection {
         schema = schema.disable_introspection();
     }
@@ -55,7 +71,12 @@ pub const LARGE_PAYLOAD_MUTATIONS: [&str; 3] = ["saveRecipe", "updateRecipe", "s
 
 /// Everything one request carries into the resolvers: who asks, from where, and fresh dataloaders
 /// (created per request so their caches never cross users).
-pub fn fill_request_data(data: &mut async_graphql::Data, state: &AppState, viewer: Viewer, meta: RequestMeta) {
+pub fn fill_request_data(
+    data: &mut async_graphql::Data,
+    state: &AppState,
+    viewer: Viewer,
+    meta: RequestMeta,
+) {
     data.insert(viewer);
     data.insert(meta);
     data.insert(Loaders::new(&state.db));

@@ -2,7 +2,9 @@
 
 use chrono::NaiveDate;
 use fairydust_entities::{now, users};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, IntoActiveModel};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, IntoActiveModel,
+};
 use uuid::Uuid;
 
 use super::accounts::{UNIQUE_EMAIL, UNIQUE_FAIRYNAME, UNIQUE_PHONE};
@@ -13,7 +15,9 @@ use super::{IdentityError, fairyname};
 use crate::db_errors::violates_unique;
 use crate::state::{AppState, RequestMeta};
 
-pub const AGE_RANGES: [&str; 7] = ["under_13", "13_17", "18_24", "25_34", "35_44", "45_64", "65_plus"];
+pub const AGE_RANGES: [&str; 7] = [
+    "under_13", "13_17", "18_24", "25_34", "35_44", "45_64", "65_plus",
+];
 
 /// A partial update: `None` leaves a field alone, `Some(None)` clears it.
 #[derive(Clone, Debug, Default)]
@@ -27,10 +31,16 @@ pub struct AccountChanges {
     pub avatar_url: Option<Option<String>>,
 }
 
-fn bounded(field: &str, value: Option<String>, max: usize) -> Result<Option<String>, IdentityError> {
+fn bounded(
+    field: &str,
+    value: Option<String>,
+    max: usize,
+) -> Result<Option<String>, IdentityError> {
     let value = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
     match &value {
-        Some(v) if v.chars().count() > max => Err(IdentityError::InvalidInput(format!("{field} must be at most {max} characters"))),
+        Some(v) if v.chars().count() > max => Err(IdentityError::InvalidInput(format!(
+            "{field} must be at most {max} characters"
+        ))),
         _ => Ok(value),
     }
 }
@@ -40,8 +50,17 @@ pub fn validate_http_url(field: &str, url: &str) -> Result<(), IdentityError> {
     let valid = (lower.starts_with("https://") || lower.starts_with("http://"))
         && url.len() <= 2048
         && !url.chars().any(|c| c.is_whitespace() || c.is_control())
-        && url.split("://").nth(1).is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
-    if valid { Ok(()) } else { Err(IdentityError::InvalidInput(format!("{field} must be an http(s) URL"))) }
+        && url
+            .split("://")
+            .nth(1)
+            .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
+    if valid {
+        Ok(())
+    } else {
+        Err(IdentityError::InvalidInput(format!(
+            "{field} must be an http(s) URL"
+        )))
+    }
 }
 
 pub async fn update_account(
@@ -49,12 +68,17 @@ pub async fn update_account(
     user_id: Uuid,
     changes: AccountChanges,
 ) -> Result<users::Model, IdentityError> {
-    let user = users::Entity::find_by_id(user_id).one(db).await?.ok_or(IdentityError::UserNotFound)?;
+    let user = users::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .ok_or(IdentityError::UserNotFound)?;
     let mut active = user.into_active_model();
     if let Some(name) = changes.fairyname {
         let name = name.trim().to_owned();
         if !fairyname::is_valid(&name) {
-            return Err(IdentityError::InvalidInput("fairyname must be 3–50 characters of a–z, 0–9 and _".into()));
+            return Err(IdentityError::InvalidInput(
+                "fairyname must be 3–50 characters of a–z, 0–9 and _".into(),
+            ));
         }
         active.fairyname = Set(name);
     }
@@ -65,7 +89,9 @@ pub async fn update_account(
         if let Some(date) = birth_date {
             let today = chrono::Utc::now().date_naive();
             if date > today || date < NaiveDate::from_ymd_opt(1900, 1, 1).expect("valid date") {
-                return Err(IdentityError::InvalidInput("birthDate must be between 1900-01-01 and today".into()));
+                return Err(IdentityError::InvalidInput(
+                    "birthDate must be between 1900-01-01 and today".into(),
+                ));
             }
         }
         active.birth_date = Set(birth_date);
@@ -74,7 +100,10 @@ pub async fn update_account(
         if let Some(range) = &age_range
             && !AGE_RANGES.contains(&range.as_str())
         {
-            return Err(IdentityError::InvalidInput(format!("ageRange must be one of {}", AGE_RANGES.join(", "))));
+            return Err(IdentityError::InvalidInput(format!(
+                "ageRange must be one of {}",
+                AGE_RANGES.join(", ")
+            )));
         }
         active.age_range = Set(age_range);
     }
@@ -94,7 +123,9 @@ pub async fn update_account(
     active.updated_at = Set(now());
     match active.update(db).await {
         Ok(user) => Ok(user),
-        Err(error) if violates_unique(&error, UNIQUE_FAIRYNAME) => Err(IdentityError::FairynameTaken),
+        Err(error) if violates_unique(&error, UNIQUE_FAIRYNAME) => {
+            Err(IdentityError::FairynameTaken)
+        }
         Err(error) => Err(error.into()),
     }
 }
@@ -117,9 +148,13 @@ pub async fn request_contact_change(
             IdentityError::ContactTaken
         });
     }
-    let sent = sign_in::send_code(state, &Purpose::ContactChange(user_id), &identifier, meta).await?;
+    let sent =
+        sign_in::send_code(state, &Purpose::ContactChange(user_id), &identifier, meta).await?;
     let pending = serde_json::to_string(&PendingChange::from(&identifier)).expect("serialisable");
-    state.cache.set(&pending_key(user_id), &pending, otp::CODE_TTL).await?;
+    state
+        .cache
+        .set(&pending_key(user_id), &pending, otp::CODE_TTL)
+        .await?;
     Ok(sent)
 }
 
@@ -138,7 +173,11 @@ impl From<&Identifier> for PendingChange {
     }
 }
 
-pub async fn confirm_contact_change(state: &AppState, user_id: Uuid, code: &str) -> Result<users::Model, IdentityError> {
+pub async fn confirm_contact_change(
+    state: &AppState,
+    user_id: Uuid,
+    code: &str,
+) -> Result<users::Model, IdentityError> {
     let pending = state
         .cache
         .get(&pending_key(user_id))
@@ -149,9 +188,19 @@ pub async fn confirm_contact_change(state: &AppState, user_id: Uuid, code: &str)
         PendingChange::Email(email) => Identifier::Email(super::contact::Email::parse(email)?),
         PendingChange::Phone(phone) => Identifier::Phone(super::contact::Phone::parse(phone)?),
     };
-    otp::verify(&*state.cache, &state.settings.otp_key, &Purpose::ContactChange(user_id), &identifier, code.trim()).await?;
+    otp::verify(
+        &*state.cache,
+        &state.settings.otp_key,
+        &Purpose::ContactChange(user_id),
+        &identifier,
+        code.trim(),
+    )
+    .await?;
     state.cache.delete(&pending_key(user_id)).await?;
-    let user = users::Entity::find_by_id(user_id).one(&state.db).await?.ok_or(IdentityError::UserNotFound)?;
+    let user = users::Entity::find_by_id(user_id)
+        .one(&state.db)
+        .await?
+        .ok_or(IdentityError::UserNotFound)?;
     let mut active = user.into_active_model();
     match &identifier {
         Identifier::Email(email) => active.email = Set(Some(email.as_str().to_owned())),
@@ -160,7 +209,9 @@ pub async fn confirm_contact_change(state: &AppState, user_id: Uuid, code: &str)
     active.updated_at = Set(now());
     match active.update(&state.db).await {
         Ok(user) => Ok(user),
-        Err(error) if violates_unique(&error, UNIQUE_EMAIL) || violates_unique(&error, UNIQUE_PHONE) => {
+        Err(error)
+            if violates_unique(&error, UNIQUE_EMAIL) || violates_unique(&error, UNIQUE_PHONE) =>
+        {
             Err(IdentityError::ContactTaken)
         }
         Err(error) => Err(error.into()),

@@ -2,8 +2,8 @@
 
 use fairydust_entities::{admin_audit_log, now, users};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, IntoActiveModel, QueryFilter, TransactionSession, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -30,7 +30,10 @@ pub struct NewAccount {
 /// Creates the user and grants the welcome bonus, both or neither. A clash on email or phone (a
 /// concurrent first sign-in for the same identifier) is `ContactTaken`; the caller then signs in the
 /// account that won.
-pub async fn create_account(db: &DatabaseConnection, account: NewAccount) -> Result<users::Model, IdentityError> {
+pub async fn create_account(
+    db: &DatabaseConnection,
+    account: NewAccount,
+) -> Result<users::Model, IdentityError> {
     let txn = db.begin().await?;
     let user = create_account_in(&txn, &account).await?;
     txn.commit().await?;
@@ -43,8 +46,15 @@ pub async fn create_account_in<C: TransactionTrait + ConnectionTrait>(
     account: &NewAccount,
 ) -> Result<users::Model, IdentityError> {
     let user = insert_user(txn, account).await?;
-    ledger::post(txn, Entry::new(user.id, WELCOME_BONUS, TransactionKind::Grant).described("Welcome bonus")).await?;
-    Ok(users::Model { dust_balance: WELCOME_BONUS, ..user })
+    ledger::post(
+        txn,
+        Entry::new(user.id, WELCOME_BONUS, TransactionKind::Grant).described("Welcome bonus"),
+    )
+    .await?;
+    Ok(users::Model {
+        dust_balance: WELCOME_BONUS,
+        ..user
+    })
 }
 
 pub async fn find_by_identifier(
@@ -68,13 +78,21 @@ pub async fn find_or_create(
         return Ok((user, false));
     }
     let account = match identifier {
-        Identifier::Email(email) => NewAccount { email: Some(email.clone()), ..NewAccount::default() },
-        Identifier::Phone(phone) => NewAccount { phone: Some(phone.clone()), ..NewAccount::default() },
+        Identifier::Email(email) => NewAccount {
+            email: Some(email.clone()),
+            ..NewAccount::default()
+        },
+        Identifier::Phone(phone) => NewAccount {
+            phone: Some(phone.clone()),
+            ..NewAccount::default()
+        },
     };
     match create_account(db, account).await {
         Ok(user) => Ok((user, true)),
         Err(IdentityError::ContactTaken) => {
-            let user = find_by_identifier(db, identifier).await?.ok_or(IdentityError::UserNotFound)?;
+            let user = find_by_identifier(db, identifier)
+                .await?
+                .ok_or(IdentityError::UserNotFound)?;
             Ok((user, false))
         }
         Err(error) => Err(error),
@@ -113,13 +131,19 @@ async fn insert_user<C: TransactionTrait + ConnectionTrait>(
         };
         // A savepoint: on PostgreSQL a failed INSERT would otherwise abort the whole transaction.
         let attempt = txn.begin().await?;
-        match users::Entity::insert(user.clone().into_active_model()).exec_without_returning(&attempt).await {
+        match users::Entity::insert(user.clone().into_active_model())
+            .exec_without_returning(&attempt)
+            .await
+        {
             Ok(_) => {
                 attempt.commit().await?;
                 return Ok(user);
             }
             Err(error) if violates_unique(&error, UNIQUE_FAIRYNAME) => attempt.rollback().await?,
-            Err(error) if violates_unique(&error, UNIQUE_EMAIL) || violates_unique(&error, UNIQUE_PHONE) => {
+            Err(error)
+                if violates_unique(&error, UNIQUE_EMAIL)
+                    || violates_unique(&error, UNIQUE_PHONE) =>
+            {
                 return Err(IdentityError::ContactTaken);
             }
             Err(error) => return Err(error.into()),
@@ -141,7 +165,11 @@ pub async fn create_or_promote_admin(
     email: &Email,
 ) -> Result<(users::Model, AdminOutcome), IdentityError> {
     loop {
-        if let Some(user) = users::Entity::find().filter(users::Column::Email.eq(email.as_str())).one(db).await? {
+        if let Some(user) = users::Entity::find()
+            .filter(users::Column::Email.eq(email.as_str()))
+            .one(db)
+            .await?
+        {
             if user.is_admin {
                 return Ok((user, AdminOutcome::AlreadyAdmin));
             }
@@ -153,7 +181,16 @@ pub async fn create_or_promote_admin(
             record_cli_audit(db, promoted.id, "promote_admin", Some(before)).await?;
             return Ok((promoted, AdminOutcome::Promoted));
         }
-        match create_account(db, NewAccount { email: Some(email.clone()), phone: None, is_admin: true }).await {
+        match create_account(
+            db,
+            NewAccount {
+                email: Some(email.clone()),
+                phone: None,
+                is_admin: true,
+            },
+        )
+        .await
+        {
             Ok(user) => {
                 record_cli_audit(db, user.id, "create_admin", None).await?;
                 return Ok((user, AdminOutcome::Created));

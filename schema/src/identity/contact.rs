@@ -31,7 +31,11 @@ impl Email {
                     && !domain.contains('@')
             })
             && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-        if valid { Ok(Self(email)) } else { Err(ContactError::Email(raw.to_owned())) }
+        if valid {
+            Ok(Self(email))
+        } else {
+            Err(ContactError::Email(raw.to_owned()))
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -49,12 +53,20 @@ impl Email {
 impl Phone {
     /// E.164: `+`, a non-zero digit, 8–15 digits in all. Spaces, dashes, dots and parentheses are dropped.
     pub fn parse(raw: &str) -> Result<Self, ContactError> {
-        let compact: String = raw.trim().chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
+        let compact: String = raw
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
+            .collect();
         let digits = compact.strip_prefix('+').unwrap_or("");
         let valid = (8..=15).contains(&digits.len())
             && digits.bytes().all(|b| b.is_ascii_digit())
             && !digits.starts_with('0');
-        if valid { Ok(Self(compact)) } else { Err(ContactError::Phone(raw.to_owned())) }
+        if valid {
+            Ok(Self(compact))
+        } else {
+            Err(ContactError::Phone(raw.to_owned()))
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -65,7 +77,11 @@ impl Phone {
     pub fn masked(&self) -> String {
         let keep_start = 4.min(self.0.len());
         let keep_end = 4.min(self.0.len() - keep_start);
-        format!("{}•••{}", &self.0[..keep_start], &self.0[self.0.len() - keep_end..])
+        format!(
+            "{}•••{}",
+            &self.0[..keep_start],
+            &self.0[self.0.len() - keep_end..]
+        )
     }
 }
 
@@ -87,28 +103,59 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_to_one_form() {
-        assert_eq!(Email::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
-        assert_eq!(Email::parse("A@x.com").unwrap(), Email::parse("a@x.com").unwrap());
+        assert_eq!(
+            Email::parse("  Ada@Example.COM ").unwrap().as_str(),
+            "ada@example.com"
+        );
+        assert_eq!(
+            Email::parse("A@x.com").unwrap(),
+            Email::parse("a@x.com").unwrap()
+        );
     }
 
     #[test]
     fn malformed_emails_are_refused() {
-        for bad in ["", "ada", "ada@", "@x.com", "ada@x", "ada@.com", "a b@x.com", "ada@x..com", "a@b@c.com"] {
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@x.com",
+            "ada@x",
+            "ada@.com",
+            "a b@x.com",
+            "ada@x..com",
+            "a@b@c.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn phones_become_e164() {
-        assert_eq!(Phone::parse("+1 (415) 555-0123").unwrap().as_str(), "+14155550123");
-        for bad in ["4155550123", "+0123456789", "+1", "+1415555012345678", "+1415abc0123"] {
+        assert_eq!(
+            Phone::parse("+1 (415) 555-0123").unwrap().as_str(),
+            "+14155550123"
+        );
+        for bad in [
+            "4155550123",
+            "+0123456789",
+            "+1",
+            "+1415555012345678",
+            "+1415abc0123",
+        ] {
             assert!(Phone::parse(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn masks_hide_most_of_the_identifier() {
-        assert_eq!(Email::parse("jane@example.com").unwrap().masked(), "j***@example.com");
-        assert_eq!(Phone::parse("+14155550123").unwrap().masked(), "+141•••0123");
+        assert_eq!(
+            Email::parse("jane@example.com").unwrap().masked(),
+            "j***@example.com"
+        );
+        assert_eq!(
+            Phone::parse("+14155550123").unwrap().masked(),
+            "+141•••0123"
+        );
     }
 }

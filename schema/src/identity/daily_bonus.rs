@@ -29,10 +29,16 @@ pub struct Claimed {
     pub already_claimed: bool,
 }
 
-fn next_streak(last_date: Option<NaiveDate>, last_at: Option<DateTime<Utc>>, streak: i32, now: DateTime<Utc>) -> i32 {
+fn next_streak(
+    last_date: Option<NaiveDate>,
+    last_at: Option<DateTime<Utc>>,
+    streak: i32,
+    now: DateTime<Utc>,
+) -> i32 {
     let today = now.date_naive();
     let yesterday = today.pred_opt().unwrap_or(today);
-    let continues = last_date == Some(yesterday) || last_at.is_some_and(|at| now - at < Duration::hours(STREAK_GRACE));
+    let continues = last_date == Some(yesterday)
+        || last_at.is_some_and(|at| now - at < Duration::hours(STREAK_GRACE));
     if continues { streak + 1 } else { 1 }
 }
 
@@ -43,13 +49,31 @@ pub fn reward_for(table: &[i32], streak: i32) -> i32 {
 
 pub fn status(user: &users::Model, table: &[i32], now: DateTime<Utc>) -> BonusStatus {
     let today = now.date_naive();
-    let tomorrow = today.succ_opt().unwrap_or(today).and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
+    let tomorrow = today
+        .succ_opt()
+        .unwrap_or(today)
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight exists")
+        .and_utc();
     if user.last_daily_bonus_date == Some(today) {
         // Tomorrow's claim continues the streak (yesterday's rule), whatever the hour.
-        BonusStatus { eligible: false, amount: reward_for(table, user.streak_days + 1), next_eligible_at: tomorrow }
+        BonusStatus {
+            eligible: false,
+            amount: reward_for(table, user.streak_days + 1),
+            next_eligible_at: tomorrow,
+        }
     } else {
-        let streak = next_streak(user.last_daily_bonus_date, user.last_daily_bonus_at, user.streak_days, now);
-        BonusStatus { eligible: true, amount: reward_for(table, streak), next_eligible_at: now }
+        let streak = next_streak(
+            user.last_daily_bonus_date,
+            user.last_daily_bonus_at,
+            user.streak_days,
+            now,
+        );
+        BonusStatus {
+            eligible: true,
+            amount: reward_for(table, streak),
+            next_eligible_at: now,
+        }
     }
 }
 
@@ -69,11 +93,17 @@ pub async fn claim(
     let txn = db.begin().await?;
     // Write first: lock the user's row (and SQLite's write lock) before reading the streak.
     let locked = users::Entity::update_many()
-        .col_expr(users::Column::UpdatedAt, Expr::value(fairydust_entities::now()))
+        .col_expr(
+            users::Column::UpdatedAt,
+            Expr::value(fairydust_entities::now()),
+        )
         .filter(users::Column::Id.eq(user_id))
         .exec_with_returning(&txn)
         .await?;
-    let user = locked.into_iter().next().ok_or(IdentityError::UserNotFound)?;
+    let user = locked
+        .into_iter()
+        .next()
+        .ok_or(IdentityError::UserNotFound)?;
     if user.last_daily_bonus_date == Some(today) {
         let earlier = dust_transactions::Entity::find()
             .filter(dust_transactions::Column::UserId.eq(user_id))
@@ -88,11 +118,17 @@ pub async fn claim(
             already_claimed: true,
         });
     }
-    let streak = next_streak(user.last_daily_bonus_date, user.last_daily_bonus_at, user.streak_days, now);
+    let streak = next_streak(
+        user.last_daily_bonus_date,
+        user.last_daily_bonus_at,
+        user.streak_days,
+        now,
+    );
     let amount = reward_for(table, streak);
     let entry = Entry {
         idempotency_key: Some(idempotency_key(today)),
-        ..Entry::new(user_id, amount, TransactionKind::Reward).described(format!("Daily bonus (day {streak})"))
+        ..Entry::new(user_id, amount, TransactionKind::Reward)
+            .described(format!("Daily bonus (day {streak})"))
     };
     let row = ledger::post(&txn, entry).await?;
     users::Entity::update_many()
@@ -104,7 +140,12 @@ pub async fn claim(
         .await?;
     txn.commit().await?;
     events::publish(cache, &row).await;
-    Ok(Claimed { amount, streak_days: streak, balance: row.balance_after, already_claimed: false })
+    Ok(Claimed {
+        amount,
+        streak_days: streak,
+        balance: row.balance_after,
+        already_claimed: false,
+    })
 }
 
 #[cfg(test)]
@@ -119,18 +160,30 @@ mod tests {
     fn the_streak_continues_from_yesterday_or_within_36_hours() {
         let now = at("2026-11-26T09:00:00Z");
         let yesterday = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
-        assert_eq!(next_streak(Some(yesterday), Some(at("2026-11-25T00:01:00Z")), 3, now), 4);
+        assert_eq!(
+            next_streak(Some(yesterday), Some(at("2026-11-25T00:01:00Z")), 3, now),
+            4
+        );
         // Two calendar days back but 33 hours ago: still continues.
         let two_days = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
-        assert_eq!(next_streak(Some(two_days), Some(at("2026-11-24T23:59:00Z")), 3, now), 4);
-        assert_eq!(next_streak(Some(two_days), Some(at("2026-11-24T20:00:00Z")), 3, now), 1);
+        assert_eq!(
+            next_streak(Some(two_days), Some(at("2026-11-24T23:59:00Z")), 3, now),
+            4
+        );
+        assert_eq!(
+            next_streak(Some(two_days), Some(at("2026-11-24T20:00:00Z")), 3, now),
+            1
+        );
         assert_eq!(next_streak(None, None, 0, now), 1);
     }
 
     #[test]
     fn rewards_follow_the_table_and_cap_at_its_end() {
         let table = [1, 2, 3, 4, 5];
-        assert_eq!((1..=7).map(|s| reward_for(&table, s)).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5, 5, 5]);
+        assert_eq!(
+            (1..=7).map(|s| reward_for(&table, s)).collect::<Vec<_>>(),
+            vec![1, 2, 3, 4, 5, 5, 5]
+        );
         assert_eq!(reward_for(&[10], 4), 10);
     }
 }

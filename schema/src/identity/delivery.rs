@@ -17,7 +17,10 @@ pub enum DeliveryError {
     #[error("sending by {0} is not configured on this server")]
     NotConfigured(&'static str),
     #[error("the {channel} provider refused or failed: {reason}")]
-    Failed { channel: &'static str, reason: String },
+    Failed {
+        channel: &'static str,
+        reason: String,
+    },
 }
 
 #[async_trait]
@@ -56,7 +59,9 @@ impl Identifier {
 pub fn code_email(code: &str, purpose: &str) -> EmailMessage {
     EmailMessage {
         subject: format!("Your fairydust code: {code}"),
-        text: format!("Your fairydust code is {code}. It {purpose} and expires in 10 minutes.\n\nIf you did not ask for it, ignore this email."),
+        text: format!(
+            "Your fairydust code is {code}. It {purpose} and expires in 10 minutes.\n\nIf you did not ask for it, ignore this email."
+        ),
         html: format!(
             "<p>Your fairydust code is</p><p style=\"font-size:28px;letter-spacing:6px\"><strong>{code}</strong></p>\
              <p>It {purpose} and expires in 10 minutes.</p><p>If you did not ask for it, ignore this email.</p>"

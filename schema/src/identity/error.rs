@@ -29,7 +29,9 @@ pub enum IdentityError {
     RefreshTokenReused,
     #[error("This {0} account is already linked to another fairydust account")]
     IdentityLinkedElsewhere(&'static str),
-    #[error("This is your last way to sign in; add an email, a phone number or another provider first")]
+    #[error(
+        "This is your last way to sign in; add an email, a phone number or another provider first"
+    )]
     LastWayIn,
     #[error(transparent)]
     Otp(#[from] OtpError),

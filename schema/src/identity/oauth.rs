@@ -21,9 +21,13 @@ impl OAuthProvider {
     }
 
     pub fn parse(stored: &str) -> Option<Self> {
-        [OAuthProvider::Google, OAuthProvider::Apple, OAuthProvider::Facebook]
-            .into_iter()
-            .find(|provider| provider.as_str() == stored)
+        [
+            OAuthProvider::Google,
+            OAuthProvider::Apple,
+            OAuthProvider::Facebook,
+        ]
+        .into_iter()
+        .find(|provider| provider.as_str() == stored)
     }
 }
 
@@ -35,7 +39,11 @@ pub enum OAuthCredential {
     /// Facebook: a user access token.
     AccessToken(String),
     /// Google or Apple: an authorization code with its PKCE verifier.
-    AuthorizationCode { code: String, code_verifier: String, redirect_uri: String },
+    AuthorizationCode {
+        code: String,
+        code_verifier: String,
+        redirect_uri: String,
+    },
 }
 
 /// The provider's verified answer.
@@ -58,10 +66,16 @@ pub enum OAuthError {
     /// Bad signature, wrong audience or issuer, expired, wrong nonce, unknown key, a token for
     /// another app: the client's credential is not acceptable.
     #[error("The {provider} credential was rejected: {reason}")]
-    Rejected { provider: &'static str, reason: String },
+    Rejected {
+        provider: &'static str,
+        reason: String,
+    },
     /// The provider could not be reached or answered nonsense; the user may retry.
     #[error("{provider} is unavailable right now: {reason}")]
-    Unavailable { provider: &'static str, reason: String },
+    Unavailable {
+        provider: &'static str,
+        reason: String,
+    },
 }
 
 #[async_trait]

@@ -100,8 +100,22 @@ pub async fn issue(
     ip: Option<IpAddr>,
 ) -> Result<IssuedCode, OtpError> {
     let scope = purpose.scope();
-    refuse(cache.hit(&format!("otp-rate:minute:{scope}:{}", identifier.as_str()), PER_IDENTIFIER_MINUTE).await?)?;
-    refuse(cache.hit(&format!("otp-rate:hour:{scope}:{}", identifier.as_str()), PER_IDENTIFIER_HOUR).await?)?;
+    refuse(
+        cache
+            .hit(
+                &format!("otp-rate:minute:{scope}:{}", identifier.as_str()),
+                PER_IDENTIFIER_MINUTE,
+            )
+            .await?,
+    )?;
+    refuse(
+        cache
+            .hit(
+                &format!("otp-rate:hour:{scope}:{}", identifier.as_str()),
+                PER_IDENTIFIER_HOUR,
+            )
+            .await?,
+    )?;
     if let Some(ip) = ip {
         refuse(cache.hit(&format!("otp-rate:ip:{ip}"), PER_IP_HOUR).await?)?;
     }
@@ -110,17 +124,35 @@ pub async fn issue(
     let now = Utc::now();
     let expires_at = now + chrono::Duration::from_std(CODE_TTL).expect("ten minutes fit");
     let stored = StoredCode {
-        mac: hex::encode(mac(otp_key, purpose, identifier, &code).finalize().into_bytes()),
+        mac: hex::encode(
+            mac(otp_key, purpose, identifier, &code)
+                .finalize()
+                .into_bytes(),
+        ),
         expires_at: expires_at.timestamp(),
         issue: uuid::Uuid::new_v4().simple().to_string(),
     };
-    cache.set(&code_key(purpose, identifier), &serde_json::to_string(&stored).expect("serialisable"), CODE_TTL).await?;
+    cache
+        .set(
+            &code_key(purpose, identifier),
+            &serde_json::to_string(&stored).expect("serialisable"),
+            CODE_TTL,
+        )
+        .await?;
     cache.delete(&attempts_key(purpose, identifier)).await?;
-    Ok(IssuedCode { code, expires_at, resend_after: now + chrono::Duration::seconds(60) })
+    Ok(IssuedCode {
+        code,
+        expires_at,
+        resend_after: now + chrono::Duration::seconds(60),
+    })
 }
 
 /// Forgets an issued code, e.g. when it could not be delivered.
-pub async fn discard(cache: &dyn Cache, purpose: &Purpose, identifier: &Identifier) -> Result<(), OtpError> {
+pub async fn discard(
+    cache: &dyn Cache,
+    purpose: &Purpose,
+    identifier: &Identifier,
+) -> Result<(), OtpError> {
     cache.delete(&code_key(purpose, identifier)).await?;
     Ok(())
 }
@@ -136,23 +168,34 @@ pub async fn verify(
     code: &str,
 ) -> Result<(), OtpError> {
     let key = code_key(purpose, identifier);
-    let Some(raw) = cache.get(&key).await? else { return Err(OtpError::NoCode) };
-    let Ok(stored) = serde_json::from_str::<StoredCode>(&raw) else { return Err(OtpError::NoCode) };
+    let Some(raw) = cache.get(&key).await? else {
+        return Err(OtpError::NoCode);
+    };
+    let Ok(stored) = serde_json::from_str::<StoredCode>(&raw) else {
+        return Err(OtpError::NoCode);
+    };
 
-    let attempts = cache.increment(&attempts_key(purpose, identifier), 1, CODE_TTL).await?;
+    let attempts = cache
+        .increment(&attempts_key(purpose, identifier), 1, CODE_TTL)
+        .await?;
     if attempts > MAX_ATTEMPTS {
         cache.delete(&key).await?;
         return Err(OtpError::Burned);
     }
     let expected = hex::decode(&stored.mac).unwrap_or_default();
     let well_formed = code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit());
-    let matches = well_formed && mac(otp_key, purpose, identifier, code).verify_slice(&expected).is_ok();
+    let matches = well_formed
+        && mac(otp_key, purpose, identifier, code)
+            .verify_slice(&expected)
+            .is_ok();
     if !matches {
         if attempts >= MAX_ATTEMPTS {
             cache.delete(&key).await?;
             return Err(OtpError::Burned);
         }
-        return Err(OtpError::WrongCode { attempts_left: MAX_ATTEMPTS - attempts });
+        return Err(OtpError::WrongCode {
+            attempts_left: MAX_ATTEMPTS - attempts,
+        });
     }
     // Only the request that takes this very issue of the code wins.
     match cache.take(&key).await? {
@@ -184,67 +227,122 @@ mod tests {
     #[tokio::test]
     async fn a_code_is_six_digits_and_works_once() {
         let cache = MemoryCache::new();
-        let issued = issue(&cache, b"key", &Purpose::SignIn, &email(), None).await.unwrap();
+        let issued = issue(&cache, b"key", &Purpose::SignIn, &email(), None)
+            .await
+            .unwrap();
         assert!(issued.code.len() == 6 && issued.code.bytes().all(|b| b.is_ascii_digit()));
-        verify(&cache, b"key", &Purpose::SignIn, &email(), &issued.code).await.unwrap();
-        assert!(matches!(verify(&cache, b"key", &Purpose::SignIn, &email(), &issued.code).await, Err(OtpError::NoCode)));
+        verify(&cache, b"key", &Purpose::SignIn, &email(), &issued.code)
+            .await
+            .unwrap();
+        assert!(matches!(
+            verify(&cache, b"key", &Purpose::SignIn, &email(), &issued.code).await,
+            Err(OtpError::NoCode)
+        ));
     }
 
     #[tokio::test]
     async fn the_code_is_stored_only_as_an_hmac() {
         let cache = MemoryCache::new();
-        let issued = issue(&cache, b"key", &Purpose::SignIn, &email(), None).await.unwrap();
-        let stored = cache.get(&code_key(&Purpose::SignIn, &email())).await.unwrap().unwrap();
+        let issued = issue(&cache, b"key", &Purpose::SignIn, &email(), None)
+            .await
+            .unwrap();
+        let stored = cache
+            .get(&code_key(&Purpose::SignIn, &email()))
+            .await
+            .unwrap()
+            .unwrap();
         assert!(!stored.contains(&issued.code), "{stored}");
     }
 
     #[tokio::test]
     async fn five_wrong_tries_burn_the_code() {
         let cache = MemoryCache::new();
-        let issued = issue(&cache, b"key", &Purpose::SignIn, &email(), None).await.unwrap();
-        let wrong = if issued.code == "000000" { "111111" } else { "000000" };
+        let issued = issue(&cache, b"key", &Purpose::SignIn, &email(), None)
+            .await
+            .unwrap();
+        let wrong = if issued.code == "000000" {
+            "111111"
+        } else {
+            "000000"
+        };
         for left in (1..5).rev() {
             let result = verify(&cache, b"key", &Purpose::SignIn, &email(), wrong).await;
-            assert!(matches!(result, Err(OtpError::WrongCode { attempts_left }) if attempts_left == left), "{result:?}");
+            assert!(
+                matches!(result, Err(OtpError::WrongCode { attempts_left }) if attempts_left == left),
+                "{result:?}"
+            );
         }
-        assert!(matches!(verify(&cache, b"key", &Purpose::SignIn, &email(), wrong).await, Err(OtpError::Burned)));
-        assert!(verify(&cache, b"key", &Purpose::SignIn, &email(), &issued.code).await.is_err(), "burned for good");
+        assert!(matches!(
+            verify(&cache, b"key", &Purpose::SignIn, &email(), wrong).await,
+            Err(OtpError::Burned)
+        ));
+        assert!(
+            verify(&cache, b"key", &Purpose::SignIn, &email(), &issued.code)
+                .await
+                .is_err(),
+            "burned for good"
+        );
     }
 
     #[tokio::test]
     async fn parallel_right_answers_succeed_exactly_once() {
         let cache: Arc<dyn Cache> = Arc::new(MemoryCache::new());
-        let issued = issue(&*cache, b"key", &Purpose::SignIn, &email(), None).await.unwrap();
+        let issued = issue(&*cache, b"key", &Purpose::SignIn, &email(), None)
+            .await
+            .unwrap();
         let tries = (0..2).map(|_| {
             let (cache, code) = (cache.clone(), issued.code.clone());
-            tokio::spawn(async move { verify(&*cache, b"key", &Purpose::SignIn, &email(), &code).await.is_ok() })
+            tokio::spawn(async move {
+                verify(&*cache, b"key", &Purpose::SignIn, &email(), &code)
+                    .await
+                    .is_ok()
+            })
         });
-        let wins = futures_util::future::join_all(tries).await.into_iter().filter(|won| *won.as_ref().unwrap()).count();
+        let wins = futures_util::future::join_all(tries)
+            .await
+            .into_iter()
+            .filter(|won| *won.as_ref().unwrap())
+            .count();
         assert_eq!(wins, 1);
     }
 
     #[tokio::test]
     async fn a_code_for_one_purpose_does_not_verify_another() {
         let cache = MemoryCache::new();
-        let issued = issue(&cache, b"key", &Purpose::SignIn, &email(), None).await.unwrap();
+        let issued = issue(&cache, b"key", &Purpose::SignIn, &email(), None)
+            .await
+            .unwrap();
         let other = Purpose::ContactChange(uuid::Uuid::new_v4());
-        assert!(verify(&cache, b"key", &other, &email(), &issued.code).await.is_err());
+        assert!(
+            verify(&cache, b"key", &other, &email(), &issued.code)
+                .await
+                .is_err()
+        );
     }
 
     #[tokio::test]
     async fn requests_are_throttled_per_identifier_and_per_ip() {
         let cache = MemoryCache::new();
         let ip: IpAddr = "203.0.113.9".parse().unwrap();
-        issue(&cache, b"key", &Purpose::SignIn, &email(), Some(ip)).await.unwrap();
+        issue(&cache, b"key", &Purpose::SignIn, &email(), Some(ip))
+            .await
+            .unwrap();
         let again = issue(&cache, b"key", &Purpose::SignIn, &email(), Some(ip)).await;
-        assert!(matches!(again, Err(OtpError::RateLimited { retry_after }) if (59..=60).contains(&retry_after)));
+        assert!(
+            matches!(again, Err(OtpError::RateLimited { retry_after }) if (59..=60).contains(&retry_after))
+        );
 
         for i in 0..19 {
             let other = Identifier::Email(Email::parse(&format!("u{i}@example.com")).unwrap());
-            issue(&cache, b"key", &Purpose::SignIn, &other, Some(ip)).await.unwrap();
+            issue(&cache, b"key", &Purpose::SignIn, &other, Some(ip))
+                .await
+                .unwrap();
         }
         let twenty_first = Identifier::Email(Email::parse("last@example.com").unwrap());
         let refused = issue(&cache, b"key", &Purpose::SignIn, &twenty_first, Some(ip)).await;
-        assert!(matches!(refused, Err(OtpError::RateLimited { .. })), "20 per IP per hour");
+        assert!(
+            matches!(refused, Err(OtpError::RateLimited { .. })),
+            "20 per IP per hour"
+        );
     }
 }

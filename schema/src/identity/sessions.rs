@@ -11,8 +11,8 @@ use fairydust_entities::{auth_sessions, now, users};
 use rand::RngCore;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -49,7 +49,10 @@ fn chrono(duration: Duration) -> chrono::Duration {
 }
 
 pub fn roles_of(user: &users::Model) -> Roles {
-    Roles { admin: user.is_admin, builder: user.is_builder }
+    Roles {
+        admin: user.is_admin,
+        builder: user.is_builder,
+    }
 }
 
 async fn insert_refresh_row<C: ConnectionTrait>(
@@ -75,13 +78,26 @@ async fn insert_refresh_row<C: ConnectionTrait>(
         created_at: at,
         updated_at: at,
     };
-    auth_sessions::Entity::insert(row.into_active_model()).exec_without_returning(conn).await?;
+    auth_sessions::Entity::insert(row.into_active_model())
+        .exec_without_returning(conn)
+        .await?;
     Ok(token)
 }
 
-fn access_token(keys: &TokenKeys, settings: &Settings, user: &users::Model, family_id: Uuid) -> (String, i64) {
+fn access_token(
+    keys: &TokenKeys,
+    settings: &Settings,
+    user: &users::Model,
+    family_id: Uuid,
+) -> (String, i64) {
     let lifetime = chrono(settings.access_token_ttl);
-    let (token, _) = keys.issue_access(user.id, family_id, roles_of(user).names(), Utc::now(), lifetime);
+    let (token, _) = keys.issue_access(
+        user.id,
+        family_id,
+        roles_of(user).names(),
+        Utc::now(),
+        lifetime,
+    );
     (token, lifetime.num_seconds())
 }
 
@@ -99,7 +115,12 @@ pub async fn start(
     let family_id = Uuid::now_v7();
     let refresh_token = insert_refresh_row(db, user.id, family_id, settings, meta).await?;
     let (access_token, expires_in) = access_token(keys, settings, user, family_id);
-    Ok(IssuedTokens { access_token, refresh_token, expires_in, family_id })
+    Ok(IssuedTokens {
+        access_token,
+        refresh_token,
+        expires_in,
+        family_id,
+    })
 }
 
 /// Exchanges a refresh token for new tokens, rotating it.
@@ -124,7 +145,10 @@ pub async fn refresh(
         tracing::warn!(user_id = %presented.user_id, family = %presented.family_id, "refresh token reused; session revoked");
         return Err(IdentityError::RefreshTokenReused);
     }
-    let user = users::Entity::find_by_id(presented.user_id).one(db).await?.ok_or(IdentityError::InvalidRefreshToken)?;
+    let user = users::Entity::find_by_id(presented.user_id)
+        .one(db)
+        .await?
+        .ok_or(IdentityError::InvalidRefreshToken)?;
     if !user.is_active {
         return Err(IdentityError::AccountDisabled);
     }
@@ -146,10 +170,19 @@ pub async fn refresh(
         revoke_family(db, cache, presented.user_id, presented.family_id).await?;
         return Err(IdentityError::RefreshTokenReused);
     }
-    let refresh_token = insert_refresh_row(&txn, user.id, presented.family_id, settings, meta).await?;
+    let refresh_token =
+        insert_refresh_row(&txn, user.id, presented.family_id, settings, meta).await?;
     txn.commit().await?;
     let (access_token, expires_in) = access_token(keys, settings, &user, presented.family_id);
-    Ok((IssuedTokens { access_token, refresh_token, expires_in, family_id: presented.family_id }, user))
+    Ok((
+        IssuedTokens {
+            access_token,
+            refresh_token,
+            expires_in,
+            family_id: presented.family_id,
+        },
+        user,
+    ))
 }
 
 /// Ends a device session: its refresh tokens stop working and its access tokens stop authenticating
@@ -169,12 +202,18 @@ pub async fn revoke_family(
         .filter(auth_sessions::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
-    cache.delete(&cache_keys::principal(user_id, family_id)).await?;
+    cache
+        .delete(&cache_keys::principal(user_id, family_id))
+        .await?;
     Ok(revoked.rows_affected > 0)
 }
 
 /// Signs the caller out of this device, and denies the access token they used until it expires.
-pub async fn sign_out(db: &DatabaseConnection, cache: &dyn Cache, principal: &Principal) -> Result<(), IdentityError> {
+pub async fn sign_out(
+    db: &DatabaseConnection,
+    cache: &dyn Cache,
+    principal: &Principal,
+) -> Result<(), IdentityError> {
     deny_access_token(cache, principal).await?;
     revoke_family(db, cache, principal.user_id, principal.session_id).await?;
     Ok(())
@@ -187,7 +226,11 @@ pub async fn sign_out_everywhere(
     principal: &Principal,
 ) -> Result<u64, IdentityError> {
     deny_access_token(cache, principal).await?;
-    let families: Vec<Uuid> = live_rows(db, principal.user_id).await?.into_iter().map(|row| row.family_id).collect();
+    let families: Vec<Uuid> = live_rows(db, principal.user_id)
+        .await?
+        .into_iter()
+        .map(|row| row.family_id)
+        .collect();
     for family in &families {
         revoke_family(db, cache, principal.user_id, *family).await?;
     }
@@ -197,12 +240,21 @@ pub async fn sign_out_everywhere(
 
 async fn deny_access_token(cache: &dyn Cache, principal: &Principal) -> Result<(), IdentityError> {
     let remaining = (principal.token_expires_at - Utc::now().timestamp()).max(1) as u64;
-    cache.set(&cache_keys::denied_token(principal.token_id), "1", Duration::from_secs(remaining)).await?;
+    cache
+        .set(
+            &cache_keys::denied_token(principal.token_id),
+            "1",
+            Duration::from_secs(remaining),
+        )
+        .await?;
     Ok(())
 }
 
 /// The current (unrotated, unrevoked, unexpired) token of each of the user's devices, newest first.
-async fn live_rows(db: &DatabaseConnection, user_id: Uuid) -> Result<Vec<auth_sessions::Model>, sea_orm::DbErr> {
+async fn live_rows(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+) -> Result<Vec<auth_sessions::Model>, sea_orm::DbErr> {
     auth_sessions::Entity::find()
         .filter(auth_sessions::Column::UserId.eq(user_id))
         .filter(auth_sessions::Column::RotatedAt.is_null())
@@ -223,7 +275,10 @@ pub struct DeviceSession {
     pub expires_at: DateTime<Utc>,
 }
 
-pub async fn list(db: &DatabaseConnection, user_id: Uuid) -> Result<Vec<DeviceSession>, IdentityError> {
+pub async fn list(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+) -> Result<Vec<DeviceSession>, IdentityError> {
     Ok(live_rows(db, user_id)
         .await?
         .into_iter()

@@ -3,17 +3,18 @@
 use chrono::{DateTime, Utc};
 use fairydust_entities::{auth_identities, now, users};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, TransactionTrait,
+    ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
+use super::IdentityError;
 use super::accounts::{self, NewAccount};
 use super::contact::Email;
 use super::delivery::{Identifier, code_email, code_sms};
 use super::oauth::{OAuthCredential, OAuthProvider, VerifiedIdentity};
 use super::otp::{self, Purpose};
 use super::sessions::{self, IssuedTokens};
-use super::IdentityError;
 use crate::db_errors::{UniqueKey, violates_unique};
 use crate::ledger::WELCOME_BONUS;
 use crate::state::{AppState, RequestMeta};
@@ -44,13 +45,25 @@ pub async fn send_code(
     identifier: &Identifier,
     meta: &RequestMeta,
 ) -> Result<CodeSent, IdentityError> {
-    let issued = otp::issue(&*state.cache, &state.settings.otp_key, purpose, identifier, meta.ip).await?;
+    let issued = otp::issue(
+        &*state.cache,
+        &state.settings.otp_key,
+        purpose,
+        identifier,
+        meta.ip,
+    )
+    .await?;
     let what = match purpose {
         Purpose::SignIn => "signs you in to fairydust",
         Purpose::ContactChange(_) => "confirms this address for your fairydust account",
     };
     let delivered = match identifier {
-        Identifier::Email(email) => state.email.send_email(email, &code_email(&issued.code, what)).await,
+        Identifier::Email(email) => {
+            state
+                .email
+                .send_email(email, &code_email(&issued.code, what))
+                .await
+        }
         Identifier::Phone(phone) => state.sms.send_sms(phone, &code_sms(&issued.code)).await,
     };
     if let Err(error) = delivered {
@@ -58,7 +71,11 @@ pub async fn send_code(
         otp::discard(&*state.cache, purpose, identifier).await?;
         return Err(error.into());
     }
-    Ok(CodeSent { sent_to: identifier.masked(), expires_at: issued.expires_at, resend_after: issued.resend_after })
+    Ok(CodeSent {
+        sent_to: identifier.masked(),
+        expires_at: issued.expires_at,
+        resend_after: issued.resend_after,
+    })
 }
 
 pub async fn sign_in_with_code(
@@ -67,10 +84,23 @@ pub async fn sign_in_with_code(
     code: &str,
     meta: &RequestMeta,
 ) -> Result<SignedIn, IdentityError> {
-    otp::verify(&*state.cache, &state.settings.otp_key, &Purpose::SignIn, identifier, code.trim()).await?;
+    otp::verify(
+        &*state.cache,
+        &state.settings.otp_key,
+        &Purpose::SignIn,
+        identifier,
+        code.trim(),
+    )
+    .await?;
     let (user, is_new_user) = accounts::find_or_create(&state.db, identifier).await?;
-    let tokens = sessions::start(&state.db, state.auth.keys(), &state.settings, &user, meta).await?;
-    Ok(SignedIn { tokens, user, is_new_user, dust_granted: if is_new_user { WELCOME_BONUS } else { 0 } })
+    let tokens =
+        sessions::start(&state.db, state.auth.keys(), &state.settings, &user, meta).await?;
+    Ok(SignedIn {
+        tokens,
+        user,
+        is_new_user,
+        dust_granted: if is_new_user { WELCOME_BONUS } else { 0 },
+    })
 }
 
 async fn find_linked_user(
@@ -103,7 +133,11 @@ fn identity_row(user_id: Uuid, identity: &VerifiedIdentity) -> auth_identities::
 }
 
 fn verified_email(identity: &VerifiedIdentity) -> Option<Email> {
-    identity.email.as_deref().filter(|_| identity.email_verified).and_then(|email| Email::parse(email).ok())
+    identity
+        .email
+        .as_deref()
+        .filter(|_| identity.email_verified)
+        .and_then(|email| Email::parse(email).ok())
 }
 
 /// Signs in with a provider: the account linked to this provider identity; else the account with the
@@ -117,11 +151,20 @@ pub async fn sign_in_with_oauth(
 ) -> Result<SignedIn, IdentityError> {
     let identity = state.oauth.verify(provider, credential, nonce).await?;
     let (user, is_new_user) = oauth_account(&state.db, &identity).await?;
-    let tokens = sessions::start(&state.db, state.auth.keys(), &state.settings, &user, meta).await?;
-    Ok(SignedIn { tokens, user, is_new_user, dust_granted: if is_new_user { WELCOME_BONUS } else { 0 } })
+    let tokens =
+        sessions::start(&state.db, state.auth.keys(), &state.settings, &user, meta).await?;
+    Ok(SignedIn {
+        tokens,
+        user,
+        is_new_user,
+        dust_granted: if is_new_user { WELCOME_BONUS } else { 0 },
+    })
 }
 
-async fn oauth_account(db: &DatabaseConnection, identity: &VerifiedIdentity) -> Result<(users::Model, bool), IdentityError> {
+async fn oauth_account(
+    db: &DatabaseConnection,
+    identity: &VerifiedIdentity,
+) -> Result<(users::Model, bool), IdentityError> {
     // Two passes at most: a concurrent first sign-in with the same identity may win the race.
     for _ in 0..2 {
         if let Some(user) = find_linked_user(db, identity).await? {
@@ -129,11 +172,14 @@ async fn oauth_account(db: &DatabaseConnection, identity: &VerifiedIdentity) -> 
         }
         let email = verified_email(identity);
         if let Some(email) = &email
-            && let Some(user) = accounts::find_by_identifier(db, &Identifier::Email(email.clone())).await?
+            && let Some(user) =
+                accounts::find_by_identifier(db, &Identifier::Email(email.clone())).await?
         {
-            match auth_identities::Entity::insert(identity_row(user.id, identity).into_active_model())
-                .exec_without_returning(db)
-                .await
+            match auth_identities::Entity::insert(
+                identity_row(user.id, identity).into_active_model(),
+            )
+            .exec_without_returning(db)
+            .await
             {
                 Ok(_) => return Ok((user, false)),
                 Err(error) if violates_unique(&error, UNIQUE_IDENTITY) => continue,
@@ -141,7 +187,10 @@ async fn oauth_account(db: &DatabaseConnection, identity: &VerifiedIdentity) -> 
             }
         }
         let txn = db.begin().await?;
-        let account = NewAccount { email, ..NewAccount::default() };
+        let account = NewAccount {
+            email,
+            ..NewAccount::default()
+        };
         let user = match accounts::create_account_in(&txn, &account).await {
             Ok(user) => user,
             Err(IdentityError::ContactTaken) => continue,
@@ -159,7 +208,10 @@ async fn oauth_account(db: &DatabaseConnection, identity: &VerifiedIdentity) -> 
             Err(error) => return Err(error.into()),
         }
     }
-    find_linked_user(db, identity).await?.map(|user| (user, false)).ok_or(IdentityError::UserNotFound)
+    find_linked_user(db, identity)
+        .await?
+        .map(|user| (user, false))
+        .ok_or(IdentityError::UserNotFound)
 }
 
 /// Adds a provider to the signed-in user's account.
@@ -172,23 +224,39 @@ pub async fn link(
 ) -> Result<(), IdentityError> {
     let identity = state.oauth.verify(provider, credential, nonce).await?;
     if let Some(owner) = find_linked_user(&state.db, &identity).await? {
-        return if owner.id == user_id { Ok(()) } else { Err(IdentityError::IdentityLinkedElsewhere(provider.as_str())) };
+        return if owner.id == user_id {
+            Ok(())
+        } else {
+            Err(IdentityError::IdentityLinkedElsewhere(provider.as_str()))
+        };
     }
     match auth_identities::Entity::insert(identity_row(user_id, &identity).into_active_model())
         .exec_without_returning(&state.db)
         .await
     {
         Ok(_) => Ok(()),
-        Err(error) if violates_unique(&error, UNIQUE_IDENTITY) => Err(IdentityError::IdentityLinkedElsewhere(provider.as_str())),
+        Err(error) if violates_unique(&error, UNIQUE_IDENTITY) => {
+            Err(IdentityError::IdentityLinkedElsewhere(provider.as_str()))
+        }
         Err(error) => Err(error.into()),
     }
 }
 
 /// Removes a provider, unless it is the account's last way in.
-pub async fn unlink(db: &DatabaseConnection, user_id: Uuid, provider: OAuthProvider) -> Result<(), IdentityError> {
+pub async fn unlink(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    provider: OAuthProvider,
+) -> Result<(), IdentityError> {
     let txn = db.begin().await?;
-    let user = users::Entity::find_by_id(user_id).one(&txn).await?.ok_or(IdentityError::UserNotFound)?;
-    let identities = auth_identities::Entity::find().filter(auth_identities::Column::UserId.eq(user_id)).count(&txn).await?;
+    let user = users::Entity::find_by_id(user_id)
+        .one(&txn)
+        .await?
+        .ok_or(IdentityError::UserNotFound)?;
+    let identities = auth_identities::Entity::find()
+        .filter(auth_identities::Column::UserId.eq(user_id))
+        .count(&txn)
+        .await?;
     let linked = auth_identities::Entity::find()
         .filter(auth_identities::Column::UserId.eq(user_id))
         .filter(auth_identities::Column::Provider.eq(provider.as_str()))
@@ -197,7 +265,8 @@ pub async fn unlink(db: &DatabaseConnection, user_id: Uuid, provider: OAuthProvi
     if linked == 0 {
         return Err(IdentityError::NotFound("Linked provider"));
     }
-    let other_ways_in = u64::from(user.email.is_some()) + u64::from(user.phone.is_some()) + (identities - linked);
+    let other_ways_in =
+        u64::from(user.email.is_some()) + u64::from(user.phone.is_some()) + (identities - linked);
     if other_ways_in == 0 {
         return Err(IdentityError::LastWayIn);
     }
@@ -210,7 +279,10 @@ pub async fn unlink(db: &DatabaseConnection, user_id: Uuid, provider: OAuthProvi
     Ok(())
 }
 
-pub async fn linked_providers(db: &DatabaseConnection, user_id: Uuid) -> Result<Vec<OAuthProvider>, IdentityError> {
+pub async fn linked_providers(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+) -> Result<Vec<OAuthProvider>, IdentityError> {
     Ok(auth_identities::Entity::find()
         .filter(auth_identities::Column::UserId.eq(user_id))
         .all(db)

@@ -19,13 +19,21 @@ use crate::db_errors::{UniqueKey, violates_unique};
 
 pub const MAX_GRANT: i32 = 100_000;
 pub const MAX_BULK_USERS: usize = 1_000;
-const UNIQUE_REFUND: UniqueKey = UniqueKey::new("uq_dust_transactions_refund_reference", "dust_transactions.reference_id");
-const UNIQUE_PAYMENT: UniqueKey = UniqueKey::new("uq_dust_transactions_payment", "dust_transactions.payment_id");
+const UNIQUE_REFUND: UniqueKey = UniqueKey::new(
+    "uq_dust_transactions_refund_reference",
+    "dust_transactions.reference_id",
+);
+const UNIQUE_PAYMENT: UniqueKey = UniqueKey::new(
+    "uq_dust_transactions_payment",
+    "dust_transactions.payment_id",
+);
 
 fn validate_reason(reason: &str) -> Result<String, LedgerError> {
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(LedgerError::InvalidInput("reason must be 1–500 characters".into()));
+        return Err(LedgerError::InvalidInput(
+            "reason must be 1–500 characters".into(),
+        ));
     }
     Ok(reason.to_owned())
 }
@@ -34,7 +42,9 @@ fn validate_grant(amount: i32) -> Result<(), LedgerError> {
     if (1..=MAX_GRANT).contains(&amount) {
         Ok(())
     } else {
-        Err(LedgerError::InvalidInput(format!("amount must be between 1 and {MAX_GRANT}")))
+        Err(LedgerError::InvalidInput(format!(
+            "amount must be between 1 and {MAX_GRANT}"
+        )))
     }
 }
 
@@ -77,7 +87,10 @@ pub async fn grant(
 ) -> Result<dust_transactions::Model, LedgerError> {
     validate_grant(amount)?;
     let reason = validate_reason(reason)?;
-    let entry = Entry { actor_id: Some(actor_id), ..Entry::new(user_id, amount, TransactionKind::Grant).described(&reason) };
+    let entry = Entry {
+        actor_id: Some(actor_id),
+        ..Entry::new(user_id, amount, TransactionKind::Grant).described(&reason)
+    };
     post_audited(db, cache, actor_id, entry, "ledger.grant", reason).await
 }
 
@@ -91,11 +104,15 @@ pub async fn adjust(
     reason: &str,
 ) -> Result<dust_transactions::Model, LedgerError> {
     if delta == 0 || delta.unsigned_abs() > MAX_GRANT as u32 {
-        return Err(LedgerError::InvalidInput(format!("delta must be non-zero and within ±{MAX_GRANT}")));
+        return Err(LedgerError::InvalidInput(format!(
+            "delta must be non-zero and within ±{MAX_GRANT}"
+        )));
     }
     let reason = validate_reason(reason)?;
-    let entry =
-        Entry { actor_id: Some(actor_id), ..Entry::new(user_id, delta, TransactionKind::Adjustment).described(&reason) };
+    let entry = Entry {
+        actor_id: Some(actor_id),
+        ..Entry::new(user_id, delta, TransactionKind::Adjustment).described(&reason)
+    };
     post_audited(db, cache, actor_id, entry, "ledger.adjust", reason).await
 }
 
@@ -112,7 +129,9 @@ pub async fn record_purchase(
     validate_grant(amount)?;
     let payment_id = payment_id.trim();
     if payment_id.is_empty() || payment_id.len() > 128 {
-        return Err(LedgerError::InvalidInput("paymentId must be 1–128 characters".into()));
+        return Err(LedgerError::InvalidInput(
+            "paymentId must be 1–128 characters".into(),
+        ));
     }
     if payment_amount_cents < amount {
         return Err(LedgerError::InvalidInput(format!(
@@ -123,9 +142,19 @@ pub async fn record_purchase(
         actor_id: Some(actor_id),
         payment_id: Some(payment_id.to_owned()),
         payment_amount_cents: Some(payment_amount_cents),
-        ..Entry::new(user_id, amount, TransactionKind::Purchase).described(format!("Purchase {payment_id}"))
+        ..Entry::new(user_id, amount, TransactionKind::Purchase)
+            .described(format!("Purchase {payment_id}"))
     };
-    match post_audited(db, cache, actor_id, entry, "ledger.record_purchase", format!("payment {payment_id}")).await {
+    match post_audited(
+        db,
+        cache,
+        actor_id,
+        entry,
+        "ledger.record_purchase",
+        format!("payment {payment_id}"),
+    )
+    .await
+    {
         Err(LedgerError::Database(error)) if violates_unique(&error, UNIQUE_PAYMENT) => {
             Err(LedgerError::PaymentAlreadyRecorded(payment_id.to_owned()))
         }
@@ -142,8 +171,10 @@ pub async fn refund(
     reason: &str,
 ) -> Result<dust_transactions::Model, LedgerError> {
     let reason = validate_reason(reason)?;
-    let original =
-        dust_transactions::Entity::find_by_id(transaction_id).one(db).await?.ok_or(LedgerError::TransactionNotFound)?;
+    let original = dust_transactions::Entity::find_by_id(transaction_id)
+        .one(db)
+        .await?
+        .ok_or(LedgerError::TransactionNotFound)?;
     if original.kind != TransactionKind::Consume.as_str() {
         return Err(LedgerError::NotRefundable);
     }
@@ -183,16 +214,25 @@ pub async fn grant_bulk(
     validate_grant(amount)?;
     let reason = validate_reason(reason)?;
     if user_ids.is_empty() || user_ids.len() > MAX_BULK_USERS {
-        return Err(LedgerError::InvalidInput(format!("userIds must hold 1–{MAX_BULK_USERS} users")));
+        return Err(LedgerError::InvalidInput(format!(
+            "userIds must hold 1–{MAX_BULK_USERS} users"
+        )));
     }
     let mut seen = HashSet::new();
-    let unique: Vec<Uuid> = user_ids.iter().copied().filter(|id| seen.insert(*id)).collect();
+    let unique: Vec<Uuid> = user_ids
+        .iter()
+        .copied()
+        .filter(|id| seen.insert(*id))
+        .collect();
     tracing::info!(users = unique.len(), amount, %actor_id, "bulk DUST grant");
 
     let at = now();
     let txn = db.begin().await?;
     let credited = users::Entity::update_many()
-        .col_expr(users::Column::DustBalance, Expr::col(users::Column::DustBalance).add(amount))
+        .col_expr(
+            users::Column::DustBalance,
+            Expr::col(users::Column::DustBalance).add(amount),
+        )
         .col_expr(users::Column::UpdatedAt, Expr::value(at))
         .filter(users::Column::Id.is_in(unique.clone()))
         .filter(Expr::col(users::Column::DustBalance).lte(i32::MAX - amount))
@@ -223,9 +263,11 @@ pub async fn grant_bulk(
         })
         .collect();
     if !rows.is_empty() {
-        dust_transactions::Entity::insert_many(rows.iter().cloned().map(IntoActiveModel::into_active_model))
-            .exec_without_returning(&txn)
-            .await?;
+        dust_transactions::Entity::insert_many(
+            rows.iter().cloned().map(IntoActiveModel::into_active_model),
+        )
+        .exec_without_returning(&txn)
+        .await?;
     }
     audit::record(
         &txn,
@@ -242,14 +284,24 @@ pub async fn grant_bulk(
     .await?;
     txn.commit().await?;
 
-    futures_util::stream::iter(rows.iter()).for_each_concurrent(32, |row| events::publish(cache, row)).await;
+    futures_util::stream::iter(rows.iter())
+        .for_each_concurrent(32, |row| events::publish(cache, row))
+        .await;
 
-    let granted: HashMap<Uuid, dust_transactions::Model> = rows.into_iter().map(|row| (row.user_id, row)).collect();
+    let granted: HashMap<Uuid, dust_transactions::Model> =
+        rows.into_iter().map(|row| (row.user_id, row)).collect();
     let existing: HashSet<Uuid> = if granted.len() == unique.len() {
         HashSet::new()
     } else {
         users::Entity::find()
-            .filter(users::Column::Id.is_in(unique.iter().filter(|id| !granted.contains_key(id)).copied()))
+            .filter(
+                users::Column::Id.is_in(
+                    unique
+                        .iter()
+                        .filter(|id| !granted.contains_key(id))
+                        .copied(),
+                ),
+            )
             .all(db)
             .await?
             .into_iter()

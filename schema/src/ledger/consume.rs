@@ -11,8 +11,10 @@ use crate::apps::catalog::{self, AppRef, Pricing};
 use crate::cache::Cache;
 use crate::db_errors::{UniqueKey, violates_unique};
 
-pub const UNIQUE_IDEMPOTENCY_KEY: UniqueKey =
-    UniqueKey::new("uq_dust_transactions_idempotency", "dust_transactions.user_id, dust_transactions.idempotency_key");
+pub const UNIQUE_IDEMPOTENCY_KEY: UniqueKey = UniqueKey::new(
+    "uq_dust_transactions_idempotency",
+    "dust_transactions.user_id, dust_transactions.idempotency_key",
+);
 pub const MAX_QUANTITY: i32 = 100;
 const MAX_METADATA_BYTES: usize = 8 * 1024;
 
@@ -42,11 +44,15 @@ pub struct DustCheck {
 
 pub fn validate_idempotency_key(key: &str) -> Result<(), LedgerError> {
     let valid = (1..=128).contains(&key.len())
-        && key.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'-'));
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'-'));
     if valid {
         Ok(())
     } else {
-        Err(LedgerError::InvalidInput("idempotencyKey must be 1–128 characters of A–Z, a–z, 0–9, _, : or -".into()))
+        Err(LedgerError::InvalidInput(
+            "idempotencyKey must be 1–128 characters of A–Z, a–z, 0–9, _, : or -".into(),
+        ))
     }
 }
 
@@ -54,7 +60,9 @@ fn validate_quantity(quantity: i32) -> Result<(), LedgerError> {
     if (1..=MAX_QUANTITY).contains(&quantity) {
         Ok(())
     } else {
-        Err(LedgerError::InvalidInput(format!("quantity must be between 1 and {MAX_QUANTITY}")))
+        Err(LedgerError::InvalidInput(format!(
+            "quantity must be between 1 and {MAX_QUANTITY}"
+        )))
     }
 }
 
@@ -74,7 +82,9 @@ async fn priced_action(
     app: &AppRef,
     action: &str,
 ) -> Result<(Pricing, i32), LedgerError> {
-    let app_id = catalog::resolve_app_id(db, app).await?.ok_or(LedgerError::AppNotFound)?;
+    let app_id = catalog::resolve_app_id(db, app)
+        .await?
+        .ok_or(LedgerError::AppNotFound)?;
     let pricing = catalog::pricing(db, cache, app_id)
         .await
         .map_err(|e| match e {
@@ -85,21 +95,36 @@ async fn priced_action(
     if !pricing.chargeable {
         return Err(LedgerError::AppUnavailable);
     }
-    let price = pricing.price_of(action).ok_or_else(|| LedgerError::ActionNotFound(action.to_owned()))?;
+    let price = pricing
+        .price_of(action)
+        .ok_or_else(|| LedgerError::ActionNotFound(action.to_owned()))?;
     Ok((pricing, price))
 }
 
 /// Debits `price × quantity` from the caller, once per idempotency key, never below zero.
-pub async fn consume(db: &DatabaseConnection, cache: &dyn Cache, request: ConsumeRequest) -> Result<Posted, LedgerError> {
+pub async fn consume(
+    db: &DatabaseConnection,
+    cache: &dyn Cache,
+    request: ConsumeRequest,
+) -> Result<Posted, LedgerError> {
     validate_idempotency_key(&request.idempotency_key)?;
     validate_quantity(request.quantity)?;
     if let Some(metadata) = &request.metadata
         && metadata.to_string().len() > MAX_METADATA_BYTES
     {
-        return Err(LedgerError::InvalidInput(format!("metadata must be at most {MAX_METADATA_BYTES} bytes of JSON")));
+        return Err(LedgerError::InvalidInput(format!(
+            "metadata must be at most {MAX_METADATA_BYTES} bytes of JSON"
+        )));
     }
-    let app_id = catalog::resolve_app_id(db, &request.app).await?.ok_or(LedgerError::AppNotFound)?;
-    let hash = request_hash(&["consume", &app_id.to_string(), &request.action, &request.quantity.to_string()]);
+    let app_id = catalog::resolve_app_id(db, &request.app)
+        .await?
+        .ok_or(LedgerError::AppNotFound)?;
+    let hash = request_hash(&[
+        "consume",
+        &app_id.to_string(),
+        &request.action,
+        &request.quantity.to_string(),
+    ]);
 
     // A retry of a request that already succeeded returns that result, even if the app changed since.
     if let Some(earlier) = find_by_key(db, request.user_id, &request.idempotency_key).await? {
@@ -108,7 +133,8 @@ pub async fn consume(db: &DatabaseConnection, cache: &dyn Cache, request: Consum
 
     let (_, price) = priced_action(db, cache, &AppRef::Id(app_id), &request.action).await?;
     let amount = i64::from(price) * i64::from(request.quantity);
-    let amount = i32::try_from(amount).map_err(|_| LedgerError::InvalidInput("the total cost is too large".into()))?;
+    let amount = i32::try_from(amount)
+        .map_err(|_| LedgerError::InvalidInput("the total cost is too large".into()))?;
     let entry = Entry {
         app_id: Some(app_id),
         action: Some(request.action.clone()),
@@ -125,7 +151,10 @@ pub async fn consume(db: &DatabaseConnection, cache: &dyn Cache, request: Consum
         Ok(row) => {
             txn.commit().await?;
             events::publish(cache, &row).await;
-            Ok(Posted { transaction: row, replayed: false })
+            Ok(Posted {
+                transaction: row,
+                replayed: false,
+            })
         }
         Err(LedgerError::Database(error)) if violates_unique(&error, UNIQUE_IDEMPOTENCY_KEY) => {
             // A concurrent request with the same key won; answer with its result.
@@ -153,7 +182,10 @@ async fn find_by_key(
 
 fn replay(earlier: dust_transactions::Model, hash: &str) -> Result<Posted, LedgerError> {
     if earlier.request_hash.as_deref() == Some(hash) {
-        Ok(Posted { transaction: earlier, replayed: true })
+        Ok(Posted {
+            transaction: earlier,
+            replayed: true,
+        })
     } else {
         Err(LedgerError::IdempotencyKeyReused)
     }
@@ -172,5 +204,9 @@ pub async fn check(
     let (_, price) = priced_action(db, cache, app, action).await?;
     let balance = super::balance_of(db, user_id).await?;
     let required = i64::from(price) * i64::from(quantity);
-    Ok(DustCheck { sufficient: i64::from(balance) >= required, balance, required })
+    Ok(DustCheck {
+        sufficient: i64::from(balance) >= required,
+        balance,
+        required,
+    })
 }

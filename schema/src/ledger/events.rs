@@ -26,5 +26,7 @@ pub async fn subscribe(
     user_id: Uuid,
 ) -> Result<BoxStream<'static, dust_transactions::Model>, CacheError> {
     let messages = cache.subscribe(&channel(user_id)).await?;
-    Ok(messages.filter_map(|payload| async move { serde_json::from_str(&payload).ok() }).boxed())
+    Ok(messages
+        .filter_map(|payload| async move { serde_json::from_str(&payload).ok() })
+        .boxed())
 }

@@ -27,7 +27,10 @@ pub struct DustTransaction {
 
 impl DustTransaction {
     pub fn new(row: dust_transactions::Model) -> Self {
-        Self { row, replayed: false }
+        Self {
+            row,
+            replayed: false,
+        }
     }
 }
 
@@ -56,8 +59,15 @@ impl DustTransaction {
     }
 
     async fn app(&self, ctx: &Context<'_>) -> ApiResult<Option<App>> {
-        let Some(app_id) = self.row.app_id else { return Ok(None) };
-        let app = ctx.data_unchecked::<Loaders>().apps.load_one(app_id).await.map_err(|e| ApiError::internal(&*e))?;
+        let Some(app_id) = self.row.app_id else {
+            return Ok(None);
+        };
+        let app = ctx
+            .data_unchecked::<Loaders>()
+            .apps
+            .load_one(app_id)
+            .await
+            .map_err(|e| ApiError::internal(&*e))?;
         Ok(app.map(App::from))
     }
 
@@ -92,7 +102,11 @@ impl DustTransaction {
     }
 }
 
-crate::connection!(DustTransactionConnection, DustTransactionEdge, DustTransaction);
+crate::connection!(
+    DustTransactionConnection,
+    DustTransactionEdge,
+    DustTransaction
+);
 
 #[derive(InputObject)]
 pub struct ConsumeDustInput {
@@ -133,8 +147,15 @@ pub struct DustStats {
 impl DustStats {
     /// The app the user spent DUST in most often.
     async fn favorite_app(&self, ctx: &Context<'_>) -> ApiResult<Option<App>> {
-        let Some(app_id) = self.favorite_app_id else { return Ok(None) };
-        let app = ctx.data_unchecked::<Loaders>().apps.load_one(app_id).await.map_err(|e| ApiError::internal(&*e))?;
+        let Some(app_id) = self.favorite_app_id else {
+            return Ok(None);
+        };
+        let app = ctx
+            .data_unchecked::<Loaders>()
+            .apps
+            .load_one(app_id)
+            .await
+            .map_err(|e| ApiError::internal(&*e))?;
         Ok(app.map(App::from))
     }
 }
@@ -170,7 +191,8 @@ pub struct BalanceChange {
 }
 
 fn parse_user_id(id: &ID) -> ApiResult<Uuid> {
-    Uuid::parse_str(id).map_err(|_| ApiError::bad_input(format!("{:?} is not a user id", id.as_str())))
+    Uuid::parse_str(id)
+        .map_err(|_| ApiError::bad_input(format!("{:?} is not a user id", id.as_str())))
 }
 
 /// `me { dustTransactions }`: the caller's history, newest first.
@@ -188,17 +210,40 @@ pub async fn transactions_page(
     let size = page_size(first)?;
     let after = Cursor::parse_after(after.as_deref())?;
     let app_id = match app_id {
-        Some(app) => Some(catalog::resolve_app_id(&state.db, &AppRef::parse(&app)).await?.ok_or_else(|| ApiError::not_found("App"))?),
+        Some(app) => Some(
+            catalog::resolve_app_id(&state.db, &AppRef::parse(&app))
+                .await?
+                .ok_or_else(|| ApiError::not_found("App"))?,
+        ),
         None => None,
     };
-    let filter = HistoryFilter { kind, app_id, from, to };
+    let filter = HistoryFilter {
+        kind,
+        app_id,
+        from,
+        to,
+    };
     let with_total = ctx.look_ahead().field("totalCount").exists();
-    let (rows, total) = reports::history(&state.db, user_id, &filter, after, size + 1, with_total).await?;
+    let (rows, total) =
+        reports::history(&state.db, user_id, &filter, after, size + 1, with_total).await?;
     let rows = rows
         .into_iter()
-        .map(|row| (Cursor { created_at: row.created_at, id: row.id }, DustTransaction::new(row)))
+        .map(|row| {
+            (
+                Cursor {
+                    created_at: row.created_at,
+                    id: row.id,
+                },
+                DustTransaction::new(row),
+            )
+        })
         .collect();
-    Ok(DustTransactionConnection::from_rows(rows, size, after.is_some(), total))
+    Ok(DustTransactionConnection::from_rows(
+        rows,
+        size,
+        after.is_some(),
+        total,
+    ))
 }
 
 pub async fn stats_of(ctx: &Context<'_>, user_id: Uuid) -> ApiResult<DustStats> {
@@ -231,8 +276,20 @@ impl LedgerQuery {
     ) -> ApiResult<DustCheck> {
         let state = ctx.data_unchecked::<AppState>();
         let user = ctx.principal()?;
-        let check = consume::check(&state.db, &*state.cache, user.user_id, &AppRef::parse(&app_id), &action, quantity).await?;
-        Ok(DustCheck { sufficient: check.sufficient, balance: check.balance, required: check.required })
+        let check = consume::check(
+            &state.db,
+            &*state.cache,
+            user.user_id,
+            &AppRef::parse(&app_id),
+            &action,
+            quantity,
+        )
+        .await?;
+        Ok(DustCheck {
+            sufficient: check.sufficient,
+            balance: check.balance,
+            required: check.required,
+        })
     }
 
     /// Users whose balance differs from the sum of their transactions. Always empty unless something
@@ -262,11 +319,17 @@ impl LedgerQuery {
         let state = ctx.data_unchecked::<AppState>();
         let viewer = ctx.principal()?;
         if to <= from || to - from > chrono::Duration::days(366) {
-            return Err(ApiError::bad_input("to must be after from, at most 366 days later"));
+            return Err(ApiError::bad_input(
+                "to must be after from, at most 366 days later",
+            ));
         }
-        let app = catalog::find_app(&state.db, &AppRef::parse(&app_id)).await?.ok_or_else(|| ApiError::not_found("App"))?;
+        let app = catalog::find_app(&state.db, &AppRef::parse(&app_id))
+            .await?
+            .ok_or_else(|| ApiError::not_found("App"))?;
         if app.builder_id != viewer.user_id && !viewer.roles.admin {
-            return Err(ApiError::forbidden("Only the app's builder or an admin can see its analytics"));
+            return Err(ApiError::forbidden(
+                "Only the app's builder or an admin can see its analytics",
+            ));
         }
         let days = reports::app_analytics(&state.db, app.id, from, to).await?;
         Ok(days
@@ -288,7 +351,11 @@ pub struct LedgerMutation;
 impl LedgerMutation {
     /// Spends DUST on an app action, at the action's price, from the caller's balance.
     #[graphql(guard = "RequireUser")]
-    async fn consume_dust(&self, ctx: &Context<'_>, input: ConsumeDustInput) -> ApiResult<DustTransaction> {
+    async fn consume_dust(
+        &self,
+        ctx: &Context<'_>,
+        input: ConsumeDustInput,
+    ) -> ApiResult<DustTransaction> {
         let state = ctx.data_unchecked::<AppState>();
         let request = ConsumeRequest {
             user_id: ctx.principal()?.user_id,
@@ -299,14 +366,31 @@ impl LedgerMutation {
             metadata: input.metadata.map(|m| m.0),
         };
         let posted = consume::consume(&state.db, &*state.cache, request).await?;
-        Ok(DustTransaction { row: posted.transaction, replayed: posted.replayed })
+        Ok(DustTransaction {
+            row: posted.transaction,
+            replayed: posted.replayed,
+        })
     }
 
     #[graphql(guard = "RequireAdmin")]
-    async fn grant_dust(&self, ctx: &Context<'_>, user_id: ID, amount: i32, reason: String) -> ApiResult<DustTransaction> {
+    async fn grant_dust(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+        amount: i32,
+        reason: String,
+    ) -> ApiResult<DustTransaction> {
         let state = ctx.data_unchecked::<AppState>();
         let actor = ctx.principal()?.user_id;
-        let row = admin_ops::grant(&state.db, &*state.cache, actor, parse_user_id(&user_id)?, amount, &reason).await?;
+        let row = admin_ops::grant(
+            &state.db,
+            &*state.cache,
+            actor,
+            parse_user_id(&user_id)?,
+            amount,
+            &reason,
+        )
+        .await?;
         Ok(DustTransaction::new(row))
     }
 
@@ -321,8 +405,12 @@ impl LedgerMutation {
     ) -> ApiResult<Vec<BulkGrantResult>> {
         let state = ctx.data_unchecked::<AppState>();
         let actor = ctx.principal()?.user_id;
-        let ids = user_ids.iter().map(parse_user_id).collect::<ApiResult<Vec<_>>>()?;
-        let outcomes = admin_ops::grant_bulk(&state.db, &*state.cache, actor, &ids, amount, &reason).await?;
+        let ids = user_ids
+            .iter()
+            .map(parse_user_id)
+            .collect::<ApiResult<Vec<_>>>()?;
+        let outcomes =
+            admin_ops::grant_bulk(&state.db, &*state.cache, actor, &ids, amount, &reason).await?;
         Ok(outcomes
             .into_iter()
             .map(|(user_id, outcome)| {
@@ -331,17 +419,36 @@ impl LedgerMutation {
                     BulkOutcome::UserNotFound => (None, Some("NOT_FOUND".to_owned())),
                     BulkOutcome::BalanceLimit => (None, Some("BALANCE_LIMIT".to_owned())),
                 };
-                BulkGrantResult { user_id: ID(user_id.to_string()), granted: transaction.is_some(), transaction, error }
+                BulkGrantResult {
+                    user_id: ID(user_id.to_string()),
+                    granted: transaction.is_some(),
+                    transaction,
+                    error,
+                }
             })
             .collect())
     }
 
     /// Corrects a balance by `delta` (never below 0).
     #[graphql(guard = "RequireAdmin")]
-    async fn adjust_dust(&self, ctx: &Context<'_>, user_id: ID, delta: i32, reason: String) -> ApiResult<DustTransaction> {
+    async fn adjust_dust(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+        delta: i32,
+        reason: String,
+    ) -> ApiResult<DustTransaction> {
         let state = ctx.data_unchecked::<AppState>();
         let actor = ctx.principal()?.user_id;
-        let row = admin_ops::adjust(&state.db, &*state.cache, actor, parse_user_id(&user_id)?, delta, &reason).await?;
+        let row = admin_ops::adjust(
+            &state.db,
+            &*state.cache,
+            actor,
+            parse_user_id(&user_id)?,
+            delta,
+            &reason,
+        )
+        .await?;
         Ok(DustTransaction::new(row))
     }
 
@@ -358,18 +465,31 @@ impl LedgerMutation {
         let state = ctx.data_unchecked::<AppState>();
         let actor = ctx.principal()?.user_id;
         let user_id = parse_user_id(&user_id)?;
-        let row =
-            admin_ops::record_purchase(&state.db, &*state.cache, actor, user_id, amount, &payment_id, payment_amount_cents)
-                .await?;
+        let row = admin_ops::record_purchase(
+            &state.db,
+            &*state.cache,
+            actor,
+            user_id,
+            amount,
+            &payment_id,
+            payment_amount_cents,
+        )
+        .await?;
         Ok(DustTransaction::new(row))
     }
 
     /// Returns the DUST a consume took. A consume can be refunded once.
     #[graphql(guard = "RequireAdmin")]
-    async fn refund_transaction(&self, ctx: &Context<'_>, transaction_id: ID, reason: String) -> ApiResult<DustTransaction> {
+    async fn refund_transaction(
+        &self,
+        ctx: &Context<'_>,
+        transaction_id: ID,
+        reason: String,
+    ) -> ApiResult<DustTransaction> {
         let state = ctx.data_unchecked::<AppState>();
         let actor = ctx.principal()?.user_id;
-        let id = Uuid::parse_str(&transaction_id).map_err(|_| ApiError::bad_input("transactionId is not an id"))?;
+        let id = Uuid::parse_str(&transaction_id)
+            .map_err(|_| ApiError::bad_input("transactionId is not an id"))?;
         let row = admin_ops::refund(&state.db, &*state.cache, actor, id, &reason).await?;
         Ok(DustTransaction::new(row))
     }
@@ -383,14 +503,20 @@ impl LedgerSubscription {
     /// The caller's balance after every change, from any server replica. Ends when the access token
     /// expires; reconnect with a fresh one.
     #[graphql(guard = "RequireUser")]
-    async fn dust_balance_changed(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = BalanceChange> + use<>, ApiError> {
+    async fn dust_balance_changed(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<impl Stream<Item = BalanceChange> + use<>, ApiError> {
         let state = ctx.data_unchecked::<AppState>();
         let viewer = ctx.principal()?;
         let remaining = (viewer.token_expires_at - Utc::now().timestamp()).max(0) as u64;
         let expiry = tokio::time::sleep(std::time::Duration::from_secs(remaining));
         let changes = events::subscribe(&*state.cache, viewer.user_id).await?;
         Ok(changes
-            .map(|row| BalanceChange { balance: row.balance_after, transaction: DustTransaction::new(row) })
+            .map(|row| BalanceChange {
+                balance: row.balance_after,
+                transaction: DustTransaction::new(row),
+            })
             .take_until(expiry))
     }
 }

@@ -3,7 +3,9 @@
 
 use fairydust_entities::{dust_transactions, now, users};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
+};
 use uuid::Uuid;
 
 use super::{LedgerError, TransactionKind};
@@ -59,16 +61,28 @@ impl Entry {
 ///
 /// Run it inside a database transaction; the caller commits. Start the transaction with this call (a
 /// write), so SQLite takes its write lock up front and waits rather than failing on upgrade.
-pub async fn post<C: ConnectionTrait>(conn: &C, entry: Entry) -> Result<dust_transactions::Model, LedgerError> {
+pub async fn post<C: ConnectionTrait>(
+    conn: &C,
+    entry: Entry,
+) -> Result<dust_transactions::Model, LedgerError> {
     if entry.amount == 0 {
-        return Err(LedgerError::InvalidInput("A DUST amount cannot be 0".into()));
+        return Err(LedgerError::InvalidInput(
+            "A DUST amount cannot be 0".into(),
+        ));
     }
     let at = now();
     let updated = users::Entity::update_many()
-        .col_expr(users::Column::DustBalance, Expr::col(users::Column::DustBalance).add(entry.amount))
+        .col_expr(
+            users::Column::DustBalance,
+            Expr::col(users::Column::DustBalance).add(entry.amount),
+        )
         .col_expr(users::Column::UpdatedAt, Expr::value(at))
         .filter(users::Column::Id.eq(entry.user_id))
-        .filter(Expr::col(users::Column::DustBalance).add(entry.amount).gte(0))
+        .filter(
+            Expr::col(users::Column::DustBalance)
+                .add(entry.amount)
+                .gte(0),
+        )
         .exec_with_returning(conn)
         .await?;
     let Some(user) = updated.into_iter().next() else {
@@ -79,7 +93,10 @@ pub async fn post<C: ConnectionTrait>(conn: &C, entry: Entry) -> Result<dust_tra
             .one(conn)
             .await?
             .ok_or(LedgerError::UserNotFound)?;
-        return Err(LedgerError::InsufficientDust { balance, required: -i64::from(entry.amount) });
+        return Err(LedgerError::InsufficientDust {
+            balance,
+            required: -i64::from(entry.amount),
+        });
     };
 
     let row = dust_transactions::Model {
@@ -103,6 +120,8 @@ pub async fn post<C: ConnectionTrait>(conn: &C, entry: Entry) -> Result<dust_tra
         created_at: at,
         updated_at: at,
     };
-    dust_transactions::Entity::insert(row.clone().into_active_model()).exec_without_returning(conn).await?;
+    dust_transactions::Entity::insert(row.clone().into_active_model())
+        .exec_without_returning(conn)
+        .await?;
     Ok(row)
 }

@@ -4,8 +4,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use fairydust_entities::dust_transactions::{self, Column};
 use sea_orm::sea_query::{Alias, Expr, JoinType, Order, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -53,12 +53,24 @@ pub async fn history(
         query = query.filter(
             Condition::any()
                 .add(Column::CreatedAt.lt(cursor.created_at))
-                .add(Condition::all().add(Column::CreatedAt.eq(cursor.created_at)).add(Column::Id.lt(cursor.id))),
+                .add(
+                    Condition::all()
+                        .add(Column::CreatedAt.eq(cursor.created_at))
+                        .add(Column::Id.lt(cursor.id)),
+                ),
         );
     }
-    let rows = query.order_by_desc(Column::CreatedAt).order_by_desc(Column::Id).limit(limit).all(db).await?;
+    let rows = query
+        .order_by_desc(Column::CreatedAt)
+        .order_by_desc(Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
     let total = if with_total {
-        dust_transactions::Entity::find().filter(filter.condition(user_id)).count(db).await? as i64
+        dust_transactions::Entity::find()
+            .filter(filter.condition(user_id))
+            .count(db)
+            .await? as i64
     } else {
         0
     };
@@ -138,7 +150,12 @@ pub async fn audit(db: &DatabaseConnection) -> Result<Vec<Discrepancy>, LedgerEr
         .expr_as(Expr::cust("u.dust_balance"), "balance")
         .expr_as(Expr::cust("COALESCE(s.total, 0)"), "total")
         .from_as(fairydust_entities::users::Entity, Alias::new("u"))
-        .join_subquery(JoinType::LeftJoin, sums, Alias::new("s"), Expr::cust("s.user_id = u.id"))
+        .join_subquery(
+            JoinType::LeftJoin,
+            sums,
+            Alias::new("s"),
+            Expr::cust("s.user_id = u.id"),
+        )
         .and_where(Expr::cust("u.dust_balance <> COALESCE(s.total, 0)"))
         .order_by(Alias::new("user_id"), Order::Asc)
         .take();

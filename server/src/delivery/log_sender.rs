@@ -7,7 +7,9 @@ use fairydust_schema::identity::delivery::{DeliveryError, EmailMessage, EmailSen
 pub struct LogSender;
 
 fn code_in(text: &str) -> &str {
-    text.split(|c: char| !c.is_ascii_digit()).find(|part| part.len() == 6).unwrap_or("")
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|part| part.len() == 6)
+        .unwrap_or("")
 }
 
 #[async_trait]

@@ -18,7 +18,10 @@ use crate::config::{Config, DeliveryConfig};
 
 /// The senders the configuration asks for. Production never uses the log sender (`Config` refuses a
 /// production start with neither provider configured; a missing one answers "not available").
-pub fn senders(config: &Config, http: &reqwest::Client) -> (Arc<dyn EmailSender>, Arc<dyn SmsSender>) {
+pub fn senders(
+    config: &Config,
+    http: &reqwest::Client,
+) -> (Arc<dyn EmailSender>, Arc<dyn SmsSender>) {
     let delivery: &DeliveryConfig = &config.delivery;
     let email: Arc<dyn EmailSender> = match &delivery.resend {
         Some(resend) => Arc::new(ResendClient::new(http.clone(), resend.clone())),

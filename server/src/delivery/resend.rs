@@ -18,7 +18,10 @@ impl ResendClient {
 }
 
 fn failed(reason: impl Into<String>) -> DeliveryError {
-    DeliveryError::Failed { channel: "email", reason: reason.into() }
+    DeliveryError::Failed {
+        channel: "email",
+        reason: reason.into(),
+    }
 }
 
 #[async_trait]
@@ -26,7 +29,10 @@ impl EmailSender for ResendClient {
     async fn send_email(&self, to: &Email, message: &EmailMessage) -> Result<(), DeliveryError> {
         let response = self
             .http
-            .post(format!("{}/emails", self.config.base_url.trim_end_matches('/')))
+            .post(format!(
+                "{}/emails",
+                self.config.base_url.trim_end_matches('/')
+            ))
             .bearer_auth(&self.config.api_key)
             .json(&json!({
                 "from": self.config.from,

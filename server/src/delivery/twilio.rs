@@ -17,7 +17,10 @@ impl TwilioClient {
 }
 
 fn failed(reason: impl Into<String>) -> DeliveryError {
-    DeliveryError::Failed { channel: "SMS", reason: reason.into() }
+    DeliveryError::Failed {
+        channel: "SMS",
+        reason: reason.into(),
+    }
 }
 
 #[async_trait]
@@ -32,7 +35,11 @@ impl SmsSender for TwilioClient {
             .http
             .post(url)
             .basic_auth(&self.config.account_sid, Some(&self.config.auth_token))
-            .form(&[("To", to.as_str()), ("From", self.config.from_number.as_str()), ("Body", text)])
+            .form(&[
+                ("To", to.as_str()),
+                ("From", self.config.from_number.as_str()),
+                ("Body", text),
+            ])
             .send()
             .await
             .map_err(|error| failed(format!("request failed: {}", error.without_url())))?;

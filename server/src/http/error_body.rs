@@ -22,7 +22,8 @@ pub struct ErrorBody {
 impl ErrorBody {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
-            status: StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            status: StatusCode::from_u16(code.http_status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             code,
             message: message.into(),
             details: json!({}),
@@ -61,7 +62,8 @@ impl IntoResponse for ErrorBody {
             "details": details,
         });
         if self.graphql {
-            body["errors"] = json!([{ "message": self.message, "extensions": { "code": self.code.as_str() } }]);
+            body["errors"] =
+                json!([{ "message": self.message, "extensions": { "code": self.code.as_str() } }]);
         }
         (self.status, Json(body)).into_response()
     }

@@ -28,7 +28,13 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 pub const LARGE_BODY_LIMIT: usize = 12 * 1024 * 1024;
 
 pub async fn graphiql() -> Html<String> {
-    Html(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql/ws").title("fairydust GraphiQL").finish())
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .title("fairydust GraphiQL")
+            .finish(),
+    )
 }
 
 pub async fn post(
@@ -50,9 +56,12 @@ pub async fn post(
     let batch: BatchRequest = match serde_json::from_slice(&bytes) {
         Ok(batch) => batch,
         Err(error) => {
-            return ErrorBody::new(ErrorCode::BadUserInput, format!("The body is not a GraphQL request: {error}"))
-                .for_graphql()
-                .into_response();
+            return ErrorBody::new(
+                ErrorCode::BadUserInput,
+                format!("The body is not a GraphQL request: {error}"),
+            )
+            .for_graphql()
+            .into_response();
         }
     };
     let operations = match &batch {
@@ -60,14 +69,19 @@ pub async fn post(
         BatchRequest::Batch(requests) => requests.as_slice(),
     };
     if operations.is_empty() {
-        return ErrorBody::new(ErrorCode::BadUserInput, "The batch holds no operations").for_graphql().into_response();
-    }
-    if operations.len() > MAX_BATCH {
-        return ErrorBody::new(ErrorCode::QueryTooComplex, format!("A batch may hold at most {MAX_BATCH} operations"))
-            .status(StatusCode::BAD_REQUEST)
-            .details(json!({ "operations": operations.len(), "limit": MAX_BATCH }))
+        return ErrorBody::new(ErrorCode::BadUserInput, "The batch holds no operations")
             .for_graphql()
             .into_response();
+    }
+    if operations.len() > MAX_BATCH {
+        return ErrorBody::new(
+            ErrorCode::QueryTooComplex,
+            format!("A batch may hold at most {MAX_BATCH} operations"),
+        )
+        .status(StatusCode::BAD_REQUEST)
+        .details(json!({ "operations": operations.len(), "limit": MAX_BATCH }))
+        .for_graphql()
+        .into_response();
     }
     if bytes.len() > BODY_LIMIT && !operations.iter().all(allows_large_body) {
         return payload_too_large(BODY_LIMIT);
@@ -81,38 +95,58 @@ pub async fn get(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or_default()) {
-        Ok(request) => request,
-        Err(error) => {
-            return ErrorBody::new(ErrorCode::BadUserInput, format!("Bad GraphQL query string: {error}"))
+    let request =
+        match async_graphql::http::parse_query_string(query.as_deref().unwrap_or_default()) {
+            Ok(request) => request,
+            Err(error) => {
+                return ErrorBody::new(
+                    ErrorCode::BadUserInput,
+                    format!("Bad GraphQL query string: {error}"),
+                )
                 .for_graphql()
                 .into_response();
-        }
-    };
+            }
+        };
     if operation_type(&request) != Some(OperationType::Query) && !request.query.is_empty() {
-        return ErrorBody::new(ErrorCode::BadUserInput, "Only queries may use GET; send mutations with POST")
-            .status(StatusCode::METHOD_NOT_ALLOWED)
-            .for_graphql()
-            .into_response();
+        return ErrorBody::new(
+            ErrorCode::BadUserInput,
+            "Only queries may use GET; send mutations with POST",
+        )
+        .status(StatusCode::METHOD_NOT_ALLOWED)
+        .for_graphql()
+        .into_response();
     }
     execute(&state, BatchRequest::Single(request), &headers, peer).await
 }
 
-async fn execute(state: &ServerState, mut batch: BatchRequest, headers: &HeaderMap, peer: SocketAddr) -> Response {
-    let authorization = headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or("invalid"));
+async fn execute(
+    state: &ServerState,
+    mut batch: BatchRequest,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+) -> Response {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or("invalid"));
     let viewer = match state.app.auth.authenticate(authorization).await {
         Ok(viewer) => viewer,
         Err(error) => {
-            let error = async_graphql::Error::from(ApiError::from(error)).into_server_error(Default::default());
+            let error = async_graphql::Error::from(ApiError::from(error))
+                .into_server_error(Default::default());
             let response = || async_graphql::Response::from_errors(vec![error.clone()]);
             let answer = match batch {
                 BatchRequest::Single(_) => BatchResponse::Single(response()),
-                BatchRequest::Batch(requests) => BatchResponse::Batch(requests.iter().map(|_| response()).collect()),
+                BatchRequest::Batch(requests) => {
+                    BatchResponse::Batch(requests.iter().map(|_| response()).collect())
+                }
             };
             return no_store(Json(answer).into_response());
         }
     };
-    let meta = RequestMeta { ip: Some(state.client_ip(headers, peer)), user_agent: user_agent(headers) };
+    let meta = RequestMeta {
+        ip: Some(state.client_ip(headers, peer)),
+        user_agent: user_agent(headers),
+    };
     for request in batch.iter_mut() {
         fill_request_data(&mut request.data, &state.app, viewer.clone(), meta.clone());
     }
@@ -126,7 +160,10 @@ pub async fn websocket(
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let meta = RequestMeta { ip: Some(state.client_ip(&headers, peer)), user_agent: user_agent(&headers) };
+    let meta = RequestMeta {
+        ip: Some(state.client_ip(&headers, peer)),
+        user_agent: user_agent(&headers),
+    };
     let schema = state.schema.clone();
     let auth = state.app.auth.clone();
     let app_state = state.app.clone();
@@ -139,12 +176,19 @@ pub async fn websocket(
                     let token = ["Authorization", "authorization", "authToken"]
                         .iter()
                         .find_map(|key| payload.get(key).and_then(|v| v.as_str()))
-                        .map(|token| if token.contains(' ') { token.to_owned() } else { format!("Bearer {token}") });
+                        .map(|token| {
+                            if token.contains(' ') {
+                                token.to_owned()
+                            } else {
+                                format!("Bearer {token}")
+                            }
+                        });
                     let viewer = match token {
                         None => Viewer::Anonymous,
-                        Some(token) => auth.authenticate(Some(&token)).await.map_err(|error| {
-                            async_graphql::Error::from(ApiError::from(error))
-                        })?,
+                        Some(token) => auth
+                            .authenticate(Some(&token))
+                            .await
+                            .map_err(|error| async_graphql::Error::from(ApiError::from(error)))?,
                     };
                     let mut data = Data::default();
                     fill_request_data(&mut data, &app_state, viewer, meta);
@@ -155,23 +199,31 @@ pub async fn websocket(
 }
 
 fn payload_too_large(limit: usize) -> Response {
-    ErrorBody::new(ErrorCode::PayloadTooLarge, format!("The request body exceeds {} MB", limit / (1024 * 1024)))
-        .details(json!({
-            "limit_bytes": limit,
-            "large_payload_mutations": LARGE_PAYLOAD_MUTATIONS,
-            "large_payload_limit_bytes": LARGE_BODY_LIMIT,
-        }))
-        .for_graphql()
-        .into_response()
+    ErrorBody::new(
+        ErrorCode::PayloadTooLarge,
+        format!("The request body exceeds {} MB", limit / (1024 * 1024)),
+    )
+    .details(json!({
+        "limit_bytes": limit,
+        "large_payload_mutations": LARGE_PAYLOAD_MUTATIONS,
+        "large_payload_limit_bytes": LARGE_BODY_LIMIT,
+    }))
+    .for_graphql()
+    .into_response()
 }
 
 fn no_store(mut response: Response) -> Response {
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
 fn user_agent(headers: &HeaderMap) -> Option<String> {
-    headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|v| v.chars().take(256).collect())
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.chars().take(256).collect())
 }
 
 fn parsed_operation(
@@ -180,7 +232,9 @@ fn parsed_operation(
     let document = async_graphql::parser::parse_query(&request.query).ok()?;
     let mut operations = document.operations.iter();
     match &request.operation_name {
-        Some(name) => operations.find(|(n, _)| n.is_some_and(|n| n.as_str() == name)).map(|(_, op)| op.node.clone()),
+        Some(name) => operations
+            .find(|(n, _)| n.is_some_and(|n| n.as_str() == name))
+            .map(|(_, op)| op.node.clone()),
         None => {
             let (_, first) = operations.next()?;
             operations.next().is_none().then(|| first.node.clone())
@@ -194,10 +248,19 @@ fn operation_type(request: &async_graphql::Request) -> Option<OperationType> {
 
 /// A request may exceed 1 MB only when it is a mutation made solely of the content mutations.
 fn allows_large_body(request: &async_graphql::Request) -> bool {
-    let Some(operation) = parsed_operation(request) else { return false };
+    let Some(operation) = parsed_operation(request) else {
+        return false;
+    };
     operation.ty == OperationType::Mutation
-        && operation.selection_set.node.items.iter().all(|item| match &item.node {
-            Selection::Field(field) => LARGE_PAYLOAD_MUTATIONS.contains(&field.node.name.node.as_str()),
-            _ => false,
-        })
+        && operation
+            .selection_set
+            .node
+            .items
+            .iter()
+            .all(|item| match &item.node {
+                Selection::Field(field) => {
+                    LARGE_PAYLOAD_MUTATIONS.contains(&field.node.name.node.as_str())
+                }
+                _ => false,
+            })
 }

@@ -25,6 +25,10 @@ pub async fn ready(State(state): State<ServerState>) -> Response {
             "cache": dependency(report.cache, report.cache_backend),
         },
     });
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (status, Json(body)).into_response()
 }

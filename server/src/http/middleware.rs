@@ -21,19 +21,35 @@ pub struct SecurityHeaders {
     pub hsts: bool,
 }
 
-pub async fn security_headers(State(settings): State<SecurityHeaders>, request: Request, next: Next) -> Response {
+pub async fn security_headers(
+    State(settings): State<SecurityHeaders>,
+    request: Request,
+    next: Next,
+) -> Response {
     let is_portal = {
         let path = request.uri().path();
         path.starts_with("/admin") || path.starts_with("/builder")
     };
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
-    headers.insert(HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("same-origin"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    headers.insert(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
     if is_portal {
-        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PORTAL_CSP));
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(PORTAL_CSP),
+        );
     }
     if settings.hsts {
         headers.insert(

@@ -72,11 +72,16 @@ pub fn router(state: ServerState) -> Router {
     });
 
     routes
-        .layer(axum::middleware::from_fn_with_state(config.request_timeout, middleware::timeout))
+        .layer(axum::middleware::from_fn_with_state(
+            config.request_timeout,
+            middleware::timeout,
+        ))
         .layer(CompressionLayer::new())
         .layer(cors(&config))
         .layer(axum::middleware::from_fn_with_state(
-            middleware::SecurityHeaders { hsts: config.is_production() },
+            middleware::SecurityHeaders {
+                hsts: config.is_production(),
+            },
             middleware::security_headers,
         ))
         .layer(axum::middleware::from_fn(middleware::http_metrics))
@@ -90,7 +95,11 @@ pub fn router(state: ServerState) -> Router {
 }
 
 fn cors(config: &Config) -> CorsLayer {
-    let origins: Vec<HeaderValue> = config.allowed_origins.iter().filter_map(|o| o.parse().ok()).collect();
+    let origins: Vec<HeaderValue> = config
+        .allowed_origins
+        .iter()
+        .filter_map(|o| o.parse().ok())
+        .collect();
     let allow_origin = if config.allowed_origins.iter().any(|o| o == "*") {
         AllowOrigin::any()
     } else {

@@ -23,9 +23,12 @@ pub fn routes(portals_dir: &str) -> Router<ServerState> {
         } else {
             tracing::warn!(portal, dir = %dir.display(), "portal not built; run scripts/build-portals.sh");
             let missing = move || async move {
-                ErrorBody::new(ErrorCode::NotFound, format!("The {portal} portal is not built on this server"))
-                    .details(serde_json::json!({ "hint": "run scripts/build-portals.sh" }))
-                    .into_response()
+                ErrorBody::new(
+                    ErrorCode::NotFound,
+                    format!("The {portal} portal is not built on this server"),
+                )
+                .details(serde_json::json!({ "hint": "run scripts/build-portals.sh" }))
+                .into_response()
             };
             router = router
                 .route(&format!("/{portal}"), get(missing))

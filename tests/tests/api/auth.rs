@@ -22,7 +22,9 @@ async fn a_live_access_token_is_accepted() {
 #[tokio::test]
 async fn garbage_and_malformed_headers_are_unauthenticated() {
     let app = TestApp::spawn().await;
-    app.gql_as("not-a-jwt", QUERY, json!({})).await.expect_error("UNAUTHENTICATED");
+    app.gql_as("not-a-jwt", QUERY, json!({}))
+        .await
+        .expect_error("UNAUTHENTICATED");
     let basic = app
         .http
         .post(app.url("/graphql"))
@@ -47,7 +49,12 @@ async fn an_expired_token_is_unauthenticated() {
         chrono::Duration::hours(1),
     );
     let answer = app.gql_as(&token, QUERY, json!({})).await;
-    assert!(answer.expect_error("UNAUTHENTICATED")["message"].as_str().unwrap().contains("expired"));
+    assert!(
+        answer.expect_error("UNAUTHENTICATED")["message"]
+            .as_str()
+            .unwrap()
+            .contains("expired")
+    );
 }
 
 #[tokio::test]
@@ -55,8 +62,16 @@ async fn a_token_signed_with_another_key_is_unauthenticated() {
     let app = TestApp::spawn().await;
     let user = app.user().await;
     let forger = TokenKeys::from_secret(b"some-other-secret-some-other-secret!!");
-    let (token, _) = forger.issue_access(user.id, user.session_id, vec!["admin".into()], Utc::now(), chrono::Duration::hours(1));
-    app.gql_as(&token, QUERY, json!({})).await.expect_error("UNAUTHENTICATED");
+    let (token, _) = forger.issue_access(
+        user.id,
+        user.session_id,
+        vec!["admin".into()],
+        Utc::now(),
+        chrono::Duration::hours(1),
+    );
+    app.gql_as(&token, QUERY, json!({}))
+        .await
+        .expect_error("UNAUTHENTICATED");
 }
 
 #[tokio::test]
@@ -72,7 +87,9 @@ async fn alg_none_is_unauthenticated() {
         URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#),
         URL_SAFE_NO_PAD.encode(claims.to_string())
     );
-    app.gql_as(&token, QUERY, json!({})).await.expect_error("UNAUTHENTICATED");
+    app.gql_as(&token, QUERY, json!({}))
+        .await
+        .expect_error("UNAUTHENTICATED");
 }
 
 #[tokio::test]
@@ -88,7 +105,9 @@ async fn a_token_of_another_type_is_unauthenticated() {
     );
     claims.typ = "refresh".into();
     let token = app.app.state.app.auth.keys().sign(&claims);
-    app.gql_as(&token, QUERY, json!({})).await.expect_error("UNAUTHENTICATED");
+    app.gql_as(&token, QUERY, json!({}))
+        .await
+        .expect_error("UNAUTHENTICATED");
 }
 
 #[tokio::test]
@@ -106,7 +125,9 @@ async fn a_revoked_session_is_unauthenticated_at_once() {
     // row changed behind its back, so clear the cache the way it would.
     let key = format!("auth:principal:{}:{}", user.id, user.session_id);
     app.app.state.app.cache.delete(&key).await.unwrap();
-    app.gql_as(&user.token, QUERY, json!({})).await.expect_error("UNAUTHENTICATED");
+    app.gql_as(&user.token, QUERY, json!({}))
+        .await
+        .expect_error("UNAUTHENTICATED");
 }
 
 #[tokio::test]
@@ -119,5 +140,7 @@ async fn a_deactivated_user_is_unauthenticated() {
         .exec(&app.db)
         .await
         .unwrap();
-    app.gql_as(&user.token, QUERY, json!({})).await.expect_error("UNAUTHENTICATED");
+    app.gql_as(&user.token, QUERY, json!({}))
+        .await
+        .expect_error("UNAUTHENTICATED");
 }

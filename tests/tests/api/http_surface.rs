@@ -12,7 +12,11 @@ async fn health_is_live_and_ready_reports_each_dependency() {
     let body: Value = ready.json().await.unwrap();
     assert_eq!(body["status"], "ready");
     assert_eq!(body["dependencies"]["database"]["status"], "up");
-    let expected_db = if app.backend().is_postgres() { "postgres" } else { "sqlite" };
+    let expected_db = if app.backend().is_postgres() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
     assert_eq!(body["dependencies"]["database"]["backend"], expected_db);
     assert_eq!(body["dependencies"]["cache"]["status"], "up");
 }
@@ -20,11 +24,20 @@ async fn health_is_live_and_ready_reports_each_dependency() {
 #[tokio::test]
 async fn the_health_query_answers_over_graphql() {
     let app = TestApp::spawn().await;
-    let answer = app.gql("{ health { status version database cache cacheBackend } version }", json!({})).await;
+    let answer = app
+        .gql(
+            "{ health { status version database cache cacheBackend } version }",
+            json!({}),
+        )
+        .await;
     assert_eq!(answer.at("health.status"), "UP");
     assert_eq!(answer.at("health.database"), "UP");
     assert_eq!(answer.at("version"), env!("CARGO_PKG_VERSION"));
-    let expected_cache = if fairydust_tests::redis_url().is_some() { "redis" } else { "memory" };
+    let expected_cache = if fairydust_tests::redis_url().is_some() {
+        "redis"
+    } else {
+        "memory"
+    };
     assert_eq!(answer.at("health.cacheBackend"), expected_cache);
 }
 
@@ -34,7 +47,10 @@ async fn graphiql_is_served() {
     let page = app.http.get(app.url("/graphiql")).send().await.unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
-    assert!(html.contains("graphiql") && html.contains("/graphql"), "{html}");
+    assert!(
+        html.contains("graphiql") && html.contains("/graphql"),
+        "{html}"
+    );
 }
 
 #[tokio::test]
@@ -46,20 +62,40 @@ async fn every_answer_carries_security_headers_and_a_request_id() {
     assert_eq!(headers["x-frame-options"], "DENY");
     assert!(headers.contains_key("referrer-policy"));
     assert!(headers.contains_key("x-request-id"));
-    assert!(!headers.contains_key("strict-transport-security"), "HSTS only in production");
+    assert!(
+        !headers.contains_key("strict-transport-security"),
+        "HSTS only in production"
+    );
 
-    let echoed = app.http.get(app.url("/health")).header("x-request-id", "abc-123").send().await.unwrap();
+    let echoed = app
+        .http
+        .get(app.url("/health"))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(echoed.headers()["x-request-id"], "abc-123");
 
     let portal = app.http.get(app.url("/admin/")).send().await.unwrap();
-    let csp = portal.headers()["content-security-policy"].to_str().unwrap().to_owned();
-    assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    let csp = portal.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
 }
 
 #[tokio::test]
 async fn unknown_routes_answer_the_standard_error_body() {
     let app = TestApp::spawn().await;
-    let response = app.http.get(app.url("/no/such/route")).send().await.unwrap();
+    let response = app
+        .http
+        .get(app.url("/no/such/route"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 404);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"], true);
@@ -72,10 +108,29 @@ async fn unknown_routes_answer_the_standard_error_body() {
 #[tokio::test]
 async fn metrics_count_operations_by_name_and_report_the_pool() {
     let app = TestApp::spawn().await;
-    app.send_gql(None, json!({ "query": "query PortalHealth { version }", "operationName": "PortalHealth" })).await.data();
-    let text = app.http.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    assert!(text.contains(r#"graphql_operations_total{operation="PortalHealth",outcome="ok"}"#), "{text}");
-    assert!(text.contains("graphql_operation_duration_seconds_bucket"), "histograms, not summaries");
+    app.send_gql(
+        None,
+        json!({ "query": "query PortalHealth { version }", "operationName": "PortalHealth" }),
+    )
+    .await
+    .data();
+    let text = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(r#"graphql_operations_total{operation="PortalHealth",outcome="ok"}"#),
+        "{text}"
+    );
+    assert!(
+        text.contains("graphql_operation_duration_seconds_bucket"),
+        "histograms, not summaries"
+    );
     assert!(text.contains("http_requests_total"));
     assert!(text.contains(r#"db_pool_connections{state="idle"}"#));
 }
@@ -91,13 +146,23 @@ async fn cors_allows_only_configured_origins() {
             .request(reqwest::Method::OPTIONS, app.url("/graphql"))
             .header("origin", origin)
             .header("access-control-request-method", "POST")
-            .header("access-control-request-headers", "authorization,content-type")
+            .header(
+                "access-control-request-headers",
+                "authorization,content-type",
+            )
             .send()
     };
     let allowed = preflight("https://admin.example.com").await.unwrap();
-    assert_eq!(allowed.headers()["access-control-allow-origin"], "https://admin.example.com");
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://admin.example.com"
+    );
     let refused = preflight("https://evil.example.com").await.unwrap();
-    assert!(!refused.headers().contains_key("access-control-allow-origin"));
+    assert!(
+        !refused
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
 }
 
 #[tokio::test]

@@ -13,9 +13,18 @@ const CONSUME: &str = "mutation Consume($input: ConsumeDustInput!) {
   consumeDust(input: $input) { id amount balanceAfter type action quantity replayed app { slug } }
 }";
 
-async fn consume(app: &TestApp, user: &TestUser, app_id: &str, action: &str, quantity: i64, key: &str) -> Gql {
-    let input = json!({ "appId": app_id, "action": action, "quantity": quantity, "idempotencyKey": key });
-    app.gql_as(&user.token, CONSUME, json!({ "input": input })).await
+async fn consume(
+    app: &TestApp,
+    user: &TestUser,
+    app_id: &str,
+    action: &str,
+    quantity: i64,
+    key: &str,
+) -> Gql {
+    let input =
+        json!({ "appId": app_id, "action": action, "quantity": quantity, "idempotencyKey": key });
+    app.gql_as(&user.token, CONSUME, json!({ "input": input }))
+        .await
 }
 
 /// Σ amount = balance, and the rows form one chain: starting from 0, each row's balance before
@@ -28,13 +37,19 @@ async fn assert_chain_consistent(app: &TestApp, user: &TestUser) {
         .await
         .unwrap();
     let balance = app.balance(user.id).await;
-    assert_eq!(rows.iter().map(|row| row.amount).sum::<i32>(), balance, "Σ transactions = balance");
+    assert_eq!(
+        rows.iter().map(|row| row.amount).sum::<i32>(),
+        balance,
+        "Σ transactions = balance"
+    );
     let mut current = 0;
     while !rows.is_empty() {
         let next = rows
             .iter()
             .position(|row| row.balance_after - row.amount == current)
-            .unwrap_or_else(|| panic!("no transaction continues the chain at balance {current}: {rows:#?}"));
+            .unwrap_or_else(|| {
+                panic!("no transaction continues the chain at balance {current}: {rows:#?}")
+            });
         current = rows.swap_remove(next).balance_after;
     }
     assert_eq!(current, balance);
@@ -49,15 +64,38 @@ async fn a_hundred_concurrent_debits_of_one_on_twenty_five_succeed_exactly_twent
         let user = app.user().await;
         let answers = join_all((0..100).map(|i| {
             let (app, user, app_id) = (&app, &user, priced.id.to_string());
-            async move { consume(app, user, &app_id, "tap", 1, &format!("round{round}-req{i}")).await }
+            async move {
+                consume(
+                    app,
+                    user,
+                    &app_id,
+                    "tap",
+                    1,
+                    &format!("round{round}-req{i}"),
+                )
+                .await
+            }
         }))
         .await;
         let succeeded = answers.iter().filter(|a| a.errors().is_empty()).count();
-        let refused = answers.iter().filter(|a| a.code() == Some("INSUFFICIENT_DUST")).count();
-        assert_eq!((succeeded, refused), (25, 75), "round {round}: {:#?}", answers.iter().find(|a| a.code().is_some_and(|c| c != "INSUFFICIENT_DUST")));
+        let refused = answers
+            .iter()
+            .filter(|a| a.code() == Some("INSUFFICIENT_DUST"))
+            .count();
+        assert_eq!(
+            (succeeded, refused),
+            (25, 75),
+            "round {round}: {:#?}",
+            answers
+                .iter()
+                .find(|a| a.code().is_some_and(|c| c != "INSUFFICIENT_DUST"))
+        );
         assert_eq!(app.balance(user.id).await, 0);
         assert_chain_consistent(&app, &user).await;
-        let refusal = answers.iter().find(|a| a.code() == Some("INSUFFICIENT_DUST")).unwrap();
+        let refusal = answers
+            .iter()
+            .find(|a| a.code() == Some("INSUFFICIENT_DUST"))
+            .unwrap();
         assert_eq!(refusal.errors()[0]["extensions"]["balance"], 0);
         assert_eq!(refusal.errors()[0]["extensions"]["required"], 1);
     }
@@ -70,13 +108,17 @@ async fn ten_concurrent_requests_with_one_key_debit_once_and_answer_alike() {
     let priced = app.priced_app(owner.id, &[("generate", 3)]).await;
     let user = app.user().await;
     let app_id = priced.id.to_string();
-    let answers = join_all((0..10).map(|_| consume(&app, &user, &app_id, "generate", 2, "same-key"))).await;
+    let answers =
+        join_all((0..10).map(|_| consume(&app, &user, &app_id, "generate", 2, "same-key"))).await;
     for answer in &answers {
         answer.data();
     }
     let ids: HashSet<&Value> = answers.iter().map(|a| a.at("consumeDust.id")).collect();
     assert_eq!(ids.len(), 1, "ten identical answers");
-    let replayed = answers.iter().filter(|a| a.at("consumeDust.replayed") == true).count();
+    let replayed = answers
+        .iter()
+        .filter(|a| a.at("consumeDust.replayed") == true)
+        .count();
     assert_eq!(replayed, 9);
     assert_eq!(app.balance(user.id).await, 25 - 6);
     assert_eq!(answers[0].at("consumeDust.amount"), -6);
@@ -90,17 +132,28 @@ async fn reusing_a_key_for_another_request_is_refused_and_replays_never_expire()
     let id = priced.id.to_string();
     let user = app.user().await;
     consume(&app, &user, &id, "a", 1, "k1").await.data();
-    consume(&app, &user, &id, "b", 1, "k1").await.expect_error("IDEMPOTENCY_KEY_REUSED");
-    consume(&app, &user, &id, "a", 2, "k1").await.expect_error("IDEMPOTENCY_KEY_REUSED");
+    consume(&app, &user, &id, "b", 1, "k1")
+        .await
+        .expect_error("IDEMPOTENCY_KEY_REUSED");
+    consume(&app, &user, &id, "a", 2, "k1")
+        .await
+        .expect_error("IDEMPOTENCY_KEY_REUSED");
 
     dust_transactions::Entity::update_many()
-        .col_expr(dust_transactions::Column::CreatedAt, Expr::value(chrono::Utc::now() - chrono::Duration::days(400)))
+        .col_expr(
+            dust_transactions::Column::CreatedAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::days(400)),
+        )
         .filter(dust_transactions::Column::IdempotencyKey.eq("k1"))
         .exec(&app.db)
         .await
         .unwrap();
     let replay = consume(&app, &user, &id, "a", 1, "k1").await;
-    assert_eq!(replay.at("consumeDust.replayed"), true, "a replay a year later still works");
+    assert_eq!(
+        replay.at("consumeDust.replayed"),
+        true,
+        "a replay a year later still works"
+    );
     assert_eq!(app.balance(user.id).await, 24);
 }
 
@@ -123,19 +176,32 @@ async fn unknown_apps_and_actions_are_not_found_and_unavailable_apps_forbidden()
     let owner = app.builder().await;
     let priced = app.priced_app(owner.id, &[("x", 1)]).await;
     let user = app.user().await;
-    consume(&app, &user, "no-such-app", "x", 1, "k1").await.expect_error("NOT_FOUND");
-    consume(&app, &user, &uuid::Uuid::now_v7().to_string(), "x", 1, "k2").await.expect_error("NOT_FOUND");
-    consume(&app, &user, &priced.slug, "nope", 1, "k3").await.expect_error("NOT_FOUND");
+    consume(&app, &user, "no-such-app", "x", 1, "k1")
+        .await
+        .expect_error("NOT_FOUND");
+    consume(&app, &user, &uuid::Uuid::now_v7().to_string(), "x", 1, "k2")
+        .await
+        .expect_error("NOT_FOUND");
+    consume(&app, &user, &priced.slug, "nope", 1, "k3")
+        .await
+        .expect_error("NOT_FOUND");
 
     fairydust_entities::apps::Entity::update_many()
-        .col_expr(fairydust_entities::apps::Column::Status, Expr::value("suspended"))
+        .col_expr(
+            fairydust_entities::apps::Column::Status,
+            Expr::value("suspended"),
+        )
         .filter(fairydust_entities::apps::Column::Id.eq(priced.id))
         .exec(&app.db)
         .await
         .unwrap();
     // The status changed behind the service's back: drop the cached price list as the apps service does.
-    fairydust_schema::apps::catalog::invalidate_pricing(&*app.app.state.app.cache, priced.id).await.unwrap();
-    consume(&app, &user, &priced.slug, "x", 1, "k4").await.expect_error("FORBIDDEN");
+    fairydust_schema::apps::catalog::invalidate_pricing(&*app.app.state.app.cache, priced.id)
+        .await
+        .unwrap();
+    consume(&app, &user, &priced.slug, "x", 1, "k4")
+        .await
+        .expect_error("FORBIDDEN");
     assert_eq!(app.balance(user.id).await, 25);
 }
 
@@ -146,12 +212,24 @@ async fn malformed_amounts_and_keys_are_bad_user_input() {
     let priced = app.priced_app(owner.id, &[("x", 1)]).await;
     let id = priced.id.to_string();
     let user = app.user().await;
-    for quantity in [json!(0), json!(-1), json!(101), json!(2_147_483_648_i64), json!(1.5), json!("2")] {
-        let input = json!({ "appId": id, "action": "x", "quantity": quantity, "idempotencyKey": "k" });
-        app.gql_as(&user.token, CONSUME, json!({ "input": input })).await.expect_error("BAD_USER_INPUT");
+    for quantity in [
+        json!(0),
+        json!(-1),
+        json!(101),
+        json!(2_147_483_648_i64),
+        json!(1.5),
+        json!("2"),
+    ] {
+        let input =
+            json!({ "appId": id, "action": "x", "quantity": quantity, "idempotencyKey": "k" });
+        app.gql_as(&user.token, CONSUME, json!({ "input": input }))
+            .await
+            .expect_error("BAD_USER_INPUT");
     }
     for key in ["", "has space", &"k".repeat(129), "semi;colon"] {
-        consume(&app, &user, &id, "x", 1, key).await.expect_error("BAD_USER_INPUT");
+        consume(&app, &user, &id, "x", 1, key)
+            .await
+            .expect_error("BAD_USER_INPUT");
     }
     assert_eq!(app.balance(user.id).await, 25);
 }
@@ -165,7 +243,11 @@ mutation Purchase($user: ID!, $amount: Int!, $payment: String!, $cents: Int!) {
 }";
 
 async fn admin_op(app: &TestApp, admin: &TestUser, operation: &str, variables: Value) -> Gql {
-    app.send_gql(Some(&admin.token), json!({ "query": ADMIN_OPS, "operationName": operation, "variables": variables })).await
+    app.send_gql(
+        Some(&admin.token),
+        json!({ "query": ADMIN_OPS, "operationName": operation, "variables": variables }),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -182,13 +264,30 @@ async fn a_consume_can_be_refunded_once() {
     assert_eq!(refund.at("refundTransaction.amount"), 5);
     assert_eq!(refund.at("refundTransaction.type"), "REFUND");
     assert_eq!(refund.at("refundTransaction.referenceId"), tx.as_str());
-    admin_op(&app, &admin, "Refund", json!({ "tx": tx })).await.expect_error("CONFLICT");
+    admin_op(&app, &admin, "Refund", json!({ "tx": tx }))
+        .await
+        .expect_error("CONFLICT");
     assert_eq!(app.balance(user.id).await, 25);
 
-    let grant = admin_op(&app, &admin, "Grant", json!({ "user": user.id, "amount": 3 })).await;
+    let grant = admin_op(
+        &app,
+        &admin,
+        "Grant",
+        json!({ "user": user.id, "amount": 3 }),
+    )
+    .await;
     let grant_id = grant.at("grantDust.id").as_str().unwrap().to_owned();
-    admin_op(&app, &admin, "Refund", json!({ "tx": grant_id })).await.expect_error("BAD_USER_INPUT");
-    admin_op(&app, &admin, "Refund", json!({ "tx": uuid::Uuid::now_v7() })).await.expect_error("NOT_FOUND");
+    admin_op(&app, &admin, "Refund", json!({ "tx": grant_id }))
+        .await
+        .expect_error("BAD_USER_INPUT");
+    admin_op(
+        &app,
+        &admin,
+        "Refund",
+        json!({ "tx": uuid::Uuid::now_v7() }),
+    )
+    .await
+    .expect_error("NOT_FOUND");
 }
 
 #[tokio::test]
@@ -198,10 +297,19 @@ async fn concurrent_refunds_of_one_consume_pay_back_once() {
     let owner = app.builder().await;
     let priced = app.priced_app(owner.id, &[("x", 5)]).await;
     let user = app.user().await;
-    let tx = consume(&app, &user, &priced.slug, "x", 1, "k").await.at("consumeDust.id").clone();
-    let answers = join_all((0..5).map(|_| admin_op(&app, &admin, "Refund", json!({ "tx": tx })))).await;
+    let tx = consume(&app, &user, &priced.slug, "x", 1, "k")
+        .await
+        .at("consumeDust.id")
+        .clone();
+    let answers =
+        join_all((0..5).map(|_| admin_op(&app, &admin, "Refund", json!({ "tx": tx })))).await;
     assert_eq!(answers.iter().filter(|a| a.errors().is_empty()).count(), 1);
-    assert!(answers.iter().filter(|a| !a.errors().is_empty()).all(|a| a.code() == Some("CONFLICT")));
+    assert!(
+        answers
+            .iter()
+            .filter(|a| !a.errors().is_empty())
+            .all(|a| a.code() == Some("CONFLICT"))
+    );
     assert_eq!(app.balance(user.id).await, 25);
 }
 
@@ -210,11 +318,30 @@ async fn adjustments_never_take_a_balance_below_zero() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let user = app.user().await;
-    let answer = admin_op(&app, &admin, "Adjust", json!({ "user": user.id, "delta": -26 })).await;
+    let answer = admin_op(
+        &app,
+        &admin,
+        "Adjust",
+        json!({ "user": user.id, "delta": -26 }),
+    )
+    .await;
     answer.expect_error("INSUFFICIENT_DUST");
-    let down = admin_op(&app, &admin, "Adjust", json!({ "user": user.id, "delta": -25 })).await;
+    let down = admin_op(
+        &app,
+        &admin,
+        "Adjust",
+        json!({ "user": user.id, "delta": -25 }),
+    )
+    .await;
     assert_eq!(down.at("adjustDust.balanceAfter"), 0);
-    admin_op(&app, &admin, "Adjust", json!({ "user": user.id, "delta": 0 })).await.expect_error("BAD_USER_INPUT");
+    admin_op(
+        &app,
+        &admin,
+        "Adjust",
+        json!({ "user": user.id, "delta": 0 }),
+    )
+    .await
+    .expect_error("BAD_USER_INPUT");
 }
 
 #[tokio::test]
@@ -222,12 +349,38 @@ async fn grant_amounts_are_bounded() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let user = app.user().await;
-    for amount in [json!(0), json!(-5), json!(100_001), json!(2_147_483_648_i64), json!(2.5)] {
-        admin_op(&app, &admin, "Grant", json!({ "user": user.id, "amount": amount })).await.expect_error("BAD_USER_INPUT");
+    for amount in [
+        json!(0),
+        json!(-5),
+        json!(100_001),
+        json!(2_147_483_648_i64),
+        json!(2.5),
+    ] {
+        admin_op(
+            &app,
+            &admin,
+            "Grant",
+            json!({ "user": user.id, "amount": amount }),
+        )
+        .await
+        .expect_error("BAD_USER_INPUT");
     }
-    let granted = admin_op(&app, &admin, "Grant", json!({ "user": user.id, "amount": 100_000 })).await;
+    let granted = admin_op(
+        &app,
+        &admin,
+        "Grant",
+        json!({ "user": user.id, "amount": 100_000 }),
+    )
+    .await;
     assert_eq!(granted.at("grantDust.balanceAfter"), 100_025);
-    admin_op(&app, &admin, "Grant", json!({ "user": uuid::Uuid::now_v7(), "amount": 1 })).await.expect_error("NOT_FOUND");
+    admin_op(
+        &app,
+        &admin,
+        "Grant",
+        json!({ "user": uuid::Uuid::now_v7(), "amount": 1 }),
+    )
+    .await
+    .expect_error("NOT_FOUND");
 }
 
 #[tokio::test]
@@ -236,10 +389,19 @@ async fn a_payment_is_recorded_once_and_must_cover_the_dust() {
     let admin = app.admin().await;
     let user = app.user().await;
     let vars = json!({ "user": user.id, "amount": 500, "payment": "pi_123", "cents": 499 });
-    admin_op(&app, &admin, "Purchase", vars).await.expect_error("BAD_USER_INPUT");
+    admin_op(&app, &admin, "Purchase", vars)
+        .await
+        .expect_error("BAD_USER_INPUT");
     let vars = json!({ "user": user.id, "amount": 500, "payment": "pi_123", "cents": 500 });
-    assert_eq!(admin_op(&app, &admin, "Purchase", vars.clone()).await.at("recordPurchase.type"), "PURCHASE");
-    admin_op(&app, &admin, "Purchase", vars).await.expect_error("CONFLICT");
+    assert_eq!(
+        admin_op(&app, &admin, "Purchase", vars.clone())
+            .await
+            .at("recordPurchase.type"),
+        "PURCHASE"
+    );
+    admin_op(&app, &admin, "Purchase", vars)
+        .await
+        .expect_error("CONFLICT");
     assert_eq!(app.balance(user.id).await, 525);
 }
 
@@ -250,26 +412,55 @@ async fn only_admins_move_dust_by_hand_and_every_move_is_audited() {
     let user = app.user().await;
     let other = app.user().await;
     for caller in [&user, &app.builder().await] {
-        let answer = admin_op(&app, caller, "Grant", json!({ "user": other.id, "amount": 10 })).await;
+        let answer = admin_op(
+            &app,
+            caller,
+            "Grant",
+            json!({ "user": other.id, "amount": 10 }),
+        )
+        .await;
         answer.expect_error("FORBIDDEN");
-        let answer = admin_op(&app, caller, "Adjust", json!({ "user": caller.id, "delta": 10 })).await;
+        let answer = admin_op(
+            &app,
+            caller,
+            "Adjust",
+            json!({ "user": caller.id, "delta": 10 }),
+        )
+        .await;
         answer.expect_error("FORBIDDEN");
     }
     assert_eq!(app.balance(other.id).await, 25);
-    admin_op(&app, &user, "Grant", json!({ "user": other.id, "amount": 10 })).await;
+    admin_op(
+        &app,
+        &user,
+        "Grant",
+        json!({ "user": other.id, "amount": 10 }),
+    )
+    .await;
     let anonymous = app
         .send_gql(None, json!({ "query": ADMIN_OPS, "operationName": "Grant", "variables": { "user": other.id, "amount": 1 } }))
         .await;
     anonymous.expect_error("UNAUTHENTICATED");
 
-    admin_op(&app, &admin, "Grant", json!({ "user": other.id, "amount": 10 })).await.data();
+    admin_op(
+        &app,
+        &admin,
+        "Grant",
+        json!({ "user": other.id, "amount": 10 }),
+    )
+    .await
+    .data();
     let audit = admin_audit_log::Entity::find()
         .filter(admin_audit_log::Column::Action.eq("ledger.grant"))
         .all(&app.db)
         .await
         .unwrap();
     assert_eq!(audit.len(), 1);
-    assert_eq!(audit[0].actor_id, Some(admin.id), "the actor comes from the token");
+    assert_eq!(
+        audit[0].actor_id,
+        Some(admin.id),
+        "the actor comes from the token"
+    );
     assert_eq!(audit[0].target_id, other.id.to_string());
 }
 
@@ -294,22 +485,34 @@ async fn bulk_grants_answer_per_user_in_a_constant_number_of_statements() {
             (answer, app.statements.get() - before)
         }
     };
-    let (small, small_statements) = run(users[..2].iter().map(|u| u.id.to_string()).collect()).await;
+    let (small, small_statements) =
+        run(users[..2].iter().map(|u| u.id.to_string()).collect()).await;
     assert_eq!(small.at("grantDustBulk").as_array().unwrap().len(), 2);
     let mut ids: Vec<String> = users[2..].iter().map(|u| u.id.to_string()).collect();
     ids.push(missing.to_string());
     let (large, large_statements) = run(ids).await;
     let results = large.at("grantDustBulk").as_array().unwrap();
     assert_eq!(results.len(), 11);
-    assert!(results[..10].iter().all(|r| r["granted"] == true && r["transaction"]["balanceAfter"] == 32));
+    assert!(
+        results[..10]
+            .iter()
+            .all(|r| r["granted"] == true && r["transaction"]["balanceAfter"] == 32)
+    );
     assert_eq!(results[10]["error"], "NOT_FOUND");
     // The one lookup for the missing user is the only extra statement, however many users there are.
-    assert!(large_statements <= small_statements + 1, "{small_statements} vs {large_statements}");
+    assert!(
+        large_statements <= small_statements + 1,
+        "{small_statements} vs {large_statements}"
+    );
     for user in &users {
         assert_eq!(app.balance(user.id).await, 32);
     }
-    let too_many: Vec<String> = (0..1001).map(|_| uuid::Uuid::now_v7().to_string()).collect();
-    app.gql_as(&admin.token, query, json!({ "ids": too_many })).await.expect_error("BAD_USER_INPUT");
+    let too_many: Vec<String> = (0..1001)
+        .map(|_| uuid::Uuid::now_v7().to_string())
+        .collect();
+    app.gql_as(&admin.token, query, json!({ "ids": too_many }))
+        .await
+        .expect_error("BAD_USER_INPUT");
 }
 
 #[tokio::test]
@@ -319,7 +522,9 @@ async fn history_pages_newest_first_with_filters_and_totals() {
     let priced = app.priced_app(owner.id, &[("x", 1)]).await;
     let user = app.user().await;
     for i in 0..22 {
-        consume(&app, &user, &priced.slug, "x", 1, &format!("k{i}")).await.data();
+        consume(&app, &user, &priced.slug, "x", 1, &format!("k{i}"))
+            .await
+            .data();
     }
     let query = "query History($after: String, $type: TransactionKind, $app: ID) { me { dustTransactions(first: 10, after: $after, type: $type, appId: $app) {
         totalCount pageInfo { hasNextPage endCursor } edges { cursor node { amount balanceAfter type } } } } }";
@@ -333,7 +538,9 @@ async fn history_pages_newest_first_with_filters_and_totals() {
     let mut seen = 10;
     let mut after = page["pageInfo"]["endCursor"].clone();
     loop {
-        let next = app.gql_as(&user.token, query, json!({ "after": after })).await;
+        let next = app
+            .gql_as(&user.token, query, json!({ "after": after }))
+            .await;
         let page = next.at("me.dustTransactions").clone();
         seen += page["edges"].as_array().unwrap().len();
         if page["pageInfo"]["hasNextPage"] == false {
@@ -343,13 +550,21 @@ async fn history_pages_newest_first_with_filters_and_totals() {
     }
     assert_eq!(seen, 23);
 
-    let grants = app.gql_as(&user.token, query, json!({ "type": "GRANT" })).await;
+    let grants = app
+        .gql_as(&user.token, query, json!({ "type": "GRANT" }))
+        .await;
     assert_eq!(grants.at("me.dustTransactions.totalCount"), 1);
-    let by_app = app.gql_as(&user.token, query, json!({ "app": priced.slug })).await;
+    let by_app = app
+        .gql_as(&user.token, query, json!({ "app": priced.slug }))
+        .await;
     assert_eq!(by_app.at("me.dustTransactions.totalCount"), 22);
-    app.gql_as(&user.token, query, json!({ "after": "bogus" })).await.expect_error("BAD_USER_INPUT");
+    app.gql_as(&user.token, query, json!({ "after": "bogus" }))
+        .await
+        .expect_error("BAD_USER_INPUT");
     let too_big = "{ me { dustTransactions(first: 500) { totalCount } } }";
-    app.gql_as(&user.token, too_big, json!({})).await.expect_error("BAD_USER_INPUT");
+    app.gql_as(&user.token, too_big, json!({}))
+        .await
+        .expect_error("BAD_USER_INPUT");
 }
 
 #[tokio::test]
@@ -360,20 +575,36 @@ async fn stats_and_checks_describe_the_callers_own_dust() {
     let user = app.user().await;
     consume(&app, &user, &priced.slug, "x", 2, "k").await.data();
     let stats = app
-        .gql_as(&user.token, "{ me { dustBalance dustStats { granted consumed count favoriteApp { slug } } } }", json!({}))
+        .gql_as(
+            &user.token,
+            "{ me { dustBalance dustStats { granted consumed count favoriteApp { slug } } } }",
+            json!({}),
+        )
         .await;
     assert_eq!(stats.at("me.dustBalance"), 17);
     assert_eq!(stats.at("me.dustStats.granted"), 25);
     assert_eq!(stats.at("me.dustStats.consumed"), 8);
     assert_eq!(stats.at("me.dustStats.count"), 2);
-    assert_eq!(stats.at("me.dustStats.favoriteApp.slug"), priced.slug.as_str());
+    assert_eq!(
+        stats.at("me.dustStats.favoriteApp.slug"),
+        priced.slug.as_str()
+    );
 
     let check = "query Check($app: ID!, $q: Int!) { checkDust(appId: $app, action: \"x\", quantity: $q) { sufficient balance required } }";
-    let affordable = app.gql_as(&user.token, check, json!({ "app": priced.slug, "q": 4 })).await;
-    assert_eq!(affordable.at("checkDust"), &json!({ "sufficient": true, "balance": 17, "required": 16 }));
-    let too_much = app.gql_as(&user.token, check, json!({ "app": priced.slug, "q": 5 })).await;
+    let affordable = app
+        .gql_as(&user.token, check, json!({ "app": priced.slug, "q": 4 }))
+        .await;
+    assert_eq!(
+        affordable.at("checkDust"),
+        &json!({ "sufficient": true, "balance": 17, "required": 16 })
+    );
+    let too_much = app
+        .gql_as(&user.token, check, json!({ "app": priced.slug, "q": 5 }))
+        .await;
     assert_eq!(too_much.at("checkDust.sufficient"), false);
-    app.gql(check, json!({ "app": priced.slug, "q": 1 })).await.expect_error("UNAUTHENTICATED");
+    app.gql(check, json!({ "app": priced.slug, "q": 1 }))
+        .await
+        .expect_error("UNAUTHENTICATED");
 }
 
 #[tokio::test]
@@ -385,7 +616,9 @@ async fn builders_see_only_their_own_apps_aggregates() {
     let priced = app.priced_app(owner.id, &[("x", 2)]).await;
     for i in 0..3 {
         let user = app.user().await;
-        consume(&app, &user, &priced.slug, "x", 1, &format!("k{i}")).await.data();
+        consume(&app, &user, &priced.slug, "x", 1, &format!("k{i}"))
+            .await
+            .data();
     }
     let query = "query A($app: ID!, $from: DateTime!, $to: DateTime!) { appDustAnalytics(appId: $app, from: $from, to: $to) { date uniqueUsers transactions dustConsumed } }";
     let now = chrono::Utc::now();
@@ -394,9 +627,18 @@ async fn builders_see_only_their_own_apps_aggregates() {
         let days = app.gql_as(&viewer.token, query, vars.clone()).await;
         let today = &days.at("appDustAnalytics")[0];
         assert_eq!(today["date"], now.date_naive().to_string());
-        assert_eq!((today["uniqueUsers"].clone(), today["transactions"].clone(), today["dustConsumed"].clone()), (json!(3), json!(3), json!(6)));
+        assert_eq!(
+            (
+                today["uniqueUsers"].clone(),
+                today["transactions"].clone(),
+                today["dustConsumed"].clone()
+            ),
+            (json!(3), json!(3), json!(6))
+        );
     }
-    app.gql_as(&stranger.token, query, vars).await.expect_error("FORBIDDEN");
+    app.gql_as(&stranger.token, query, vars)
+        .await
+        .expect_error("FORBIDDEN");
 }
 
 #[tokio::test]
@@ -404,22 +646,45 @@ async fn the_ledger_audit_is_empty_and_admin_only() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let user = app.user().await;
-    let audit = app.gql_as(&admin.token, "{ ledgerAudit { userId balance transactionSum } }", json!({})).await;
+    let audit = app
+        .gql_as(
+            &admin.token,
+            "{ ledgerAudit { userId balance transactionSum } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(audit.at("ledgerAudit"), &json!([]));
-    app.gql_as(&user.token, "{ ledgerAudit { userId } }", json!({})).await.expect_error("FORBIDDEN");
+    app.gql_as(&user.token, "{ ledgerAudit { userId } }", json!({}))
+        .await
+        .expect_error("FORBIDDEN");
 
     // A balance changed outside the ledger is reported.
     fairydust_entities::users::Entity::update_many()
-        .col_expr(fairydust_entities::users::Column::DustBalance, Expr::value(99))
+        .col_expr(
+            fairydust_entities::users::Column::DustBalance,
+            Expr::value(99),
+        )
         .filter(fairydust_entities::users::Column::Id.eq(user.id))
         .exec(&app.db)
         .await
         .unwrap();
-    let audit = app.gql_as(&admin.token, "{ ledgerAudit { userId balance transactionSum } }", json!({})).await;
-    assert_eq!(audit.at("ledgerAudit"), &json!([{ "userId": user.id, "balance": 99, "transactionSum": 25 }]));
+    let audit = app
+        .gql_as(
+            &admin.token,
+            "{ ledgerAudit { userId balance transactionSum } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        audit.at("ledgerAudit"),
+        &json!([{ "userId": user.id, "balance": 99, "transactionSum": 25 }])
+    );
     // Put it back so the suite's own post-test audit passes.
     fairydust_entities::users::Entity::update_many()
-        .col_expr(fairydust_entities::users::Column::DustBalance, Expr::value(25))
+        .col_expr(
+            fairydust_entities::users::Column::DustBalance,
+            Expr::value(25),
+        )
         .filter(fairydust_entities::users::Column::Id.eq(user.id))
         .exec(&app.db)
         .await

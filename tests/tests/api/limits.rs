@@ -16,7 +16,9 @@ async fn post_raw(app: &TestApp, body: impl Into<reqwest::Body>) -> (u16, Value)
 }
 
 fn graphql_code(body: &Value) -> &str {
-    body["errors"][0]["extensions"]["code"].as_str().unwrap_or_else(|| panic!("no code in {body:#}"))
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no code in {body:#}"))
 }
 
 #[tokio::test]
@@ -57,7 +59,10 @@ async fn content_mutations_may_carry_up_to_twelve_megabytes_but_no_more() {
 
     let sneaky = json!({ "query": "mutation M($c: String!) { saveRecipe(input: {content: $c}) { id } other: requestOtp(input: {email: $c}) { sentTo } }", "variables": { "c": content } });
     let (status, _) = post_raw(&app, sneaky.to_string()).await;
-    assert_eq!(status, 413, "every top-level field must be a content mutation");
+    assert_eq!(
+        status, 413,
+        "every top-level field must be a content mutation"
+    );
 }
 
 #[tokio::test]
@@ -68,15 +73,28 @@ async fn a_query_nested_fifty_deep_is_query_too_complex() {
     for _ in 0..50 {
         query = format!("ofType {{ {query} }}");
     }
-    let answer = app.gql(&format!("{{ __type(name: \"Query\") {{ {query} }} }}"), json!({})).await;
+    let answer = app
+        .gql(
+            &format!("{{ __type(name: \"Query\") {{ {query} }} }}"),
+            json!({}),
+        )
+        .await;
     answer.expect_error("QUERY_TOO_COMPLEX");
     // Past the depth limit of 15 but within the parser's recursion limit: the validator refuses it.
     let mut query = "name".to_owned();
     for _ in 0..20 {
         query = format!("ofType {{ {query} }}");
     }
-    let answer = app.gql(&format!("{{ __type(name: \"Query\") {{ {query} }} }}"), json!({})).await;
-    assert_eq!(answer.expect_error("QUERY_TOO_COMPLEX")["message"], "Query is nested too deep.");
+    let answer = app
+        .gql(
+            &format!("{{ __type(name: \"Query\") {{ {query} }} }}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        answer.expect_error("QUERY_TOO_COMPLEX")["message"],
+        "Query is nested too deep."
+    );
     // A legitimately shaped deep query is fine.
     app.gql("{ health { status } }", json!({})).await.data();
 }
@@ -92,7 +110,9 @@ async fn a_thousand_aliases_are_query_too_complex() {
 #[tokio::test]
 async fn too_complex_queries_are_refused() {
     let app = TestApp::spawn().await;
-    let aliases: String = (0..450).map(|i| format!("h{i}: health {{ status version database cache }} ")).collect();
+    let aliases: String = (0..450)
+        .map(|i| format!("h{i}: health {{ status version database cache }} "))
+        .collect();
     let answer = app.gql(&format!("{{ {aliases} }}"), json!({})).await;
     answer.expect_error("QUERY_TOO_COMPLEX");
 }
@@ -105,7 +125,9 @@ async fn batches_hold_at_most_twenty_operations() {
     assert_eq!(answer.status, 200);
     assert_eq!(answer.body.as_array().unwrap().len(), 20);
 
-    let hundred: Vec<Value> = (0..100).map(|_| json!({ "query": "{ version }" })).collect();
+    let hundred: Vec<Value> = (0..100)
+        .map(|_| json!({ "query": "{ version }" }))
+        .collect();
     let answer = app.send_gql(None, Value::Array(hundred)).await;
     assert_eq!(answer.status, 400);
     answer.expect_error("QUERY_TOO_COMPLEX");
@@ -114,15 +136,30 @@ async fn batches_hold_at_most_twenty_operations() {
 #[tokio::test]
 async fn unknown_fields_and_bad_variables_are_bad_user_input() {
     let app = TestApp::spawn().await;
-    app.gql("{ noSuchField }", json!({})).await.expect_error("BAD_USER_INPUT");
-    app.gql("{ version(", json!({})).await.expect_error("BAD_USER_INPUT");
-    app.gql("query Q($n: Int!) { version }", json!({ "n": "not a number" })).await.expect_error("BAD_USER_INPUT");
+    app.gql("{ noSuchField }", json!({}))
+        .await
+        .expect_error("BAD_USER_INPUT");
+    app.gql("{ version(", json!({}))
+        .await
+        .expect_error("BAD_USER_INPUT");
+    app.gql(
+        "query Q($n: Int!) { version }",
+        json!({ "n": "not a number" }),
+    )
+    .await
+    .expect_error("BAD_USER_INPUT");
 }
 
 #[tokio::test]
 async fn mutations_are_refused_over_get() {
     let app = TestApp::spawn().await;
-    let query = app.http.get(app.url("/graphql")).query(&[("query", "{ version }")]).send().await.unwrap();
+    let query = app
+        .http
+        .get(app.url("/graphql"))
+        .query(&[("query", "{ version }")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(query.status(), 200);
     let body: Value = query.json().await.unwrap();
     assert_eq!(body["data"]["version"], env!("CARGO_PKG_VERSION"));
@@ -148,19 +185,36 @@ async fn automatic_persisted_queries_round_trip() {
         hex::encode(sha2::Sha256::digest(query.as_bytes()))
     };
     let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
-    let unknown = app.send_gql(None, json!({ "extensions": extensions })).await;
+    let unknown = app
+        .send_gql(None, json!({ "extensions": extensions }))
+        .await;
     assert_eq!(unknown.errors()[0]["message"], "PersistedQueryNotFound");
 
-    app.send_gql(None, json!({ "query": query, "extensions": extensions })).await.data();
-    let by_hash = app.send_gql(None, json!({ "extensions": extensions })).await;
+    app.send_gql(None, json!({ "query": query, "extensions": extensions }))
+        .await
+        .data();
+    let by_hash = app
+        .send_gql(None, json!({ "extensions": extensions }))
+        .await;
     assert_eq!(by_hash.at("version"), env!("CARGO_PKG_VERSION"));
 }
 
 #[tokio::test]
 async fn introspection_can_be_switched_off() {
     let on = TestApp::spawn().await;
-    on.gql("{ __schema { queryType { name } } }", json!({})).await.data();
-    let off = TestApp::spawn_with(fairydust_tests::Overrides::default().set("GRAPHQL_INTROSPECTION", "false")).await;
-    let answer = off.gql("{ __schema { queryType { name } } }", json!({})).await;
-    assert!(answer.body["data"]["__schema"].is_null(), "no schema leaks: {:#}", answer.body);
+    on.gql("{ __schema { queryType { name } } }", json!({}))
+        .await
+        .data();
+    let off = TestApp::spawn_with(
+        fairydust_tests::Overrides::default().set("GRAPHQL_INTROSPECTION", "false"),
+    )
+    .await;
+    let answer = off
+        .gql("{ __schema { queryType { name } } }", json!({}))
+        .await;
+    assert!(
+        answer.body["data"]["__schema"].is_null(),
+        "no schema leaks: {:#}",
+        answer.body
+    );
 }

@@ -2,7 +2,9 @@
 
 mod auth;
 mod http_surface;
+mod identity_account;
 mod identity_otp;
+mod identity_sessions;
 mod ledger;
 mod limits;
 mod migrations;

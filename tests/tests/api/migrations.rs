@@ -12,9 +12,18 @@ async fn migrations_round_trip_up_down_up() {
     let applied = Migrator::get_applied_migrations(&app.db).await.unwrap();
     assert_eq!(applied.len(), Migrator::migrations().len());
 
-    Migrator::down(&app.db, None).await.expect("every migration rolls back");
-    assert!(Migrator::get_applied_migrations(&app.db).await.unwrap().is_empty());
-    Migrator::up(&app.db, None).await.expect("and applies again");
+    Migrator::down(&app.db, None)
+        .await
+        .expect("every migration rolls back");
+    assert!(
+        Migrator::get_applied_migrations(&app.db)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    Migrator::up(&app.db, None)
+        .await
+        .expect("and applies again");
     assert_eq!(llm_models::Entity::find().count(&app.db).await.unwrap(), 12);
 }
 
@@ -28,7 +37,12 @@ async fn seeds_are_never_reapplied_so_admin_edits_survive() {
         .await
         .unwrap();
     fairydust_server::db::migrate(&app.db).await.unwrap();
-    let gpt4 = llm_models::Entity::find().filter(llm_models::Column::ModelId.eq("gpt-4")).one(&app.db).await.unwrap().unwrap();
+    let gpt4 = llm_models::Entity::find()
+        .filter(llm_models::Column::ModelId.eq("gpt-4"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(!gpt4.is_active, "a restart must not undo the edit");
     assert_eq!(llm_models::Entity::find().count(&app.db).await.unwrap(), 12);
 }
@@ -42,14 +56,26 @@ async fn seeded_prices_are_exact_decimals() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(haiku.input_usd_per_million.0.to_string().trim_end_matches('0'), "0.8");
-    assert_eq!(haiku.output_usd_per_million.0, rust_decimal::Decimal::from(4));
+    assert_eq!(
+        haiku
+            .input_usd_per_million
+            .0
+            .to_string()
+            .trim_end_matches('0'),
+        "0.8"
+    );
+    assert_eq!(
+        haiku.output_usd_per_million.0,
+        rust_decimal::Decimal::from(4)
+    );
 }
 
 #[tokio::test]
 async fn replicas_starting_together_migrate_once() {
     if !fairydust_tests::uses_postgres() {
-        eprintln!("SKIPPED replicas_starting_together_migrate_once: needs TEST_DATABASE_URL (advisory locks are PostgreSQL's)");
+        eprintln!(
+            "SKIPPED replicas_starting_together_migrate_once: needs TEST_DATABASE_URL (advisory locks are PostgreSQL's)"
+        );
         return;
     }
     let empty = fairydust_tests::EmptyPostgres::create().await;
@@ -62,8 +88,15 @@ async fn replicas_starting_together_migrate_once() {
         }));
     }
     for replica in replicas {
-        replica.await.unwrap().expect("every replica's migrate succeeds");
+        replica
+            .await
+            .unwrap()
+            .expect("every replica's migrate succeeds");
     }
     let (db, _) = fairydust_server::db::connect(&empty.url, 2).await.unwrap();
-    assert_eq!(llm_models::Entity::find().count(&db).await.unwrap(), 12, "seeds applied exactly once");
+    assert_eq!(
+        llm_models::Entity::find().count(&db).await.unwrap(),
+        12,
+        "seeds applied exactly once"
+    );
 }

@@ -16,18 +16,33 @@ impl Drop for PrivateRedis {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[tokio::test]
 async fn ready_turns_503_naming_redis_when_redis_stops() {
     let port = free_port();
     let Ok(child) = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--bind",
+            "127.0.0.1",
+        ])
         .stdout(Stdio::null())
         .spawn()
     else {
-        eprintln!("SKIPPED ready_turns_503_naming_redis_when_redis_stops: no redis-server binary on PATH");
+        eprintln!(
+            "SKIPPED ready_turns_503_naming_redis_when_redis_stops: no redis-server binary on PATH"
+        );
         return;
     };
     let mut redis = PrivateRedis(child);
@@ -38,7 +53,12 @@ async fn ready_turns_503_naming_redis_when_redis_stops() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let app = TestApp::spawn_with(Overrides::default().set("REDIS_URL", &url).set("REDIS_KEY_PREFIX", "ready-test:")).await;
+    let app = TestApp::spawn_with(
+        Overrides::default()
+            .set("REDIS_URL", &url)
+            .set("REDIS_KEY_PREFIX", "ready-test:"),
+    )
+    .await;
 
     let ready = app.http.get(app.url("/health/ready")).send().await.unwrap();
     assert_eq!(ready.status(), 200);

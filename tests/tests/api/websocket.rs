@@ -8,19 +8,31 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn connect(app: &TestApp) -> Socket {
-    let mut request = format!("ws://{}/graphql/ws", app.address).into_client_request().unwrap();
-    request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
+    let mut request = format!("ws://{}/graphql/ws", app.address)
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
     let (socket, response) = tokio_tungstenite::connect_async(request).await.unwrap();
-    assert_eq!(response.headers()["sec-websocket-protocol"], "graphql-transport-ws");
+    assert_eq!(
+        response.headers()["sec-websocket-protocol"],
+        "graphql-transport-ws"
+    );
     socket
 }
 
 async fn next_json(socket: &mut Socket) -> Option<Value> {
     loop {
-        match tokio::time::timeout(Duration::from_secs(5), socket.next()).await.ok()?? {
+        match tokio::time::timeout(Duration::from_secs(5), socket.next())
+            .await
+            .ok()??
+        {
             Ok(Message::Text(text)) => return serde_json::from_str(&text).ok(),
             Ok(Message::Close(_)) | Err(_) => return None,
             Ok(_) => continue,
@@ -34,14 +46,27 @@ async fn operations_run_over_the_websocket_with_a_token() {
     let user = app.user().await;
     let mut socket = connect(&app).await;
     let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {}", user.token) } });
-    socket.send(Message::Text(init.to_string().into())).await.unwrap();
-    assert_eq!(next_json(&mut socket).await.unwrap()["type"], "connection_ack");
+    socket
+        .send(Message::Text(init.to_string().into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        next_json(&mut socket).await.unwrap()["type"],
+        "connection_ack"
+    );
 
-    let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": "{ version }" } });
-    socket.send(Message::Text(subscribe.to_string().into())).await.unwrap();
+    let subscribe =
+        json!({ "id": "1", "type": "subscribe", "payload": { "query": "{ version }" } });
+    socket
+        .send(Message::Text(subscribe.to_string().into()))
+        .await
+        .unwrap();
     let next = next_json(&mut socket).await.unwrap();
     assert_eq!(next["type"], "next");
-    assert_eq!(next["payload"]["data"]["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(
+        next["payload"]["data"]["version"],
+        env!("CARGO_PKG_VERSION")
+    );
     assert_eq!(next_json(&mut socket).await.unwrap()["type"], "complete");
 }
 
@@ -49,20 +74,38 @@ async fn operations_run_over_the_websocket_with_a_token() {
 async fn a_bad_token_closes_the_websocket() {
     let app = TestApp::spawn().await;
     let mut socket = connect(&app).await;
-    let init = json!({ "type": "connection_init", "payload": { "Authorization": "Bearer nonsense" } });
-    socket.send(Message::Text(init.to_string().into())).await.unwrap();
+    let init =
+        json!({ "type": "connection_init", "payload": { "Authorization": "Bearer nonsense" } });
+    socket
+        .send(Message::Text(init.to_string().into()))
+        .await
+        .unwrap();
     let answer = next_json(&mut socket).await;
-    assert!(answer.as_ref().is_none_or(|message| message["type"] != "connection_ack"), "{answer:?}");
+    assert!(
+        answer
+            .as_ref()
+            .is_none_or(|message| message["type"] != "connection_ack"),
+        "{answer:?}"
+    );
 }
 
 async fn subscribe_balance(app: &TestApp, token: &str) -> Socket {
     let mut socket = connect(app).await;
     let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } });
-    socket.send(Message::Text(init.to_string().into())).await.unwrap();
-    assert_eq!(next_json(&mut socket).await.unwrap()["type"], "connection_ack");
+    socket
+        .send(Message::Text(init.to_string().into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        next_json(&mut socket).await.unwrap()["type"],
+        "connection_ack"
+    );
     let subscribe = json!({ "id": "balance", "type": "subscribe", "payload": {
         "query": "subscription { dustBalanceChanged { balance transaction { amount type action } } }" } });
-    socket.send(Message::Text(subscribe.to_string().into())).await.unwrap();
+    socket
+        .send(Message::Text(subscribe.to_string().into()))
+        .await
+        .unwrap();
     // The subscription registers with the pub/sub asynchronously; give it a moment.
     tokio::time::sleep(Duration::from_millis(300)).await;
     socket
@@ -78,15 +121,25 @@ async fn balance_changes_made_on_another_replica_reach_the_subscriber() {
     let stranger = replica_a.user().await;
     let mut socket = subscribe_balance(&replica_a, &user.token).await;
 
-    let consume = "mutation C($input: ConsumeDustInput!) { consumeDust(input: $input) { balanceAfter } }";
+    let consume =
+        "mutation C($input: ConsumeDustInput!) { consumeDust(input: $input) { balanceAfter } }";
     let input = |key: &str| json!({ "input": { "appId": priced.slug, "action": "spark", "idempotencyKey": key } });
-    replica_b.gql_as(&stranger.token, consume, input("theirs")).await.data();
-    replica_b.gql_as(&user.token, consume, input("mine")).await.data();
+    replica_b
+        .gql_as(&stranger.token, consume, input("theirs"))
+        .await
+        .data();
+    replica_b
+        .gql_as(&user.token, consume, input("mine"))
+        .await
+        .data();
 
     let event = next_json(&mut socket).await.expect("an event arrives");
     assert_eq!(event["type"], "next", "{event}");
     let change = &event["payload"]["data"]["dustBalanceChanged"];
-    assert_eq!(change["balance"], 23, "only the subscriber's own changes: {change}");
+    assert_eq!(
+        change["balance"], 23,
+        "only the subscriber's own changes: {change}"
+    );
     assert_eq!(change["transaction"]["amount"], -2);
     assert_eq!(change["transaction"]["type"], "CONSUME");
 }
@@ -95,11 +148,27 @@ async fn balance_changes_made_on_another_replica_reach_the_subscriber() {
 async fn anonymous_subscribers_are_refused() {
     let app = TestApp::spawn().await;
     let mut socket = connect(&app).await;
-    socket.send(Message::Text(json!({ "type": "connection_init", "payload": {} }).to_string().into())).await.unwrap();
-    assert_eq!(next_json(&mut socket).await.unwrap()["type"], "connection_ack");
+    socket
+        .send(Message::Text(
+            json!({ "type": "connection_init", "payload": {} })
+                .to_string()
+                .into(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        next_json(&mut socket).await.unwrap()["type"],
+        "connection_ack"
+    );
     let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { dustBalanceChanged { balance } }" } });
-    socket.send(Message::Text(subscribe.to_string().into())).await.unwrap();
+    socket
+        .send(Message::Text(subscribe.to_string().into()))
+        .await
+        .unwrap();
     let answer = next_json(&mut socket).await.unwrap();
     assert_eq!(answer["type"], "next");
-    assert_eq!(answer["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{answer}");
+    assert_eq!(
+        answer["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{answer}"
+    );
 }

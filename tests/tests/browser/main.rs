@@ -4,8 +4,8 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use fantoccini::{Client, ClientBuilder, Locator};
 use fairydust_tests::TestApp;
+use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
 /// chromedriver, killed when the test ends however it ends.
@@ -22,22 +22,36 @@ impl Drop for Driver {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// `None` (with a printed reason) when this machine has no Chromium or no built portals.
 fn start_driver() -> Option<Driver> {
     let portals = concat!(env!("CARGO_MANIFEST_DIR"), "/../dist");
-    if !std::path::Path::new(portals).join("admin/index.html").exists() {
+    if !std::path::Path::new(portals)
+        .join("admin/index.html")
+        .exists()
+    {
         eprintln!("SKIPPED browser test: portals not built (run scripts/build-portals.sh)");
         return None;
     }
     if !std::path::Path::new("/usr/bin/chromium").exists() {
-        eprintln!("SKIPPED browser test: /usr/bin/chromium is not installed (apt-get install chromium chromium-driver)");
+        eprintln!(
+            "SKIPPED browser test: /usr/bin/chromium is not installed (apt-get install chromium chromium-driver)"
+        );
         return None;
     }
     let port = free_port();
-    let process = match Command::new("chromedriver").arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn() {
+    let process = match Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+    {
         Ok(process) => process,
         Err(_) => {
             eprintln!("SKIPPED browser test: chromedriver is not installed");
@@ -62,7 +76,12 @@ async fn browser(driver: &Driver) -> Client {
     let capabilities = capabilities.as_object().unwrap().clone();
     let url = format!("http://127.0.0.1:{}", driver.port);
     for _ in 0..50 {
-        if let Ok(client) = ClientBuilder::rustls().unwrap().capabilities(capabilities.clone()).connect(&url).await {
+        if let Ok(client) = ClientBuilder::rustls()
+            .unwrap()
+            .capabilities(capabilities.clone())
+            .connect(&url)
+            .await
+        {
             return client;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -79,19 +98,42 @@ async fn screenshot(client: &Client, name: &str) {
 
 async fn check_portal(client: &Client, app: &TestApp, path: &str, heading: &str, name: &str) {
     client.goto(&app.url(path)).await.unwrap();
-    let h1 = client.wait().at_most(Duration::from_secs(15)).for_element(Locator::Css("h1")).await.unwrap();
+    let h1 = client
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("h1"))
+        .await
+        .unwrap();
     assert_eq!(h1.text().await.unwrap(), heading);
-    let page = client.find(Locator::Css("#app-root")).await.unwrap().text().await.unwrap();
+    let page = client
+        .find(Locator::Css("#app-root"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("Sign in"), "{page}");
-    client.find(Locator::Css("#email")).await.expect("the sign-in form renders");
+    client
+        .find(Locator::Css("#email"))
+        .await
+        .expect("the sign-in form renders");
     client
         .wait()
         .at_most(Duration::from_secs(15))
         .for_element(Locator::Css("#server-status[data-state='ready']"))
         .await
         .expect("the status line reaches the API");
-    let status = client.find(Locator::Css("#server-status")).await.unwrap().text().await.unwrap();
-    assert!(status.contains(env!("CARGO_PKG_VERSION")) && status.contains("UP"), "{status}");
+    let status = client
+        .find(Locator::Css("#server-status"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        status.contains(env!("CARGO_PKG_VERSION")) && status.contains("UP"),
+        "{status}"
+    );
     screenshot(client, name).await;
 }
 
@@ -101,8 +143,22 @@ async fn both_portals_render_their_sign_in_page_and_reach_the_api() {
     let app = TestApp::spawn().await;
     let client = browser(&driver).await;
     check_portal(&client, &app, "/admin/", "fairydust Admin", "admin-sign-in").await;
-    check_portal(&client, &app, "/builder/", "fairydust Builder", "builder-sign-in").await;
+    check_portal(
+        &client,
+        &app,
+        "/builder/",
+        "fairydust Builder",
+        "builder-sign-in",
+    )
+    .await;
     // A deep link loads the app through the SPA fallback.
-    check_portal(&client, &app, "/admin/users/some-id", "fairydust Admin", "admin-deep-link").await;
+    check_portal(
+        &client,
+        &app,
+        "/admin/users/some-id",
+        "fairydust Admin",
+        "admin-deep-link",
+    )
+    .await;
     client.close().await.unwrap();
 }

@@ -80,7 +80,9 @@ impl AccountQuery {
     /// A user's public profile.
     async fn user(&self, ctx: &Context<'_>, id: ID) -> ApiResult<PublicUser> {
         let user_id = Uuid::parse_str(&id).map_err(|_| ApiError::not_found("User"))?;
-        let user = users::Entity::find_by_id(user_id).one(&state(ctx).db).await?;
+        let user = users::Entity::find_by_id(user_id)
+            .one(&state(ctx).db)
+            .await?;
         match user {
             Some(user) if user.is_active && !user.is_system => Ok(PublicUser(user)),
             _ => Err(ApiError::not_found("User")),
@@ -104,22 +106,35 @@ impl AccountMutation {
             country: change(input.country),
             avatar_url: change(input.avatar_url),
         };
-        let user = account_settings::update_account(&state(ctx).db, ctx.principal()?.user_id, changes).await?;
+        let user =
+            account_settings::update_account(&state(ctx).db, ctx.principal()?.user_id, changes)
+                .await?;
         Ok(User(user))
     }
 
     /// Sends a code to a new email or phone; `confirmContactChange` with that code switches to it.
     #[graphql(guard = "RequireUser")]
-    async fn request_contact_change(&self, ctx: &Context<'_>, input: RequestOtpInput) -> ApiResult<OtpSent> {
+    async fn request_contact_change(
+        &self,
+        ctx: &Context<'_>,
+        input: RequestOtpInput,
+    ) -> ApiResult<OtpSent> {
         let identifier = identifier(input.email.as_deref(), input.phone.as_deref())?;
-        let sent =
-            account_settings::request_contact_change(state(ctx), ctx.principal()?.user_id, identifier, meta(ctx)).await?;
+        let sent = account_settings::request_contact_change(
+            state(ctx),
+            ctx.principal()?.user_id,
+            identifier,
+            meta(ctx),
+        )
+        .await?;
         Ok(sent.into())
     }
 
     #[graphql(guard = "RequireUser")]
     async fn confirm_contact_change(&self, ctx: &Context<'_>, code: String) -> ApiResult<User> {
-        let user = account_settings::confirm_contact_change(state(ctx), ctx.principal()?.user_id, &code).await?;
+        let user =
+            account_settings::confirm_contact_change(state(ctx), ctx.principal()?.user_id, &code)
+                .await?;
         Ok(User(user))
     }
 

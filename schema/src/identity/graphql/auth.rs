@@ -11,8 +11,8 @@ use crate::identity::contact::{Email, Phone};
 use crate::identity::delivery::Identifier;
 use crate::identity::oauth::{OAuthCredential, OAuthProvider};
 use crate::identity::otp::Purpose;
-use crate::identity::sign_in::{self, CodeSent, SignedIn};
 use crate::identity::sessions;
+use crate::identity::sign_in::{self, CodeSent, SignedIn};
 use crate::state::{AppState, RequestMeta};
 
 /// Exactly one of `email` or `phone` (E.164, e.g. +14155550123).
@@ -32,8 +32,12 @@ pub struct VerifyOtpInput {
 
 pub fn identifier(email: Option<&str>, phone: Option<&str>) -> ApiResult<Identifier> {
     match (email, phone) {
-        (Some(email), None) => Ok(Identifier::Email(Email::parse(email).map_err(|e| ApiError::bad_input(e.to_string()))?)),
-        (None, Some(phone)) => Ok(Identifier::Phone(Phone::parse(phone).map_err(|e| ApiError::bad_input(e.to_string()))?)),
+        (Some(email), None) => Ok(Identifier::Email(
+            Email::parse(email).map_err(|e| ApiError::bad_input(e.to_string()))?,
+        )),
+        (None, Some(phone)) => Ok(Identifier::Phone(
+            Phone::parse(phone).map_err(|e| ApiError::bad_input(e.to_string()))?,
+        )),
         _ => Err(ApiError::bad_input("Give exactly one of email or phone")),
     }
 }
@@ -49,7 +53,11 @@ pub struct OtpSent {
 
 impl From<CodeSent> for OtpSent {
     fn from(sent: CodeSent) -> Self {
-        Self { sent_to: sent.sent_to, expires_at: sent.expires_at, resend_after: sent.resend_after }
+        Self {
+            sent_to: sent.sent_to,
+            expires_at: sent.expires_at,
+            resend_after: sent.resend_after,
+        }
     }
 }
 
@@ -97,13 +105,19 @@ impl OAuthInput {
         let code_flow = (&self.code, &self.code_verifier, &self.redirect_uri);
         match (&self.id_token, &self.access_token, code_flow) {
             (Some(token), None, (None, None, None)) => Ok(OAuthCredential::IdToken(token.clone())),
-            (None, Some(token), (None, None, None)) => Ok(OAuthCredential::AccessToken(token.clone())),
-            (None, None, (Some(code), Some(verifier), Some(redirect))) => Ok(OAuthCredential::AuthorizationCode {
-                code: code.clone(),
-                code_verifier: verifier.clone(),
-                redirect_uri: redirect.clone(),
-            }),
-            _ => Err(ApiError::bad_input("Give exactly one of idToken, accessToken, or code with codeVerifier and redirectUri")),
+            (None, Some(token), (None, None, None)) => {
+                Ok(OAuthCredential::AccessToken(token.clone()))
+            }
+            (None, None, (Some(code), Some(verifier), Some(redirect))) => {
+                Ok(OAuthCredential::AuthorizationCode {
+                    code: code.clone(),
+                    code_verifier: verifier.clone(),
+                    redirect_uri: redirect.clone(),
+                })
+            }
+            _ => Err(ApiError::bad_input(
+                "Give exactly one of idToken, accessToken, or code with codeVerifier and redirectUri",
+            )),
         }
     }
 }
@@ -160,20 +174,39 @@ impl AuthMutation {
     /// Sends a 6-digit sign-in code by email or SMS. At most one per minute and five per hour per address.
     async fn request_otp(&self, ctx: &Context<'_>, input: RequestOtpInput) -> ApiResult<OtpSent> {
         let identifier = identifier(input.email.as_deref(), input.phone.as_deref())?;
-        Ok(sign_in::send_code(state(ctx), &Purpose::SignIn, &identifier, meta(ctx)).await?.into())
+        Ok(
+            sign_in::send_code(state(ctx), &Purpose::SignIn, &identifier, meta(ctx))
+                .await?
+                .into(),
+        )
     }
 
     /// Signs in with a code from `requestOtp`; creates the account (with 25 DUST) on first sign-in.
     async fn verify_otp(&self, ctx: &Context<'_>, input: VerifyOtpInput) -> ApiResult<AuthPayload> {
         let identifier = identifier(input.email.as_deref(), input.phone.as_deref())?;
-        Ok(sign_in::sign_in_with_code(state(ctx), &identifier, &input.code, meta(ctx)).await?.into())
+        Ok(
+            sign_in::sign_in_with_code(state(ctx), &identifier, &input.code, meta(ctx))
+                .await?
+                .into(),
+        )
     }
 
     /// New tokens for a refresh token, which is used up. Using one twice signs that device out.
-    async fn refresh_session(&self, ctx: &Context<'_>, refresh_token: String) -> ApiResult<AuthPayload> {
+    async fn refresh_session(
+        &self,
+        ctx: &Context<'_>,
+        refresh_token: String,
+    ) -> ApiResult<AuthPayload> {
         let state = state(ctx);
-        let (tokens, user) =
-            sessions::refresh(&state.db, &*state.cache, state.auth.keys(), &state.settings, &refresh_token, meta(ctx)).await?;
+        let (tokens, user) = sessions::refresh(
+            &state.db,
+            &*state.cache,
+            state.auth.keys(),
+            &state.settings,
+            &refresh_token,
+            meta(ctx),
+        )
+        .await?;
         Ok(AuthPayload {
             access_token: tokens.access_token,
             refresh_token: tokens.refresh_token,
@@ -204,7 +237,9 @@ impl AuthMutation {
     async fn revoke_session(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
         let state = state(ctx);
         let family = Uuid::parse_str(&id).map_err(|_| ApiError::not_found("Session"))?;
-        if sessions::revoke_family(&state.db, &*state.cache, ctx.principal()?.user_id, family).await? {
+        if sessions::revoke_family(&state.db, &*state.cache, ctx.principal()?.user_id, family)
+            .await?
+        {
             Ok(true)
         } else {
             Err(ApiError::not_found("Session"))
@@ -213,25 +248,50 @@ impl AuthMutation {
 
     /// Signs in with Google, Apple or Facebook; creates the account (with 25 DUST) on first sign-in.
     #[graphql(name = "signInWithOAuth")]
-    async fn sign_in_with_oauth(&self, ctx: &Context<'_>, input: OAuthInput) -> ApiResult<AuthPayload> {
+    async fn sign_in_with_oauth(
+        &self,
+        ctx: &Context<'_>,
+        input: OAuthInput,
+    ) -> ApiResult<AuthPayload> {
         let credential = input.credential()?;
-        let signed_in =
-            sign_in::sign_in_with_oauth(state(ctx), input.provider, credential, input.nonce.as_deref(), meta(ctx)).await?;
+        let signed_in = sign_in::sign_in_with_oauth(
+            state(ctx),
+            input.provider,
+            credential,
+            input.nonce.as_deref(),
+            meta(ctx),
+        )
+        .await?;
         Ok(signed_in.into())
     }
 
     /// Adds a provider to the caller's account. Returns the linked providers.
     #[graphql(guard = "RequireUser", name = "linkOAuth")]
-    async fn link_o_auth(&self, ctx: &Context<'_>, input: OAuthInput) -> ApiResult<Vec<OAuthProvider>> {
+    async fn link_o_auth(
+        &self,
+        ctx: &Context<'_>,
+        input: OAuthInput,
+    ) -> ApiResult<Vec<OAuthProvider>> {
         let state = state(ctx);
         let user_id = ctx.principal()?.user_id;
-        sign_in::link(state, user_id, input.provider, input.credential()?, input.nonce.as_deref()).await?;
+        sign_in::link(
+            state,
+            user_id,
+            input.provider,
+            input.credential()?,
+            input.nonce.as_deref(),
+        )
+        .await?;
         Ok(sign_in::linked_providers(&state.db, user_id).await?)
     }
 
     /// Removes a provider, unless it is the last way to sign in. Returns the linked providers.
     #[graphql(guard = "RequireUser", name = "unlinkOAuth")]
-    async fn unlink_o_auth(&self, ctx: &Context<'_>, provider: OAuthProvider) -> ApiResult<Vec<OAuthProvider>> {
+    async fn unlink_o_auth(
+        &self,
+        ctx: &Context<'_>,
+        provider: OAuthProvider,
+    ) -> ApiResult<Vec<OAuthProvider>> {
         let state = state(ctx);
         let user_id = ctx.principal()?.user_id;
         sign_in::unlink(&state.db, user_id, provider).await?;

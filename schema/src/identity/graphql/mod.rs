@@ -109,7 +109,11 @@ impl User {
     async fn daily_bonus(&self, ctx: &Context<'_>) -> DailyBonus {
         let table = &ctx.data_unchecked::<AppState>().settings.daily_bonus_table;
         let status = daily_bonus::status(&self.0, table, Utc::now());
-        DailyBonus { eligible: status.eligible, amount: status.amount, next_eligible_at: status.next_eligible_at }
+        DailyBonus {
+            eligible: status.eligible,
+            amount: status.amount,
+            next_eligible_at: status.next_eligible_at,
+        }
     }
 
     /// OAuth providers this account can sign in with.
@@ -137,6 +141,7 @@ impl IdentityQuery {
         let state = ctx.data_unchecked::<AppState>();
         let user_id = ctx.principal()?.user_id;
         let user = users::Entity::find_by_id(user_id).one(&state.db).await?;
-        user.map(User).ok_or_else(|| ApiError::unauthenticated("The account no longer exists"))
+        user.map(User)
+            .ok_or_else(|| ApiError::unauthenticated("The account no longer exists"))
     }
 }
