@@ -25,7 +25,11 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
-    #[sea_orm(belongs_to = "super::apps::Entity", from = "Column::AppId", to = "super::apps::Column::Id")]
+    #[sea_orm(
+        belongs_to = "super::apps::Entity",
+        from = "Column::AppId",
+        to = "super::apps::Column::Id"
+    )]
     App,
 }
 

@@ -26,7 +26,11 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
-    #[sea_orm(belongs_to = "super::users::Entity", from = "Column::BuilderId", to = "super::users::Column::Id")]
+    #[sea_orm(
+        belongs_to = "super::users::Entity",
+        from = "Column::BuilderId",
+        to = "super::users::Column::Id"
+    )]
     Builder,
     #[sea_orm(has_many = "super::app_actions::Entity")]
     Actions,

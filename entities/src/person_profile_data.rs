@@ -26,7 +26,11 @@ pub enum Relation {
         to = "super::people_in_my_life::Column::Id"
     )]
     Person,
-    #[sea_orm(belongs_to = "super::users::Entity", from = "Column::UserId", to = "super::users::Column::Id")]
+    #[sea_orm(
+        belongs_to = "super::users::Entity",
+        from = "Column::UserId",
+        to = "super::users::Column::Id"
+    )]
     User,
 }
 

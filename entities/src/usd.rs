@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 ///
 /// sea-orm reads `Decimal` from SQLite through `f64`, which would make costs inexact, so on SQLite these
 /// columns are TEXT and this type decodes the text; on PostgreSQL they are NUMERIC and decode as `Decimal`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Usd(pub Decimal);
 
@@ -49,10 +51,11 @@ impl TryGetable for Usd {
     fn try_get_by<I: ColIdx>(res: &QueryResult, index: I) -> Result<Self, TryGetError> {
         // PostgreSQL NUMERIC refuses to decode as text, SQLite TEXT decodes as text: try text first.
         if let Ok(text) = String::try_get_by(res, index.clone()) {
-            return text
-                .parse()
-                .map(Usd)
-                .map_err(|e| TryGetError::DbErr(sea_orm::DbErr::Type(format!("bad USD amount {text:?}: {e}"))));
+            return text.parse().map(Usd).map_err(|e| {
+                TryGetError::DbErr(sea_orm::DbErr::Type(format!(
+                    "bad USD amount {text:?}: {e}"
+                )))
+            });
         }
         Decimal::try_get_by(res, index).map(Usd)
     }

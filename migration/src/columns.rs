@@ -44,7 +44,11 @@ pub fn check(name: &'static str, sql: &'static str) -> (String, Expr) {
     (name.to_owned(), Expr::cust(sql))
 }
 
-pub fn index(table: &'static str, name: &'static str, columns: &[&'static str]) -> IndexCreateStatement {
+pub fn index(
+    table: &'static str,
+    name: &'static str,
+    columns: &[&'static str],
+) -> IndexCreateStatement {
     let mut index = Index::create();
     index.name(name).table(table);
     for column in columns {
@@ -53,13 +57,22 @@ pub fn index(table: &'static str, name: &'static str, columns: &[&'static str]) 
     index.take()
 }
 
-pub fn unique(table: &'static str, name: &'static str, columns: &[&'static str]) -> IndexCreateStatement {
+pub fn unique(
+    table: &'static str,
+    name: &'static str,
+    columns: &[&'static str],
+) -> IndexCreateStatement {
     index(table, name, columns).unique().take()
 }
 
-pub async fn drop_tables(manager: &SchemaManager<'_>, tables: &[&'static str]) -> Result<(), DbErr> {
+pub async fn drop_tables(
+    manager: &SchemaManager<'_>,
+    tables: &[&'static str],
+) -> Result<(), DbErr> {
     for table in tables {
-        manager.drop_table(Table::drop().table(*table).if_exists().take()).await?;
+        manager
+            .drop_table(Table::drop().table(*table).if_exists().take())
+            .await?;
     }
     Ok(())
 }

@@ -8,7 +8,8 @@ use crate::columns::{check, drop_tables, fk, id, index, unique, with_timestamps}
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const PROFILE_SOURCES: &str = "source IN ('user_input', 'inferred', 'question', 'migration', 'app')";
+const PROFILE_SOURCES: &str =
+    "source IN ('user_input', 'inferred', 'question', 'migration', 'app')";
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -38,15 +39,27 @@ impl MigrationTrait for Migration {
                         .col(timestamp_with_time_zone_null("last_daily_bonus_at"))
                         .col(integer("total_profiling_sessions").default(0))
                         .col(timestamp_with_time_zone_null("last_profiling_session_at"))
-                        .check(check("ck_users_dust_balance_non_negative", "dust_balance >= 0"))
-                        .check(check("ck_users_streak_days_non_negative", "streak_days >= 0")),
+                        .check(check(
+                            "ck_users_dust_balance_non_negative",
+                            "dust_balance >= 0",
+                        ))
+                        .check(check(
+                            "ck_users_streak_days_non_negative",
+                            "streak_days >= 0",
+                        )),
                 )
                 .take(),
             )
             .await?;
-        manager.create_index(unique("users", "uq_users_fairyname", &["fairyname"])).await?;
-        manager.create_index(unique("users", "uq_users_email", &["email"])).await?;
-        manager.create_index(unique("users", "uq_users_phone", &["phone"])).await?;
+        manager
+            .create_index(unique("users", "uq_users_fairyname", &["fairyname"]))
+            .await?;
+        manager
+            .create_index(unique("users", "uq_users_email", &["email"]))
+            .await?;
+        manager
+            .create_index(unique("users", "uq_users_phone", &["phone"]))
+            .await?;
 
         manager
             .create_table(
@@ -63,7 +76,12 @@ impl MigrationTrait for Migration {
                             "ck_auth_identities_provider",
                             "provider IN ('google', 'apple', 'facebook')",
                         ))
-                        .foreign_key(&mut fk("auth_identities", "user_id", "users", ForeignKeyAction::Cascade)),
+                        .foreign_key(&mut fk(
+                            "auth_identities",
+                            "user_id",
+                            "users",
+                            ForeignKeyAction::Cascade,
+                        )),
                 )
                 .take(),
             )
@@ -76,7 +94,11 @@ impl MigrationTrait for Migration {
             ))
             .await?;
         manager
-            .create_index(index("auth_identities", "ix_auth_identities_user", &["user_id"]))
+            .create_index(index(
+                "auth_identities",
+                "ix_auth_identities_user",
+                &["user_id"],
+            ))
             .await?;
 
         manager
@@ -94,19 +116,36 @@ impl MigrationTrait for Migration {
                         .col(timestamp_with_time_zone("last_used_at"))
                         .col(text_null("user_agent"))
                         .col(string_len_null("ip", 64))
-                        .foreign_key(&mut fk("auth_sessions", "user_id", "users", ForeignKeyAction::Cascade)),
+                        .foreign_key(&mut fk(
+                            "auth_sessions",
+                            "user_id",
+                            "users",
+                            ForeignKeyAction::Cascade,
+                        )),
                 )
                 .take(),
             )
             .await?;
         manager
-            .create_index(unique("auth_sessions", "uq_auth_sessions_refresh_token_hash", &["refresh_token_hash"]))
+            .create_index(unique(
+                "auth_sessions",
+                "uq_auth_sessions_refresh_token_hash",
+                &["refresh_token_hash"],
+            ))
             .await?;
         manager
-            .create_index(index("auth_sessions", "ix_auth_sessions_user", &["user_id", "created_at"]))
+            .create_index(index(
+                "auth_sessions",
+                "ix_auth_sessions_user",
+                &["user_id", "created_at"],
+            ))
             .await?;
         manager
-            .create_index(index("auth_sessions", "ix_auth_sessions_family", &["family_id"]))
+            .create_index(index(
+                "auth_sessions",
+                "ix_auth_sessions_family",
+                &["family_id"],
+            ))
             .await?;
 
         manager
@@ -127,7 +166,12 @@ impl MigrationTrait for Migration {
                             "confidence >= 0 AND confidence <= 1",
                         ))
                         .check(check("ck_user_profile_data_source", PROFILE_SOURCES))
-                        .foreign_key(&mut fk("user_profile_data", "user_id", "users", ForeignKeyAction::Cascade)),
+                        .foreign_key(&mut fk(
+                            "user_profile_data",
+                            "user_id",
+                            "users",
+                            ForeignKeyAction::Cascade,
+                        )),
                 )
                 .take(),
             )
@@ -151,13 +195,22 @@ impl MigrationTrait for Migration {
                         .col(string_len_null("relationship", 50))
                         .col(date_null("birth_date"))
                         .col(string_len_null("age_range", 20))
-                        .foreign_key(&mut fk("people_in_my_life", "user_id", "users", ForeignKeyAction::Cascade)),
+                        .foreign_key(&mut fk(
+                            "people_in_my_life",
+                            "user_id",
+                            "users",
+                            ForeignKeyAction::Cascade,
+                        )),
                 )
                 .take(),
             )
             .await?;
         manager
-            .create_index(index("people_in_my_life", "ix_people_in_my_life_user", &["user_id", "created_at"]))
+            .create_index(index(
+                "people_in_my_life",
+                "ix_people_in_my_life_user",
+                &["user_id", "created_at"],
+            ))
             .await?;
 
         manager
@@ -184,7 +237,12 @@ impl MigrationTrait for Migration {
                             "people_in_my_life",
                             ForeignKeyAction::Cascade,
                         ))
-                        .foreign_key(&mut fk("person_profile_data", "user_id", "users", ForeignKeyAction::Cascade)),
+                        .foreign_key(&mut fk(
+                            "person_profile_data",
+                            "user_id",
+                            "users",
+                            ForeignKeyAction::Cascade,
+                        )),
                 )
                 .take(),
             )
@@ -197,7 +255,11 @@ impl MigrationTrait for Migration {
             ))
             .await?;
         manager
-            .create_index(index("person_profile_data", "ix_person_profile_data_user", &["user_id"]))
+            .create_index(index(
+                "person_profile_data",
+                "ix_person_profile_data_user",
+                &["user_id"],
+            ))
             .await?;
         Ok(())
     }

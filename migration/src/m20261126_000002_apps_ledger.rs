@@ -45,10 +45,18 @@ impl MigrationTrait for Migration {
                 .take(),
             )
             .await?;
-        manager.create_index(unique("apps", "uq_apps_slug", &["slug"])).await?;
-        manager.create_index(index("apps", "ix_apps_builder", &["builder_id"])).await?;
         manager
-            .create_index(index("apps", "ix_apps_marketplace", &["status", "is_active", "created_at"]))
+            .create_index(unique("apps", "uq_apps_slug", &["slug"]))
+            .await?;
+        manager
+            .create_index(index("apps", "ix_apps_builder", &["builder_id"]))
+            .await?;
+        manager
+            .create_index(index(
+                "apps",
+                "ix_apps_marketplace",
+                &["status", "is_active", "created_at"],
+            ))
             .await?;
 
         manager
@@ -62,13 +70,22 @@ impl MigrationTrait for Migration {
                         .col(integer("dust_cost"))
                         .col(text_null("description"))
                         .check(check("ck_app_actions_dust_cost_positive", "dust_cost > 0"))
-                        .foreign_key(&mut fk("app_actions", "app_id", "apps", ForeignKeyAction::Cascade)),
+                        .foreign_key(&mut fk(
+                            "app_actions",
+                            "app_id",
+                            "apps",
+                            ForeignKeyAction::Cascade,
+                        )),
                 )
                 .take(),
             )
             .await?;
         manager
-            .create_index(unique("app_actions", "uq_app_actions_app_action", &["app_id", "action"]))
+            .create_index(unique(
+                "app_actions",
+                "uq_app_actions_app_action",
+                &["app_id", "action"],
+            ))
             .await?;
 
         manager
@@ -132,7 +149,11 @@ impl MigrationTrait for Migration {
             ))
             .await?;
         manager
-            .create_index(index("dust_transactions", "ix_dust_transactions_app_created", &["app_id", "created_at"]))
+            .create_index(index(
+                "dust_transactions",
+                "ix_dust_transactions_app_created",
+                &["app_id", "created_at"],
+            ))
             .await?;
         // Partial unique indexes: the same statement is valid on PostgreSQL and SQLite.
         let db = manager.get_connection();
@@ -158,12 +179,21 @@ impl MigrationTrait for Migration {
                         .col(usd("input_usd_per_million", 12, backend))
                         .col(usd("output_usd_per_million", 12, backend))
                         .col(boolean("is_active").default(true))
-                        .check(check("ck_llm_models_provider", "provider IN ('anthropic', 'openai')")),
+                        .check(check(
+                            "ck_llm_models_provider",
+                            "provider IN ('anthropic', 'openai')",
+                        )),
                 )
                 .take(),
             )
             .await?;
-        manager.create_index(unique("llm_models", "uq_llm_models_model_id", &["model_id"])).await?;
+        manager
+            .create_index(unique(
+                "llm_models",
+                "uq_llm_models_model_id",
+                &["model_id"],
+            ))
+            .await?;
 
         manager
             .create_table(
@@ -182,13 +212,22 @@ impl MigrationTrait for Migration {
                             "ck_app_model_configs_provider",
                             "primary_provider IN ('anthropic', 'openai')",
                         ))
-                        .foreign_key(&mut fk("app_model_configs", "app_id", "apps", ForeignKeyAction::Cascade)),
+                        .foreign_key(&mut fk(
+                            "app_model_configs",
+                            "app_id",
+                            "apps",
+                            ForeignKeyAction::Cascade,
+                        )),
                 )
                 .take(),
             )
             .await?;
         manager
-            .create_index(unique("app_model_configs", "uq_app_model_configs_app", &["app_id"]))
+            .create_index(unique(
+                "app_model_configs",
+                "uq_app_model_configs_app",
+                &["app_id"],
+            ))
             .await?;
 
         manager
@@ -217,20 +256,42 @@ impl MigrationTrait for Migration {
                             "prompt_tokens >= 0 AND completion_tokens >= 0 AND \
                              total_tokens = prompt_tokens + completion_tokens",
                         ))
-                        .foreign_key(&mut fk("llm_usage_logs", "user_id", "users", ForeignKeyAction::Cascade))
-                        .foreign_key(&mut fk("llm_usage_logs", "app_id", "apps", ForeignKeyAction::Cascade)),
+                        .foreign_key(&mut fk(
+                            "llm_usage_logs",
+                            "user_id",
+                            "users",
+                            ForeignKeyAction::Cascade,
+                        ))
+                        .foreign_key(&mut fk(
+                            "llm_usage_logs",
+                            "app_id",
+                            "apps",
+                            ForeignKeyAction::Cascade,
+                        )),
                 )
                 .take(),
             )
             .await?;
         manager
-            .create_index(index("llm_usage_logs", "ix_llm_usage_logs_app_created", &["app_id", "created_at"]))
+            .create_index(index(
+                "llm_usage_logs",
+                "ix_llm_usage_logs_app_created",
+                &["app_id", "created_at"],
+            ))
             .await?;
         manager
-            .create_index(index("llm_usage_logs", "ix_llm_usage_logs_user_created", &["user_id", "created_at"]))
+            .create_index(index(
+                "llm_usage_logs",
+                "ix_llm_usage_logs_user_created",
+                &["user_id", "created_at"],
+            ))
             .await?;
         manager
-            .create_index(index("llm_usage_logs", "ix_llm_usage_logs_created", &["created_at"]))
+            .create_index(index(
+                "llm_usage_logs",
+                "ix_llm_usage_logs_created",
+                &["created_at"],
+            ))
             .await?;
 
         manager
@@ -246,16 +307,29 @@ impl MigrationTrait for Migration {
                         .col(json_binary_null("before"))
                         .col(json_binary_null("after"))
                         .col(text_null("reason"))
-                        .foreign_key(&mut fk("admin_audit_log", "actor_id", "users", ForeignKeyAction::SetNull)),
+                        .foreign_key(&mut fk(
+                            "admin_audit_log",
+                            "actor_id",
+                            "users",
+                            ForeignKeyAction::SetNull,
+                        )),
                 )
                 .take(),
             )
             .await?;
         manager
-            .create_index(index("admin_audit_log", "ix_admin_audit_log_created", &["created_at"]))
+            .create_index(index(
+                "admin_audit_log",
+                "ix_admin_audit_log_created",
+                &["created_at"],
+            ))
             .await?;
         manager
-            .create_index(index("admin_audit_log", "ix_admin_audit_log_target", &["target_type", "target_id"]))
+            .create_index(index(
+                "admin_audit_log",
+                "ix_admin_audit_log_target",
+                &["target_type", "target_id"],
+            ))
             .await?;
         Ok(())
     }

@@ -31,9 +31,18 @@ impl MigrationTrait for Migration {
                             "ck_profiling_questions_type",
                             "question_type IN ('single_choice', 'multi_select', 'scale', 'text')",
                         ))
-                        .check(check("ck_profiling_questions_priority", "priority BETWEEN 1 AND 10"))
-                        .check(check("ck_profiling_questions_dust_reward", "dust_reward >= 0"))
-                        .check(check("ck_profiling_questions_min_app_uses", "min_app_uses >= 0")),
+                        .check(check(
+                            "ck_profiling_questions_priority",
+                            "priority BETWEEN 1 AND 10",
+                        ))
+                        .check(check(
+                            "ck_profiling_questions_dust_reward",
+                            "dust_reward >= 0",
+                        ))
+                        .check(check(
+                            "ck_profiling_questions_min_app_uses",
+                            "min_app_uses >= 0",
+                        )),
                 )
                 .take(),
             )
@@ -63,7 +72,12 @@ impl MigrationTrait for Migration {
                         .col(string_len("question_id", 64))
                         .col(json_binary("response_value"))
                         .col(integer("dust_reward").default(0))
-                        .foreign_key(&mut fk("question_responses", "user_id", "users", ForeignKeyAction::Cascade))
+                        .foreign_key(&mut fk(
+                            "question_responses",
+                            "user_id",
+                            "users",
+                            ForeignKeyAction::Cascade,
+                        ))
                         .foreign_key(&mut question_fk),
                 )
                 .take(),
@@ -77,7 +91,11 @@ impl MigrationTrait for Migration {
             ))
             .await?;
         manager
-            .create_index(index("question_responses", "ix_question_responses_question", &["question_id"]))
+            .create_index(index(
+                "question_responses",
+                "ix_question_responses_question",
+                &["question_id"],
+            ))
             .await?;
 
         manager
@@ -95,20 +113,42 @@ impl MigrationTrait for Migration {
                         .col(json_binary("metadata"))
                         .col(boolean("is_favorited").default(false))
                         .col(timestamp_with_time_zone_null("deleted_at"))
-                        .foreign_key(&mut fk("user_recipes", "user_id", "users", ForeignKeyAction::Cascade))
-                        .foreign_key(&mut fk("user_recipes", "app_id", "apps", ForeignKeyAction::Cascade)),
+                        .foreign_key(&mut fk(
+                            "user_recipes",
+                            "user_id",
+                            "users",
+                            ForeignKeyAction::Cascade,
+                        ))
+                        .foreign_key(&mut fk(
+                            "user_recipes",
+                            "app_id",
+                            "apps",
+                            ForeignKeyAction::Cascade,
+                        )),
                 )
                 .take(),
             )
             .await?;
         manager
-            .create_index(unique("user_recipes", "uq_user_recipes_user_client", &["user_id", "client_id"]))
+            .create_index(unique(
+                "user_recipes",
+                "uq_user_recipes_user_client",
+                &["user_id", "client_id"],
+            ))
             .await?;
         manager
-            .create_index(index("user_recipes", "ix_user_recipes_user_created", &["user_id", "created_at", "id"]))
+            .create_index(index(
+                "user_recipes",
+                "ix_user_recipes_user_created",
+                &["user_id", "created_at", "id"],
+            ))
             .await?;
         manager
-            .create_index(index("user_recipes", "ix_user_recipes_user_updated", &["user_id", "updated_at"]))
+            .create_index(index(
+                "user_recipes",
+                "ix_user_recipes_user_updated",
+                &["user_id", "updated_at"],
+            ))
             .await?;
 
         manager
@@ -144,7 +184,11 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(index("user_stories", "ix_user_stories_user_created", &["user_id", "created_at", "id"]))
+            .create_index(index(
+                "user_stories",
+                "ix_user_stories_user_created",
+                &["user_id", "created_at", "id"],
+            ))
             .await?;
         manager
             .create_index(unique(

@@ -6,8 +6,8 @@ use sea_orm_migration::sea_orm::DbBackend;
 use uuid::Uuid;
 
 use crate::seed_data::{
-    FIRST_PARTY_APPS, LLM_PRICES, STARTER_QUESTION_REWARD, STORY_ACTIONS, STORY_APP_ID, SYSTEM_USER_ID,
-    feature_flags, model_configs, starter_questions,
+    FIRST_PARTY_APPS, LLM_PRICES, STARTER_QUESTION_REWARD, STORY_ACTIONS, STORY_APP_ID,
+    SYSTEM_USER_ID, feature_flags, model_configs, starter_questions,
 };
 
 #[derive(DeriveMigrationName)]
@@ -31,8 +31,22 @@ impl MigrationTrait for Migration {
             .exec_stmt(
                 Query::insert()
                     .into_table("users")
-                    .columns(["id", "fairyname", "is_system", "is_active", "created_at", "updated_at"])
-                    .values_panic([SYSTEM_USER_ID.into(), "fairydust_system".into(), true.into(), true.into(), now.into(), now.into()])
+                    .columns([
+                        "id",
+                        "fairyname",
+                        "is_system",
+                        "is_active",
+                        "created_at",
+                        "updated_at",
+                    ])
+                    .values_panic([
+                        SYSTEM_USER_ID.into(),
+                        "fairydust_system".into(),
+                        true.into(),
+                        true.into(),
+                        now.into(),
+                        now.into(),
+                    ])
                     .take(),
             )
             .await?;
@@ -40,7 +54,15 @@ impl MigrationTrait for Migration {
         let mut apps = Query::insert()
             .into_table("apps")
             .columns([
-                "id", "builder_id", "name", "slug", "description", "category", "status", "is_active", "created_at",
+                "id",
+                "builder_id",
+                "name",
+                "slug",
+                "description",
+                "category",
+                "status",
+                "is_active",
+                "created_at",
                 "updated_at",
             ])
             .take();
@@ -62,7 +84,15 @@ impl MigrationTrait for Migration {
 
         let mut actions = Query::insert()
             .into_table("app_actions")
-            .columns(["id", "app_id", "action", "dust_cost", "description", "created_at", "updated_at"])
+            .columns([
+                "id",
+                "app_id",
+                "action",
+                "dust_cost",
+                "description",
+                "created_at",
+                "updated_at",
+            ])
             .take();
         for (action, cost, description) in STORY_ACTIONS {
             actions.values_panic([
@@ -80,8 +110,14 @@ impl MigrationTrait for Migration {
         let mut models = Query::insert()
             .into_table("llm_models")
             .columns([
-                "id", "provider", "model_id", "input_usd_per_million", "output_usd_per_million", "is_active",
-                "created_at", "updated_at",
+                "id",
+                "provider",
+                "model_id",
+                "input_usd_per_million",
+                "output_usd_per_million",
+                "is_active",
+                "created_at",
+                "updated_at",
             ])
             .take();
         for (provider, model, input, output) in LLM_PRICES {
@@ -101,8 +137,16 @@ impl MigrationTrait for Migration {
         let mut configs = Query::insert()
             .into_table("app_model_configs")
             .columns([
-                "id", "app_id", "primary_provider", "primary_model", "primary_parameters", "fallback_models",
-                "cost_limits", "feature_flags", "created_at", "updated_at",
+                "id",
+                "app_id",
+                "primary_provider",
+                "primary_model",
+                "primary_parameters",
+                "fallback_models",
+                "cost_limits",
+                "feature_flags",
+                "created_at",
+                "updated_at",
             ])
             .take();
         for config in model_configs() {
@@ -124,8 +168,19 @@ impl MigrationTrait for Migration {
         let mut questions = Query::insert()
             .into_table("profiling_questions")
             .columns([
-                "id", "category", "question_text", "question_type", "profile_field", "priority", "options",
-                "app_context", "min_app_uses", "dust_reward", "is_active", "created_at", "updated_at",
+                "id",
+                "category",
+                "question_text",
+                "question_type",
+                "profile_field",
+                "priority",
+                "options",
+                "app_context",
+                "min_app_uses",
+                "dust_reward",
+                "is_active",
+                "created_at",
+                "updated_at",
             ])
             .take();
         for question in starter_questions() {
@@ -150,14 +205,29 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let ids: Vec<String> = starter_questions().iter().map(|q| q.id.to_owned()).collect();
+        let ids: Vec<String> = starter_questions()
+            .iter()
+            .map(|q| q.id.to_owned())
+            .collect();
         manager
-            .exec_stmt(Query::delete().from_table("profiling_questions").and_where(Expr::col("id").is_in(ids)).take())
+            .exec_stmt(
+                Query::delete()
+                    .from_table("profiling_questions")
+                    .and_where(Expr::col("id").is_in(ids))
+                    .take(),
+            )
             .await?;
-        manager.exec_stmt(Query::delete().from_table("llm_models").take()).await?;
+        manager
+            .exec_stmt(Query::delete().from_table("llm_models").take())
+            .await?;
         // Deleting the system account cascades to its apps, their actions and model configs.
         manager
-            .exec_stmt(Query::delete().from_table("users").and_where(Expr::col("id").eq(SYSTEM_USER_ID)).take())
+            .exec_stmt(
+                Query::delete()
+                    .from_table("users")
+                    .and_where(Expr::col("id").eq(SYSTEM_USER_ID))
+                    .take(),
+            )
             .await?;
         Ok(())
     }

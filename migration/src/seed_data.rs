@@ -94,7 +94,12 @@ pub fn model_configs() -> Vec<SeedModelConfig> {
             app_id: INSPIRE_APP_ID,
             provider: "anthropic",
             model: "claude-3-5-haiku-20241022",
-            fallbacks: json!([fallback("openai", "gpt-4o-mini", "provider_error", &inspire)]),
+            fallbacks: json!([fallback(
+                "openai",
+                "gpt-4o-mini",
+                "provider_error",
+                &inspire
+            )]),
             parameters: inspire,
             cost_limits: cost_limits("0.05", "10", "100"),
         },
@@ -133,12 +138,19 @@ pub struct SeedQuestion {
 }
 
 fn choices(values: &[(&str, &str)]) -> Value {
-    Value::Array(values.iter().map(|(value, label)| json!({ "value": value, "label": label })).collect())
+    Value::Array(
+        values
+            .iter()
+            .map(|(value, label)| json!({ "value": value, "label": label }))
+            .collect(),
+    )
 }
 
 fn scale(labels: [(&str, &str); 3]) -> Value {
-    let labels: serde_json::Map<String, Value> =
-        labels.iter().map(|(point, label)| ((*point).to_owned(), json!(label))).collect();
+    let labels: serde_json::Map<String, Value> = labels
+        .iter()
+        .map(|(point, label)| ((*point).to_owned(), json!(label)))
+        .collect();
     json!({ "min": 1, "max": 5, "labels": labels })
 }
 
@@ -174,7 +186,11 @@ pub fn starter_questions() -> Vec<SeedQuestion> {
             profile_field: "adventure_level",
             priority: 8,
             apps: &["fairydust-inspire"],
-            options: scale([("1", "Prefer familiar"), ("3", "Sometimes try new things"), ("5", "Always seeking adventure")]),
+            options: scale([
+                ("1", "Prefer familiar"),
+                ("3", "Sometimes try new things"),
+                ("5", "Always seeking adventure"),
+            ]),
         },
         SeedQuestion {
             id: "creativity_level",
@@ -184,7 +200,11 @@ pub fn starter_questions() -> Vec<SeedQuestion> {
             profile_field: "creativity_level",
             priority: 7,
             apps: &["fairydust-inspire", "fairydust-recipe"],
-            options: scale([("1", "Practical"), ("3", "Somewhat creative"), ("5", "Very creative")]),
+            options: scale([
+                ("1", "Practical"),
+                ("3", "Somewhat creative"),
+                ("5", "Very creative"),
+            ]),
         },
         SeedQuestion {
             id: "dietary_preferences",
