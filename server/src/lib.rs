@@ -5,4 +5,5 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod http;
+pub mod integrations;
 pub mod telemetry;
