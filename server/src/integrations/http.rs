@@ -51,6 +51,14 @@ pub(crate) fn provider_text_excerpt(text: &str) -> String {
     }
 }
 
+/// A base URL on 127.0.0.1 whose port refuses connections: a listener was bound there and closed again.
+#[cfg(test)]
+pub(crate) fn refusing_base_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free local port");
+    let address = listener.local_addr().expect("the listener's address");
+    format!("http://{address}")
+}
+
 #[cfg(test)]
 mod tests {
     use wiremock::matchers::{header, method};
@@ -91,12 +99,11 @@ mod tests {
     #[tokio::test]
     async fn transport_errors_are_described_without_the_url() {
         let client = build_http_client().unwrap();
-        // Port 9 (discard) is closed on the test machines, so the connection is refused.
-        let error = client
-            .get("http://127.0.0.1:9/debug_token?access_token=app|secret")
-            .send()
-            .await
-            .unwrap_err();
+        let url = format!(
+            "{}/debug_token?access_token=app|secret",
+            refusing_base_url()
+        );
+        let error = client.get(url).send().await.unwrap_err();
         let description = describe_transport_error(error);
         assert!(!description.contains("secret"), "{description}");
         assert!(!description.contains("127.0.0.1"), "{description}");

@@ -95,7 +95,10 @@ impl IdTokenVerifier {
             provider: self.provider,
             subject: claims.sub,
             email_verified: claims.email.is_some()
-                && claims.email_verified.is_some_and(FlexibleBool::is_true),
+                && claims
+                    .email_verified
+                    .as_ref()
+                    .is_some_and(FlexibleBool::is_true),
             email: claims.email,
             name: claims.name,
             picture_url: claims.picture,
@@ -145,9 +148,9 @@ enum FlexibleBool {
 }
 
 impl FlexibleBool {
-    fn is_true(self) -> bool {
+    fn is_true(&self) -> bool {
         match self {
-            FlexibleBool::Bool(value) => value,
+            FlexibleBool::Bool(value) => *value,
             FlexibleBool::Text(text) => text.eq_ignore_ascii_case("true"),
         }
     }

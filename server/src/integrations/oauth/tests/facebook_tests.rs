@@ -8,6 +8,7 @@ use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::*;
+use crate::integrations::http::refusing_base_url;
 
 const USER_TOKEN: &str = "EAAGm0PX4ZCpsBA-user-token";
 const USER_ID: &str = "10158012345678901";
@@ -190,8 +191,8 @@ async fn graph_api_failures_make_facebook_unavailable() {
 #[tokio::test]
 async fn the_app_secret_never_appears_in_errors() {
     let server = MockServer::start().await;
-    // Port 9 is closed: the request carrying the app secret in its query string fails to connect.
-    let clients = clients(&server, &[("FACEBOOK_GRAPH_URL", "http://127.0.0.1:9")]);
+    // The request carrying the app secret in its query string fails to connect.
+    let clients = clients(&server, &[("FACEBOOK_GRAPH_URL", &refusing_base_url())]);
     let result = clients
         .verify(
             OAuthProvider::Facebook,
