@@ -71,7 +71,8 @@ pub struct IntegrationsConfig {
     pub openai_api_key: Option<Secret>,
     /// `OPENAI_BASE_URL`: default `https://api.openai.com`.
     pub openai_base_url: String,
-    /// `LLM_PROVIDER`: unset for the real providers, `dev` for the offline development generator.
+    /// `LLM_PROVIDER`: unset for the real providers, `dev` for the offline development generator (refused with
+    /// `ENVIRONMENT=production`).
     pub llm_provider: LlmProviderMode,
     /// `LLM_TIMEOUT_SECONDS`: the longest one LLM call may take, body included (default 60).
     pub llm_timeout: Duration,
@@ -124,6 +125,14 @@ impl IntegrationsConfig {
                 });
             }
         };
+        let production = text("ENVIRONMENT")
+            .is_some_and(|env| matches!(env.to_ascii_lowercase().as_str(), "production" | "prod"));
+        if production && llm_provider == LlmProviderMode::Dev {
+            return Err(ConfigError {
+                variable: "LLM_PROVIDER",
+                reason: "the offline dev generator is refused in production".to_owned(),
+            });
+        }
         let llm_timeout_seconds = match text("LLM_TIMEOUT_SECONDS") {
             None => 60,
             Some(raw) => match raw.parse::<u64>() {

@@ -3,4 +3,5 @@
 
 pub mod config;
 pub mod http;
+pub mod llm;
 pub mod oauth;
