@@ -8,7 +8,7 @@ use fairydust_schema::identity::oauth::{
 use jsonwebtoken::{EncodingKey, Header, encode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use wiremock::matchers::{method, path};
+use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::*;
@@ -248,57 +248,6 @@ async fn garbage_is_rejected_without_calling_the_provider() {
         "google",
         "well-formed",
     );
-}
-
-#[tokio::test]
-async fn the_jwks_is_fetched_once_and_cached() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(GOOGLE_JWKS_PATH))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("cache-control", "max-age=600")
-                .set_body_json(jwk_set(&[&PROVIDER_KEY])),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
-    let clients = clients(&server, &[]);
-    for _ in 0..3 {
-        verify_google(&clients, PROVIDER_KEY.sign(&google_claims()), None)
-            .await
-            .unwrap();
-    }
-}
-
-#[tokio::test]
-async fn a_failing_or_malformed_jwks_makes_the_provider_unavailable() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(GOOGLE_JWKS_PATH))
-        .respond_with(ResponseTemplate::new(500))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(APPLE_JWKS_PATH))
-        .respond_with(ResponseTemplate::new(200).set_body_string("<html>maintenance</html>"))
-        .mount(&server)
-        .await;
-    let clients = clients(&server, &[]);
-
-    let reason = assert_unavailable(
-        verify_google(&clients, PROVIDER_KEY.sign(&google_claims()), None).await,
-        "google",
-    );
-    assert!(reason.contains("500"), "{reason}");
-    let apple = clients
-        .verify(
-            OAuthProvider::Apple,
-            OAuthCredential::IdToken(PROVIDER_KEY.sign(&apple_claims("n"))),
-            None,
-        )
-        .await;
-    assert_unavailable(apple, "apple");
 }
 
 #[tokio::test]

@@ -1,8 +1,8 @@
-//! Caching and key rotation of the JWKS, driven directly through `JwksCache`.
+//! Caching, key rotation and failures of the JWKS, through `JwksCache` and through the verifier.
 
 use std::time::Duration;
 
-use fairydust_schema::identity::oauth::OAuthProvider;
+use fairydust_schema::identity::oauth::{OAuthCredential, OAuthProvider, OAuthVerifier};
 use futures_util::future::join_all;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -126,4 +126,62 @@ async fn keys_that_are_not_rs256_signing_keys_are_ignored() {
     assert!(cache.key(PROVIDER_KEY.kid).await.is_ok());
     assert_rejected(cache.key("ec-key").await, "google", "unknown kid");
     assert_rejected(cache.key("encryption-key").await, "google", "unknown kid");
+}
+
+fn google_id_token() -> OAuthCredential {
+    OAuthCredential::IdToken(PROVIDER_KEY.sign(&google_claims()))
+}
+
+#[tokio::test]
+async fn the_jwks_is_fetched_once_and_cached() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(GOOGLE_JWKS_PATH))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("cache-control", "max-age=600")
+                .set_body_json(jwk_set(&[&PROVIDER_KEY])),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let clients = clients(&server, &[]);
+    for _ in 0..3 {
+        clients
+            .verify(OAuthProvider::Google, google_id_token(), None)
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_failing_or_malformed_jwks_makes_the_provider_unavailable() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(GOOGLE_JWKS_PATH))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(APPLE_JWKS_PATH))
+        .respond_with(ResponseTemplate::new(200).set_body_string("<html>maintenance</html>"))
+        .mount(&server)
+        .await;
+    let clients = clients(&server, &[]);
+
+    let reason = assert_unavailable(
+        clients
+            .verify(OAuthProvider::Google, google_id_token(), None)
+            .await,
+        "google",
+    );
+    assert!(reason.contains("500"), "{reason}");
+    let apple = clients
+        .verify(
+            OAuthProvider::Apple,
+            OAuthCredential::IdToken(PROVIDER_KEY.sign(&apple_claims("n"))),
+            None,
+        )
+        .await;
+    assert_unavailable(apple, "apple");
 }
