@@ -6,4 +6,5 @@ pub mod config;
 pub mod db;
 pub mod delivery;
 pub mod http;
+pub mod integrations;
 pub mod telemetry;

@@ -1,0 +1,285 @@
+//! Settings of the third-party integrations (OAuth providers, LLM providers), read from the environment the same
+//! way as `crate::config::Config`: an empty variable counts as unset, and a bad value names its variable.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::config::ConfigError;
+
+/// A credential that must never reach a log line or an error message: `Debug` prints `[redacted]`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The raw value, for the one place that sends it to the provider.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("[redacted]")
+    }
+}
+
+/// Which generator answers LLM calls when no real provider should be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LlmProviderMode {
+    /// Real providers, each one only when its API key is set.
+    Configured,
+    /// The offline development generator stands in for every provider (`LLM_PROVIDER=dev`).
+    Dev,
+}
+
+#[derive(Clone, Debug)]
+pub struct IntegrationsConfig {
+    /// `GOOGLE_CLIENT_IDS`: every accepted `aud` of a Google ID token (iOS, Android and web client ids). The first
+    /// one is also the `client_id` of the authorization-code exchange. Empty: Google sign-in is off.
+    pub google_client_ids: Vec<String>,
+    /// `GOOGLE_CLIENT_SECRET`: the web client's secret, needed only for the authorization-code exchange.
+    pub google_client_secret: Option<Secret>,
+    /// `GOOGLE_JWKS_URL`: Google's signing keys (default `https://www.googleapis.com/oauth2/v3/certs`).
+    pub google_jwks_url: String,
+    /// `GOOGLE_TOKEN_URL`: where authorization codes are exchanged (default `https://oauth2.googleapis.com/token`).
+    pub google_token_url: String,
+    /// `APPLE_CLIENT_IDS`: every accepted `aud` of an Apple ID token (the app's bundle id, the web services id).
+    /// The first one is also the `client_id` of the authorization-code exchange. Empty: Apple sign-in is off.
+    pub apple_client_ids: Vec<String>,
+    /// `APPLE_CLIENT_SECRET`: a pre-generated client-secret JWT (ES256, at most six months valid) for the
+    /// authorization-code exchange.
+    pub apple_client_secret: Option<Secret>,
+    /// `APPLE_JWKS_URL`: Apple's signing keys (default `https://appleid.apple.com/auth/keys`).
+    pub apple_jwks_url: String,
+    /// `APPLE_TOKEN_URL`: where authorization codes are exchanged (default `https://appleid.apple.com/auth/token`).
+    pub apple_token_url: String,
+    /// `FACEBOOK_APP_ID`: the app that user access tokens must have been issued to.
+    pub facebook_app_id: Option<String>,
+    /// `FACEBOOK_APP_SECRET`: authenticates our `debug_token` calls and signs `appsecret_proof`.
+    pub facebook_app_secret: Option<Secret>,
+    /// `FACEBOOK_GRAPH_URL`: the Graph API (default `https://graph.facebook.com`).
+    pub facebook_graph_url: String,
+    /// `ANTHROPIC_API_KEY`: enables the Anthropic Messages client.
+    pub anthropic_api_key: Option<Secret>,
+    /// `ANTHROPIC_BASE_URL`: default `https://api.anthropic.com`.
+    pub anthropic_base_url: String,
+    /// `OPENAI_API_KEY`: enables the OpenAI Chat Completions client.
+    pub openai_api_key: Option<Secret>,
+    /// `OPENAI_BASE_URL`: default `https://api.openai.com`.
+    pub openai_base_url: String,
+    /// `LLM_PROVIDER`: unset for the real providers, `dev` for the offline development generator (refused with
+    /// `ENVIRONMENT=production`).
+    pub llm_provider: LlmProviderMode,
+    /// `LLM_TIMEOUT_SECONDS`: the longest one LLM call may take, body included (default 60).
+    pub llm_timeout: Duration,
+}
+
+impl IntegrationsConfig {
+    pub fn from_lookup(
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<IntegrationsConfig, ConfigError> {
+        let text = |name: &str| {
+            lookup(name)
+                .map(|value| value.trim().to_owned())
+                .filter(|value| !value.is_empty())
+        };
+        let secret = |name: &str| text(name).map(Secret::new);
+        let list = |name: &str| -> Vec<String> {
+            text(name)
+                .map(|raw| {
+                    raw.split(',')
+                        .map(str::trim)
+                        .filter(|id| !id.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let url = |name: &'static str, default: &str| -> Result<String, ConfigError> {
+            let raw = text(name).unwrap_or_else(|| default.to_owned());
+            match reqwest::Url::parse(&raw) {
+                Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => {
+                    Ok(raw.trim_end_matches('/').to_owned())
+                }
+                _ => Err(ConfigError {
+                    variable: name,
+                    reason: format!("{raw:?} is not an http(s) URL"),
+                }),
+            }
+        };
+
+        let llm_provider = match text("LLM_PROVIDER")
+            .map(|raw| raw.to_ascii_lowercase())
+            .as_deref()
+        {
+            None => LlmProviderMode::Configured,
+            Some("dev") => LlmProviderMode::Dev,
+            Some(other) => {
+                return Err(ConfigError {
+                    variable: "LLM_PROVIDER",
+                    reason: format!("expected dev or nothing, got {other:?}"),
+                });
+            }
+        };
+        let production = text("ENVIRONMENT")
+            .is_some_and(|env| matches!(env.to_ascii_lowercase().as_str(), "production" | "prod"));
+        if production && llm_provider == LlmProviderMode::Dev {
+            return Err(ConfigError {
+                variable: "LLM_PROVIDER",
+                reason: "the offline dev generator is refused in production".to_owned(),
+            });
+        }
+        let llm_timeout_seconds = match text("LLM_TIMEOUT_SECONDS") {
+            None => 60,
+            Some(raw) => match raw.parse::<u64>() {
+                Ok(seconds) if seconds >= 1 => seconds,
+                _ => {
+                    return Err(ConfigError {
+                        variable: "LLM_TIMEOUT_SECONDS",
+                        reason: format!(
+                            "expected a whole number of seconds, at least 1, got {raw:?}"
+                        ),
+                    });
+                }
+            },
+        };
+
+        Ok(IntegrationsConfig {
+            google_client_ids: list("GOOGLE_CLIENT_IDS"),
+            google_client_secret: secret("GOOGLE_CLIENT_SECRET"),
+            google_jwks_url: url(
+                "GOOGLE_JWKS_URL",
+                "https://www.googleapis.com/oauth2/v3/certs",
+            )?,
+            google_token_url: url("GOOGLE_TOKEN_URL", "https://oauth2.googleapis.com/token")?,
+            apple_client_ids: list("APPLE_CLIENT_IDS"),
+            apple_client_secret: secret("APPLE_CLIENT_SECRET"),
+            apple_jwks_url: url("APPLE_JWKS_URL", "https://appleid.apple.com/auth/keys")?,
+            apple_token_url: url("APPLE_TOKEN_URL", "https://appleid.apple.com/auth/token")?,
+            facebook_app_id: text("FACEBOOK_APP_ID"),
+            facebook_app_secret: secret("FACEBOOK_APP_SECRET"),
+            facebook_graph_url: url("FACEBOOK_GRAPH_URL", "https://graph.facebook.com")?,
+            anthropic_api_key: secret("ANTHROPIC_API_KEY"),
+            anthropic_base_url: url("ANTHROPIC_BASE_URL", "https://api.anthropic.com")?,
+            openai_api_key: secret("OPENAI_API_KEY"),
+            openai_base_url: url("OPENAI_BASE_URL", "https://api.openai.com")?,
+            llm_provider,
+            llm_timeout: Duration::from_secs(llm_timeout_seconds),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<IntegrationsConfig, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        IntegrationsConfig::from_lookup(&|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_point_at_the_real_providers_with_nothing_enabled() {
+        let config = config(&[]).unwrap();
+        assert!(config.google_client_ids.is_empty());
+        assert!(config.apple_client_ids.is_empty());
+        assert_eq!(
+            config.google_jwks_url,
+            "https://www.googleapis.com/oauth2/v3/certs"
+        );
+        assert_eq!(
+            config.google_token_url,
+            "https://oauth2.googleapis.com/token"
+        );
+        assert_eq!(config.apple_jwks_url, "https://appleid.apple.com/auth/keys");
+        assert_eq!(
+            config.apple_token_url,
+            "https://appleid.apple.com/auth/token"
+        );
+        assert_eq!(config.facebook_graph_url, "https://graph.facebook.com");
+        assert_eq!(config.anthropic_base_url, "https://api.anthropic.com");
+        assert_eq!(config.openai_base_url, "https://api.openai.com");
+        assert_eq!(config.facebook_app_id, None);
+        assert_eq!(config.anthropic_api_key, None);
+        assert_eq!(config.openai_api_key, None);
+        assert_eq!(config.llm_provider, LlmProviderMode::Configured);
+        assert_eq!(config.llm_timeout, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn lists_urls_and_empty_values_are_normalised() {
+        let config = config(&[
+            (
+                "GOOGLE_CLIENT_IDS",
+                " ios.apps.googleusercontent.com, ,web.apps.googleusercontent.com ",
+            ),
+            ("OPENAI_BASE_URL", "http://127.0.0.1:9000/"),
+            ("ANTHROPIC_API_KEY", "   "),
+            ("LLM_PROVIDER", "DEV"),
+        ])
+        .unwrap();
+        assert_eq!(
+            config.google_client_ids,
+            [
+                "ios.apps.googleusercontent.com",
+                "web.apps.googleusercontent.com"
+            ]
+        );
+        assert_eq!(config.openai_base_url, "http://127.0.0.1:9000");
+        assert_eq!(config.anthropic_api_key, None);
+        assert_eq!(config.llm_provider, LlmProviderMode::Dev);
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        assert_eq!(
+            config(&[("LLM_TIMEOUT_SECONDS", "soon")])
+                .unwrap_err()
+                .variable,
+            "LLM_TIMEOUT_SECONDS"
+        );
+        assert_eq!(
+            config(&[("LLM_TIMEOUT_SECONDS", "0")])
+                .unwrap_err()
+                .variable,
+            "LLM_TIMEOUT_SECONDS"
+        );
+        assert_eq!(
+            config(&[("LLM_PROVIDER", "mock")]).unwrap_err().variable,
+            "LLM_PROVIDER"
+        );
+        assert_eq!(
+            config(&[("APPLE_JWKS_URL", "ftp://keys")])
+                .unwrap_err()
+                .variable,
+            "APPLE_JWKS_URL"
+        );
+        assert_eq!(
+            config(&[("FACEBOOK_GRAPH_URL", "graph")])
+                .unwrap_err()
+                .variable,
+            "FACEBOOK_GRAPH_URL"
+        );
+    }
+
+    #[test]
+    fn secrets_never_appear_in_debug_output() {
+        let config = config(&[
+            ("OPENAI_API_KEY", "sk-very-secret"),
+            ("APPLE_CLIENT_SECRET", "eyJ.secret.jwt"),
+        ])
+        .unwrap();
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("sk-very-secret"));
+        assert!(!printed.contains("eyJ.secret.jwt"));
+    }
+}
