@@ -14,6 +14,8 @@ use crate::config::Config;
 use crate::db::{self, StatementCounter};
 use crate::delivery;
 use crate::http::{self, ServerState};
+use crate::integrations::http::build_http_client;
+use crate::integrations::oauth::OAuthClients;
 
 /// A server ready to accept connections.
 #[derive(Clone)]
@@ -60,14 +62,15 @@ pub fn assemble(
 ) -> App {
     http::metrics::recorder();
     let keys = TokenKeys::from_secret(config.jwt_secret.as_bytes());
-    let client = outbound_http_client();
+    let client = build_http_client().expect("a TLS backend is compiled in");
     let (email, sms) = delivery::senders(&config, &client);
+    let oauth = Arc::new(OAuthClients::new(&config.integrations, client.clone()));
     let app = AppState {
         auth: Authenticator::new(keys, db.clone(), cache.clone(), config.role_cache),
         settings: Arc::new(config.settings()),
         email,
         sms,
-        oauth: Arc::new(OAuthNotConfigured),
+        oauth,
         db,
         cache,
     };
@@ -123,32 +126,4 @@ pub async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutdown signal received; finishing in-flight requests");
-}
-
-/// One client for every third-party call: connection pooling, rustls, bounded time per request.
-pub fn outbound_http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .user_agent(concat!("fairydust/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(std::time::Duration::from_secs(5))
-        .timeout(std::time::Duration::from_secs(20))
-        .build()
-        .expect("a TLS backend is compiled in")
-}
-
-/// Until the OAuth clients are configured, every provider answers "not configured".
-struct OAuthNotConfigured;
-
-#[async_trait::async_trait]
-impl fairydust_schema::identity::oauth::OAuthVerifier for OAuthNotConfigured {
-    async fn verify(
-        &self,
-        provider: fairydust_schema::identity::oauth::OAuthProvider,
-        _: fairydust_schema::identity::oauth::OAuthCredential,
-        _: Option<&str>,
-    ) -> Result<
-        fairydust_schema::identity::oauth::VerifiedIdentity,
-        fairydust_schema::identity::oauth::OAuthError,
-    > {
-        Err(fairydust_schema::identity::oauth::OAuthError::NotConfigured(provider.as_str()))
-    }
 }

@@ -6,6 +6,8 @@ use std::net::IpAddr;
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::integrations::config::IntegrationsConfig;
+
 /// A development-only signing key. `ENVIRONMENT=production` refuses to start with it.
 const DEVELOPMENT_JWT_SECRET: &str = "fairydust-development-secret-do-not-use-in-production";
 const MIN_JWT_SECRET_BYTES: usize = 32;
@@ -53,6 +55,8 @@ pub struct Config {
     pub llm_app_rate_limit: u32,
     /// How long roles and session state read from the database are trusted (1–30 s).
     pub role_cache: Duration,
+    /// OAuth and LLM providers (see docs/INTEGRATIONS.md).
+    pub integrations: IntegrationsConfig,
 }
 
 /// Where one-time codes go. A provider is configured when its key is set; without one, development
@@ -88,7 +92,7 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    fn new(variable: &'static str, reason: impl Into<String>) -> Self {
+    pub(crate) fn new(variable: &'static str, reason: impl Into<String>) -> Self {
         Self {
             variable,
             reason: reason.into(),
@@ -96,18 +100,46 @@ impl ConfigError {
     }
 }
 
-struct Source<'a> {
+/// Reads variables: an empty one counts as unset, and a bad one names itself in the error.
+pub(crate) struct Source<'a> {
     lookup: &'a dyn Fn(&str) -> Option<String>,
 }
 
 impl Source<'_> {
-    fn text(&self, name: &'static str) -> Option<String> {
+    pub(crate) fn text(&self, name: &'static str) -> Option<String> {
         (self.lookup)(name)
             .map(|value| value.trim().to_owned())
             .filter(|value| !value.is_empty())
     }
 
-    fn parse<T: FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
+    /// A comma-separated list; empty items are dropped.
+    pub(crate) fn list(&self, name: &'static str) -> Vec<String> {
+        self.text(name)
+            .map(|raw| {
+                raw.split(',')
+                    .map(str::trim)
+                    .filter(|item| !item.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// An http(s) URL without a trailing slash.
+    pub(crate) fn url(&self, name: &'static str, default: &str) -> Result<String, ConfigError> {
+        let raw = self.text(name).unwrap_or_else(|| default.to_owned());
+        match reqwest::Url::parse(&raw) {
+            Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => {
+                Ok(raw.trim_end_matches('/').to_owned())
+            }
+            _ => Err(ConfigError::new(
+                name,
+                format!("{raw:?} is not an http(s) URL"),
+            )),
+        }
+    }
+
+    pub(crate) fn parse<T: FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
     where
         T::Err: std::fmt::Display,
     {
@@ -162,9 +194,7 @@ impl DeliveryConfig {
             None => None,
             Some(api_key) => Some(ResendConfig {
                 api_key,
-                base_url: source
-                    .text("RESEND_BASE_URL")
-                    .unwrap_or_else(|| "https://api.resend.com".to_owned()),
+                base_url: source.url("RESEND_BASE_URL", "https://api.resend.com")?,
                 from: source
                     .text("EMAIL_FROM")
                     .unwrap_or_else(|| "fairydust <codes@fairydust.fun>".to_owned()),
@@ -182,9 +212,7 @@ impl DeliveryConfig {
                     account_sid,
                     auth_token: required("TWILIO_AUTH_TOKEN")?,
                     from_number: required("TWILIO_FROM_NUMBER")?,
-                    base_url: source
-                        .text("TWILIO_BASE_URL")
-                        .unwrap_or_else(|| "https://api.twilio.com".to_owned()),
+                    base_url: source.url("TWILIO_BASE_URL", "https://api.twilio.com")?,
                 })
             }
         };
@@ -335,7 +363,11 @@ impl Config {
             ));
         }
 
+        let integrations =
+            IntegrationsConfig::from_source(&source, environment == Environment::Production)?;
+
         Ok(Self {
+            integrations,
             role_cache: Duration::from_secs(role_cache_seconds),
             delivery,
             daily_bonus_table,

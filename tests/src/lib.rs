@@ -7,6 +7,7 @@
 mod apps;
 mod backend;
 mod graphql;
+mod oauth;
 mod providers;
 mod sign_in;
 mod users;
@@ -23,6 +24,7 @@ use tokio::sync::oneshot;
 
 pub use backend::{Backend, EmptyPostgres, redis_url, uses_postgres};
 pub use graphql::Gql;
+pub use oauth::{APPLE_CLIENT_ID, FACEBOOK_APP_ID, GOOGLE_CLIENT_ID, MockIdentityProvider};
 pub use providers::{MockProviders, TWILIO_SID};
 pub use users::TestUser;
 
@@ -77,6 +79,7 @@ impl TestApp {
         let providers = Arc::new(MockProviders::start().await);
         let backend = Arc::new(Backend::create().await);
         let mut settings = providers.overrides();
+        settings.0.extend(providers.identity.overrides().0);
         settings.0.extend(overrides.0);
         let config = test_config(&backend, &settings);
         let app = app::build(config)

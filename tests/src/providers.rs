@@ -12,6 +12,8 @@ pub const TWILIO_SID: &str = "AC_test_account";
 pub struct MockProviders {
     pub email: MockServer,
     pub sms: MockServer,
+    /// Google, Apple and Facebook.
+    pub identity: crate::MockIdentityProvider,
 }
 
 fn six_digits(text: &str) -> Option<String> {
@@ -42,7 +44,11 @@ impl MockProviders {
             .with_priority(10)
             .mount(&sms)
             .await;
-        Self { email, sms }
+        Self {
+            email,
+            sms,
+            identity: crate::MockIdentityProvider::start().await,
+        }
     }
 
     /// Points the server's senders at these mocks.

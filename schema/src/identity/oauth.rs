@@ -5,6 +5,7 @@ use async_graphql::Enum;
 use async_trait::async_trait;
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[graphql(name = "OAuthProvider")]
 pub enum OAuthProvider {
     Google,
     Apple,

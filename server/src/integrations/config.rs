@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::config::ConfigError;
+use crate::config::{ConfigError, Source};
 
 /// A credential that must never reach a log line or an error message: `Debug` prints `[redacted]`.
 #[derive(Clone, PartialEq, Eq)]
@@ -79,97 +79,71 @@ pub struct IntegrationsConfig {
 }
 
 impl IntegrationsConfig {
-    pub fn from_lookup(
-        lookup: &dyn Fn(&str) -> Option<String>,
+    pub(crate) fn from_source(
+        source: &Source<'_>,
+        production: bool,
     ) -> Result<IntegrationsConfig, ConfigError> {
-        let text = |name: &str| {
-            lookup(name)
-                .map(|value| value.trim().to_owned())
-                .filter(|value| !value.is_empty())
-        };
-        let secret = |name: &str| text(name).map(Secret::new);
-        let list = |name: &str| -> Vec<String> {
-            text(name)
-                .map(|raw| {
-                    raw.split(',')
-                        .map(str::trim)
-                        .filter(|id| !id.is_empty())
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let url = |name: &'static str, default: &str| -> Result<String, ConfigError> {
-            let raw = text(name).unwrap_or_else(|| default.to_owned());
-            match reqwest::Url::parse(&raw) {
-                Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => {
-                    Ok(raw.trim_end_matches('/').to_owned())
-                }
-                _ => Err(ConfigError {
-                    variable: name,
-                    reason: format!("{raw:?} is not an http(s) URL"),
-                }),
-            }
-        };
-
-        let llm_provider = match text("LLM_PROVIDER")
+        let secret = |name: &'static str| source.text(name).map(Secret::new);
+        let llm_provider = match source
+            .text("LLM_PROVIDER")
             .map(|raw| raw.to_ascii_lowercase())
             .as_deref()
         {
             None => LlmProviderMode::Configured,
+            Some("dev") if production => {
+                return Err(ConfigError::new(
+                    "LLM_PROVIDER",
+                    "the offline dev generator is refused in production",
+                ));
+            }
             Some("dev") => LlmProviderMode::Dev,
             Some(other) => {
-                return Err(ConfigError {
-                    variable: "LLM_PROVIDER",
-                    reason: format!("expected dev or nothing, got {other:?}"),
-                });
+                return Err(ConfigError::new(
+                    "LLM_PROVIDER",
+                    format!("expected dev or nothing, got {other:?}"),
+                ));
             }
         };
-        let production = text("ENVIRONMENT")
-            .is_some_and(|env| matches!(env.to_ascii_lowercase().as_str(), "production" | "prod"));
-        if production && llm_provider == LlmProviderMode::Dev {
-            return Err(ConfigError {
-                variable: "LLM_PROVIDER",
-                reason: "the offline dev generator is refused in production".to_owned(),
-            });
+        let llm_timeout_seconds: u64 = source.parse("LLM_TIMEOUT_SECONDS", 60)?;
+        if llm_timeout_seconds == 0 {
+            return Err(ConfigError::new(
+                "LLM_TIMEOUT_SECONDS",
+                "must be at least 1",
+            ));
         }
-        let llm_timeout_seconds = match text("LLM_TIMEOUT_SECONDS") {
-            None => 60,
-            Some(raw) => match raw.parse::<u64>() {
-                Ok(seconds) if seconds >= 1 => seconds,
-                _ => {
-                    return Err(ConfigError {
-                        variable: "LLM_TIMEOUT_SECONDS",
-                        reason: format!(
-                            "expected a whole number of seconds, at least 1, got {raw:?}"
-                        ),
-                    });
-                }
-            },
-        };
 
         Ok(IntegrationsConfig {
-            google_client_ids: list("GOOGLE_CLIENT_IDS"),
+            google_client_ids: source.list("GOOGLE_CLIENT_IDS"),
             google_client_secret: secret("GOOGLE_CLIENT_SECRET"),
-            google_jwks_url: url(
+            google_jwks_url: source.url(
                 "GOOGLE_JWKS_URL",
                 "https://www.googleapis.com/oauth2/v3/certs",
             )?,
-            google_token_url: url("GOOGLE_TOKEN_URL", "https://oauth2.googleapis.com/token")?,
-            apple_client_ids: list("APPLE_CLIENT_IDS"),
+            google_token_url: source
+                .url("GOOGLE_TOKEN_URL", "https://oauth2.googleapis.com/token")?,
+            apple_client_ids: source.list("APPLE_CLIENT_IDS"),
             apple_client_secret: secret("APPLE_CLIENT_SECRET"),
-            apple_jwks_url: url("APPLE_JWKS_URL", "https://appleid.apple.com/auth/keys")?,
-            apple_token_url: url("APPLE_TOKEN_URL", "https://appleid.apple.com/auth/token")?,
-            facebook_app_id: text("FACEBOOK_APP_ID"),
+            apple_jwks_url: source.url("APPLE_JWKS_URL", "https://appleid.apple.com/auth/keys")?,
+            apple_token_url: source
+                .url("APPLE_TOKEN_URL", "https://appleid.apple.com/auth/token")?,
+            facebook_app_id: source.text("FACEBOOK_APP_ID"),
             facebook_app_secret: secret("FACEBOOK_APP_SECRET"),
-            facebook_graph_url: url("FACEBOOK_GRAPH_URL", "https://graph.facebook.com")?,
+            facebook_graph_url: source.url("FACEBOOK_GRAPH_URL", "https://graph.facebook.com")?,
             anthropic_api_key: secret("ANTHROPIC_API_KEY"),
-            anthropic_base_url: url("ANTHROPIC_BASE_URL", "https://api.anthropic.com")?,
+            anthropic_base_url: source.url("ANTHROPIC_BASE_URL", "https://api.anthropic.com")?,
             openai_api_key: secret("OPENAI_API_KEY"),
-            openai_base_url: url("OPENAI_BASE_URL", "https://api.openai.com")?,
+            openai_base_url: source.url("OPENAI_BASE_URL", "https://api.openai.com")?,
             llm_provider,
             llm_timeout: Duration::from_secs(llm_timeout_seconds),
         })
+    }
+}
+
+#[cfg(test)]
+impl IntegrationsConfig {
+    /// The integrations part of a whole configuration read through `lookup`.
+    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        crate::config::Config::from_lookup(lookup).map(|config| config.integrations)
     }
 }
 
@@ -184,7 +158,19 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        IntegrationsConfig::from_lookup(&|name| map.get(name).cloned())
+        crate::config::Config::from_map(&map).map(|config| config.integrations)
+    }
+
+    #[test]
+    fn production_refuses_the_dev_generator() {
+        let error = config(&[
+            ("ENVIRONMENT", "production"),
+            ("JWT_SECRET", "a-very-long-production-secret-of-44-bytes!!"),
+            ("RESEND_API_KEY", "re_1"),
+            ("LLM_PROVIDER", "dev"),
+        ])
+        .unwrap_err();
+        assert_eq!(error.variable, "LLM_PROVIDER");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 mod auth;
 mod http_surface;
 mod identity_account;
+mod identity_oauth;
 mod identity_otp;
 mod identity_sessions;
 mod ledger;

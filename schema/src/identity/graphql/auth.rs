@@ -89,6 +89,7 @@ impl From<SignedIn> for AuthPayload {
 
 /// Google and Apple: `idToken`, or `code` + `codeVerifier` + `redirectUri` (PKCE). Facebook: `accessToken`.
 #[derive(InputObject)]
+#[graphql(name = "OAuthInput")]
 pub struct OAuthInput {
     pub provider: OAuthProvider,
     pub id_token: Option<String>,
