@@ -268,3 +268,17 @@ impl From<crate::identity::IdentityError> for ApiError {
         }
     }
 }
+
+impl From<crate::profile::ProfileError> for ApiError {
+    fn from(error: crate::profile::ProfileError) -> Self {
+        use crate::profile::ProfileError as E;
+        let message = error.to_string();
+        match error {
+            E::InvalidInput(_) => ApiError::new(ErrorCode::BadUserInput, message),
+            E::NotFound(_) => ApiError::new(ErrorCode::NotFound, message),
+            E::TooManyPeople(_) => ApiError::new(ErrorCode::Conflict, message),
+            E::Cache(e) => ApiError::internal(&e),
+            E::Database(e) => ApiError::internal(&e),
+        }
+    }
+}

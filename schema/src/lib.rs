@@ -15,6 +15,7 @@ pub mod ledger;
 pub mod llm;
 pub mod loaders;
 pub mod pagination;
+pub mod profile;
 pub mod settings;
 pub mod state;
 pub mod system;

@@ -5,20 +5,29 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use fairydust_entities::apps;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use fairydust_entities::{apps, people_in_my_life, person_profile_data};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 pub struct Loaders {
     pub apps: DataLoader<AppLoader>,
+    pub people: DataLoader<PeopleByUserLoader>,
+    pub person_facts: DataLoader<PersonFactsLoader>,
 }
 
 impl Loaders {
     pub fn new(db: &DatabaseConnection) -> Self {
         Self {
             apps: DataLoader::new(AppLoader(db.clone()), tokio::spawn),
+            people: DataLoader::new(PeopleByUserLoader(db.clone()), tokio::spawn),
+            person_facts: DataLoader::new(PersonFactsLoader(db.clone()), tokio::spawn),
         }
     }
+}
+
+/// Every load error is an internal one.
+pub fn load_error(error: LoadError) -> crate::error::ApiError {
+    crate::error::ApiError::internal(&*error)
 }
 
 pub struct AppLoader(DatabaseConnection);
@@ -37,4 +46,46 @@ impl Loader<Uuid> for AppLoader {
             .await?;
         Ok(rows.into_iter().map(|app| (app.id, app)).collect())
     }
+}
+
+/// A user's people, oldest first.
+pub struct PeopleByUserLoader(DatabaseConnection);
+
+impl Loader<Uuid> for PeopleByUserLoader {
+    type Value = Vec<people_in_my_life::Model>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, LoadError> {
+        let rows = people_in_my_life::Entity::find()
+            .filter(people_in_my_life::Column::UserId.is_in(keys.iter().copied()))
+            .order_by_asc(people_in_my_life::Column::CreatedAt)
+            .all(&self.0)
+            .await?;
+        Ok(group(rows, |person| person.user_id))
+    }
+}
+
+/// The profile facts of a person.
+pub struct PersonFactsLoader(DatabaseConnection);
+
+impl Loader<Uuid> for PersonFactsLoader {
+    type Value = Vec<person_profile_data::Model>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, LoadError> {
+        let rows = person_profile_data::Entity::find()
+            .filter(person_profile_data::Column::PersonId.is_in(keys.iter().copied()))
+            .order_by_asc(person_profile_data::Column::FieldName)
+            .all(&self.0)
+            .await?;
+        Ok(group(rows, |fact| fact.person_id))
+    }
+}
+
+fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
+    let mut groups: HashMap<Uuid, Vec<T>> = HashMap::new();
+    for row in rows {
+        groups.entry(key(&row)).or_default().push(row);
+    }
+    groups
 }

@@ -13,6 +13,7 @@ use crate::identity::graphql::{
 };
 use crate::ledger::graphql::{LedgerMutation, LedgerQuery, LedgerSubscription};
 use crate::loaders::Loaders;
+use crate::profile::graphql::{ProfileMutation, ProfileQuery};
 use crate::state::{AppState, RequestMeta};
 use crate::system::SystemQuery;
 
@@ -30,11 +31,17 @@ pub struct Query(
     IdentityQuery,
     AuthQuery,
     AccountQuery,
+    ProfileQuery,
     LedgerQuery,
 );
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AuthMutation, AccountMutation, LedgerMutation);
+pub struct Mutation(
+    AuthMutation,
+    AccountMutation,
+    ProfileMutation,
+    LedgerMutation,
+);
 
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(LedgerSubscription);

@@ -9,5 +9,6 @@ mod identity_sessions;
 mod ledger;
 mod limits;
 mod migrations;
+mod profile;
 mod readiness;
 mod websocket;

@@ -17,6 +17,7 @@ use crate::identity::oauth::OAuthProvider;
 use crate::identity::{daily_bonus, sign_in};
 use crate::ledger::TransactionKind;
 use crate::ledger::graphql::{DustStats, DustTransactionConnection, stats_of, transactions_page};
+use crate::profile::graphql::{Person, ProfileDataItem, people_of, profile_data_of};
 use crate::state::AppState;
 
 /// A fairydust account, as its owner (or an admin) sees it.
@@ -114,6 +115,20 @@ impl User {
             amount: status.amount,
             next_eligible_at: status.next_eligible_at,
         }
+    }
+
+    /// Progressive-profile facts, optionally of one category.
+    async fn profile_data(
+        &self,
+        ctx: &Context<'_>,
+        category: Option<String>,
+    ) -> ApiResult<Vec<ProfileDataItem>> {
+        profile_data_of(ctx, self.0.id, category.as_deref()).await
+    }
+
+    /// People in My Life, oldest first.
+    async fn people(&self, ctx: &Context<'_>) -> ApiResult<Vec<Person>> {
+        people_of(ctx, self.0.id).await
     }
 
     /// OAuth providers this account can sign in with.

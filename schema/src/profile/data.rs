@@ -1,0 +1,203 @@
+//! Progressive profile facts, for the user and for the people in their life: validated, and upserted
+//! in one statement per batch (`ON CONFLICT … DO UPDATE`), so a batch is all-or-nothing.
+
+use std::collections::HashSet;
+
+use fairydust_entities::{now, person_profile_data, user_profile_data};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::ProfileError;
+
+pub const MAX_ITEMS_PER_BATCH: usize = 100;
+const MAX_VALUE_BYTES: usize = 4 * 1024;
+pub const SOURCES: [&str; 5] = ["user_input", "inferred", "question", "migration", "app"];
+
+/// One fact to store.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fact {
+    pub category: String,
+    pub field_name: String,
+    pub value: Value,
+    pub confidence: f64,
+    pub source: String,
+    pub app_context: Option<String>,
+}
+
+fn is_slug(text: &str, max: usize) -> bool {
+    (1..=max).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+pub fn validate(facts: &[Fact]) -> Result<(), ProfileError> {
+    let invalid = |message: String| Err(ProfileError::InvalidInput(message));
+    if facts.is_empty() || facts.len() > MAX_ITEMS_PER_BATCH {
+        return invalid(format!("send 1–{MAX_ITEMS_PER_BATCH} items at a time"));
+    }
+    let mut names = HashSet::new();
+    for fact in facts {
+        if !is_slug(&fact.field_name, 100) {
+            return invalid(format!(
+                "fieldName {:?} must be 1–100 characters of a–z, 0–9 and _",
+                fact.field_name
+            ));
+        }
+        if !names.insert(fact.field_name.as_str()) {
+            return invalid(format!(
+                "fieldName {:?} appears twice in one batch",
+                fact.field_name
+            ));
+        }
+        if !is_slug(&fact.category, 50) {
+            return invalid(format!(
+                "category {:?} must be 1–50 characters of a–z, 0–9 and _",
+                fact.category
+            ));
+        }
+        if !(0.0..=1.0).contains(&fact.confidence) {
+            return invalid("confidence must be between 0 and 1".into());
+        }
+        if !SOURCES.contains(&fact.source.as_str()) {
+            return invalid(format!("source must be one of {}", SOURCES.join(", ")));
+        }
+        if fact.value.is_null() || fact.value.to_string().len() > MAX_VALUE_BYTES {
+            return invalid(format!(
+                "fieldValue of {:?} must be non-null JSON of at most 4 KB",
+                fact.field_name
+            ));
+        }
+        if fact
+            .app_context
+            .as_ref()
+            .is_some_and(|app| app.is_empty() || app.len() > 64)
+        {
+            return invalid("appContext must be 1–64 characters".into());
+        }
+    }
+    Ok(())
+}
+
+pub async fn upsert_for_user<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    facts: &[Fact],
+) -> Result<Vec<user_profile_data::Model>, ProfileError> {
+    validate(facts)?;
+    let at = now();
+    let rows = facts.iter().map(|fact| user_profile_data::ActiveModel {
+        id: sea_orm::Set(Uuid::now_v7()),
+        user_id: sea_orm::Set(user_id),
+        category: sea_orm::Set(fact.category.clone()),
+        field_name: sea_orm::Set(fact.field_name.clone()),
+        field_value: sea_orm::Set(fact.value.clone()),
+        confidence: sea_orm::Set(fact.confidence),
+        source: sea_orm::Set(fact.source.clone()),
+        app_context: sea_orm::Set(fact.app_context.clone()),
+        created_at: sea_orm::Set(at),
+        updated_at: sea_orm::Set(at),
+    });
+    use user_profile_data::Column as C;
+    user_profile_data::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([C::UserId, C::FieldName])
+                .update_columns([
+                    C::Category,
+                    C::FieldValue,
+                    C::Confidence,
+                    C::Source,
+                    C::AppContext,
+                    C::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?;
+    let names: Vec<String> = facts.iter().map(|fact| fact.field_name.clone()).collect();
+    Ok(user_profile_data::Entity::find()
+        .filter(C::UserId.eq(user_id))
+        .filter(C::FieldName.is_in(names))
+        .order_by_asc(C::FieldName)
+        .all(conn)
+        .await?)
+}
+
+pub async fn list_for_user<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    category: Option<&str>,
+) -> Result<Vec<user_profile_data::Model>, ProfileError> {
+    use user_profile_data::Column as C;
+    let mut query = user_profile_data::Entity::find().filter(C::UserId.eq(user_id));
+    if let Some(category) = category {
+        query = query.filter(C::Category.eq(category));
+    }
+    Ok(query
+        .order_by_asc(C::Category)
+        .order_by_asc(C::FieldName)
+        .all(conn)
+        .await?)
+}
+
+/// Returns whether a fact was deleted.
+pub async fn delete_for_user<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    field_name: &str,
+) -> Result<bool, ProfileError> {
+    use user_profile_data::Column as C;
+    let deleted = user_profile_data::Entity::delete_many()
+        .filter(C::UserId.eq(user_id))
+        .filter(C::FieldName.eq(field_name))
+        .exec(conn)
+        .await?;
+    Ok(deleted.rows_affected > 0)
+}
+
+/// Upserts facts about a person, who must already be known to belong to `user_id`.
+pub async fn upsert_for_person<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    person_id: Uuid,
+    facts: &[Fact],
+) -> Result<Vec<person_profile_data::Model>, ProfileError> {
+    validate(facts)?;
+    let at = now();
+    let rows = facts.iter().map(|fact| person_profile_data::ActiveModel {
+        id: sea_orm::Set(Uuid::now_v7()),
+        person_id: sea_orm::Set(person_id),
+        user_id: sea_orm::Set(user_id),
+        category: sea_orm::Set(fact.category.clone()),
+        field_name: sea_orm::Set(fact.field_name.clone()),
+        field_value: sea_orm::Set(fact.value.clone()),
+        confidence: sea_orm::Set(fact.confidence),
+        source: sea_orm::Set(fact.source.clone()),
+        created_at: sea_orm::Set(at),
+        updated_at: sea_orm::Set(at),
+    });
+    use person_profile_data::Column as C;
+    person_profile_data::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([C::PersonId, C::FieldName])
+                .update_columns([
+                    C::Category,
+                    C::FieldValue,
+                    C::Confidence,
+                    C::Source,
+                    C::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?;
+    let names: Vec<String> = facts.iter().map(|fact| fact.field_name.clone()).collect();
+    Ok(person_profile_data::Entity::find()
+        .filter(C::PersonId.eq(person_id))
+        .filter(C::FieldName.is_in(names))
+        .order_by_asc(C::FieldName)
+        .all(conn)
+        .await?)
+}

@@ -1,0 +1,10 @@
+//! Progressive profiling and People in My Life (DESIGN §3): what the apps know about a user, and the
+//! context they hand to LLM prompts.
+
+pub mod context;
+pub mod data;
+mod error;
+pub mod graphql;
+pub mod people;
+
+pub use error::ProfileError;
