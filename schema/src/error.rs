@@ -282,3 +282,44 @@ impl From<crate::profile::ProfileError> for ApiError {
         }
     }
 }
+
+impl From<crate::apps::AppsError> for ApiError {
+    fn from(error: crate::apps::AppsError) -> Self {
+        use crate::apps::AppsError as E;
+        let message = error.to_string();
+        match error {
+            E::InvalidInput(_) => ApiError::new(ErrorCode::BadUserInput, message),
+            E::NotFound(_) => ApiError::new(ErrorCode::NotFound, message),
+            E::Forbidden(_) => ApiError::new(ErrorCode::Forbidden, message),
+            E::SlugTaken(_) | E::InvalidTransition { .. } => {
+                ApiError::new(ErrorCode::Conflict, message)
+            }
+            E::Identity(e) => e.into(),
+            E::Cache(e) => ApiError::internal(&e),
+            E::Database(e) => ApiError::internal(&e),
+        }
+    }
+}
+
+impl From<crate::llm::LlmError> for ApiError {
+    fn from(error: crate::llm::LlmError) -> Self {
+        use crate::llm::LlmError as E;
+        let message = error.to_string();
+        match error {
+            E::InvalidInput(_) | E::Rejected(_) => ApiError::new(ErrorCode::BadUserInput, message),
+            E::NotFound(_) => ApiError::new(ErrorCode::NotFound, message),
+            E::Forbidden(_) | E::AppUnavailable => ApiError::new(ErrorCode::Forbidden, message),
+            E::NotConfigured(_) => ApiError::new(ErrorCode::LlmNotConfigured, message),
+            E::Unavailable { attempts } => ApiError::new(ErrorCode::LlmUnavailable, message)
+                .with("attempts", attempts.len() as u64),
+            E::RateLimited { retry_after } => ApiError::rate_limited(retry_after),
+            E::CostLimitReached { retry_after, .. } => {
+                ApiError::new(ErrorCode::RateLimited, message).with("retryAfter", retry_after)
+            }
+            E::InProgress => ApiError::new(ErrorCode::Conflict, message),
+            E::Ledger(e) => e.into(),
+            E::Cache(e) => ApiError::internal(&e),
+            E::Database(e) => ApiError::internal(&e),
+        }
+    }
+}

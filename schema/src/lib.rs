@@ -17,8 +17,10 @@ pub mod loaders;
 pub mod pagination;
 pub mod profile;
 pub mod settings;
+pub mod sql;
 pub mod state;
 pub mod system;
+pub mod validation;
 
 pub use graphql::{FairydustSchema, build_schema, sdl};
 pub use state::AppState;

@@ -5,12 +5,17 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use fairydust_entities::{apps, people_in_my_life, person_profile_data};
+use fairydust_entities::{
+    app_actions, app_model_configs, apps, people_in_my_life, person_profile_data, users,
+};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 pub struct Loaders {
     pub apps: DataLoader<AppLoader>,
+    pub users: DataLoader<UserLoader>,
+    pub app_actions: DataLoader<AppActionsLoader>,
+    pub model_configs: DataLoader<ModelConfigLoader>,
     pub people: DataLoader<PeopleByUserLoader>,
     pub person_facts: DataLoader<PersonFactsLoader>,
 }
@@ -19,6 +24,9 @@ impl Loaders {
     pub fn new(db: &DatabaseConnection) -> Self {
         Self {
             apps: DataLoader::new(AppLoader(db.clone()), tokio::spawn),
+            users: DataLoader::new(UserLoader(db.clone()), tokio::spawn),
+            app_actions: DataLoader::new(AppActionsLoader(db.clone()), tokio::spawn),
+            model_configs: DataLoader::new(ModelConfigLoader(db.clone()), tokio::spawn),
             people: DataLoader::new(PeopleByUserLoader(db.clone()), tokio::spawn),
             person_facts: DataLoader::new(PersonFactsLoader(db.clone()), tokio::spawn),
         }
@@ -88,4 +96,54 @@ fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
         groups.entry(key(&row)).or_default().push(row);
     }
     groups
+}
+
+pub struct UserLoader(DatabaseConnection);
+
+impl Loader<Uuid> for UserLoader {
+    type Value = users::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, users::Model>, LoadError> {
+        let rows = users::Entity::find()
+            .filter(users::Column::Id.is_in(keys.iter().copied()))
+            .all(&self.0)
+            .await?;
+        Ok(rows.into_iter().map(|user| (user.id, user)).collect())
+    }
+}
+
+/// An app's priced actions, by name.
+pub struct AppActionsLoader(DatabaseConnection);
+
+impl Loader<Uuid> for AppActionsLoader {
+    type Value = Vec<app_actions::Model>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, LoadError> {
+        let rows = app_actions::Entity::find()
+            .filter(app_actions::Column::AppId.is_in(keys.iter().copied()))
+            .order_by_asc(app_actions::Column::Action)
+            .all(&self.0)
+            .await?;
+        Ok(group(rows, |action| action.app_id))
+    }
+}
+
+pub struct ModelConfigLoader(DatabaseConnection);
+
+impl Loader<Uuid> for ModelConfigLoader {
+    type Value = app_model_configs::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, LoadError> {
+        let rows = app_model_configs::Entity::find()
+            .filter(app_model_configs::Column::AppId.is_in(keys.iter().copied()))
+            .all(&self.0)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|config| (config.app_id, config))
+            .collect())
+    }
 }

@@ -9,6 +9,7 @@ use crate::auth::Authenticator;
 use crate::cache::Cache;
 use crate::identity::delivery::{EmailSender, SmsSender};
 use crate::identity::oauth::OAuthVerifier;
+use crate::llm::provider::LlmProviders;
 use crate::settings::Settings;
 
 #[derive(Clone)]
@@ -20,6 +21,7 @@ pub struct AppState {
     pub email: Arc<dyn EmailSender>,
     pub sms: Arc<dyn SmsSender>,
     pub oauth: Arc<dyn OAuthVerifier>,
+    pub llm: LlmProviders,
 }
 
 /// Whether each dependency answered a trivial request just now.

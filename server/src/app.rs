@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::db::{self, StatementCounter};
 use crate::delivery;
 use crate::http::{self, ServerState};
+use crate::integrations;
 use crate::integrations::http::build_http_client;
 use crate::integrations::oauth::OAuthClients;
 
@@ -65,12 +66,14 @@ pub fn assemble(
     let client = build_http_client().expect("a TLS backend is compiled in");
     let (email, sms) = delivery::senders(&config, &client);
     let oauth = Arc::new(OAuthClients::new(&config.integrations, client.clone()));
+    let llm = integrations::llm::providers(&config.integrations, client.clone());
     let app = AppState {
         auth: Authenticator::new(keys, db.clone(), cache.clone(), config.role_cache),
         settings: Arc::new(config.settings()),
         email,
         sms,
         oauth,
+        llm,
         db,
         cache,
     };

@@ -1,13 +1,14 @@
-//! Finding apps by id or slug, and the price list `consumeDust` charges from, cached per app id.
+//! Finding apps by id or slug, and the per-app snapshot (prices, model config) the hot paths read.
 
 use std::time::Duration;
 
-use fairydust_entities::{app_actions, apps};
+use fairydust_entities::{app_actions, app_model_configs, apps};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::cache::{Cache, CacheError};
+use crate::llm::config::ModelConfig;
 
 /// The app configuration cache's lifetime (DESIGN §3): changes invalidate at once; the TTL bounds
 /// staleness if an invalidation is ever lost.
@@ -54,16 +55,19 @@ pub async fn resolve_app_id<C: ConnectionTrait>(
     }
 }
 
-/// What a debit needs to know about an app: whether it may charge, and its prices.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Pricing {
+/// What the hot paths need to know about an app — whether it may charge, its prices, its model
+/// configuration — cached under one key per app id and invalidated on every change.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AppSnapshot {
     pub app_id: Uuid,
+    pub slug: String,
     pub builder_id: Uuid,
     pub chargeable: bool,
     pub actions: Vec<(String, i32)>,
+    pub model_config: Option<ModelConfig>,
 }
 
-impl Pricing {
+impl AppSnapshot {
     pub fn price_of(&self, action: &str) -> Option<i32> {
         self.actions
             .iter()
@@ -72,8 +76,8 @@ impl Pricing {
     }
 }
 
-fn pricing_key(app_id: Uuid) -> String {
-    format!("app:{app_id}:pricing")
+fn snapshot_key(app_id: Uuid) -> String {
+    format!("app:{app_id}")
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -84,17 +88,17 @@ pub enum CatalogError {
     Cache(#[from] CacheError),
 }
 
-/// The app's pricing, from the cache or the database. `None` when there is no such app.
-pub async fn pricing<C: ConnectionTrait>(
+/// The app's snapshot, from the cache or the database. `None` when there is no such app.
+pub async fn snapshot<C: ConnectionTrait>(
     conn: &C,
     cache: &dyn Cache,
     app_id: Uuid,
-) -> Result<Option<Pricing>, CatalogError> {
-    let key = pricing_key(app_id);
+) -> Result<Option<AppSnapshot>, CatalogError> {
+    let key = snapshot_key(app_id);
     if let Some(cached) = cache.get(&key).await?
-        && let Ok(pricing) = serde_json::from_str(&cached)
+        && let Ok(snapshot) = serde_json::from_str(&cached)
     {
-        return Ok(Some(pricing));
+        return Ok(Some(snapshot));
     }
     let Some(app) = apps::Entity::find_by_id(app_id).one(conn).await? else {
         return Ok(None);
@@ -106,18 +110,31 @@ pub async fn pricing<C: ConnectionTrait>(
         .into_iter()
         .map(|action| (action.action, action.dust_cost))
         .collect();
-    let pricing = Pricing {
+    let model_config = app_model_configs::Entity::find()
+        .filter(app_model_configs::Column::AppId.eq(app_id))
+        .one(conn)
+        .await?
+        .and_then(|row| match ModelConfig::from_row(&row) {
+            Ok(config) => Some(config),
+            Err(error) => {
+                tracing::error!(%app_id, %error, "stored model config is unreadable");
+                None
+            }
+        });
+    let snapshot = AppSnapshot {
         app_id,
+        slug: app.slug,
         builder_id: app.builder_id,
         chargeable: app.status == "approved" && app.is_active,
         actions,
+        model_config,
     };
-    let json = serde_json::to_string(&pricing).expect("plain struct serialises");
+    let json = serde_json::to_string(&snapshot).expect("plain struct serialises");
     cache.set(&key, &json, APP_CACHE_TTL).await?;
-    Ok(Some(pricing))
+    Ok(Some(snapshot))
 }
 
-/// Call after any change to an app's status or actions; every replica sees the change at once.
-pub async fn invalidate_pricing(cache: &dyn Cache, app_id: Uuid) -> Result<(), CacheError> {
-    cache.delete(&pricing_key(app_id)).await
+/// Call after any change to an app, its actions or its model config; every replica sees it at once.
+pub async fn invalidate(cache: &dyn Cache, app_id: Uuid) -> Result<(), CacheError> {
+    cache.delete(&snapshot_key(app_id)).await
 }

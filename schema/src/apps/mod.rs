@@ -1,4 +1,11 @@
-//! Apps (DESIGN §3 Apps and LLM): the marketplace, app actions and their prices.
+//! Apps (DESIGN §3 Apps and LLM): the marketplace, builders' apps, their priced actions and the admin
+//! status decisions.
 
 pub mod catalog;
+mod error;
 pub mod graphql;
+pub mod listing;
+pub mod service;
+pub mod slug;
+
+pub use error::AppsError;

@@ -7,11 +7,13 @@ use async_graphql::extensions::apollo_persisted_queries::{
 };
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
+use crate::apps::graphql::{AppsMutation, AppsQuery};
 use crate::auth::Viewer;
 use crate::identity::graphql::{
     AccountMutation, AccountQuery, AuthMutation, AuthQuery, IdentityQuery,
 };
 use crate::ledger::graphql::{LedgerMutation, LedgerQuery, LedgerSubscription};
+use crate::llm::graphql::{LlmMutation, LlmQuery};
 use crate::loaders::Loaders;
 use crate::profile::graphql::{ProfileMutation, ProfileQuery};
 use crate::state::{AppState, RequestMeta};
@@ -33,6 +35,8 @@ pub struct Query(
     AccountQuery,
     ProfileQuery,
     LedgerQuery,
+    AppsQuery,
+    LlmQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -41,6 +45,8 @@ pub struct Mutation(
     AccountMutation,
     ProfileMutation,
     LedgerMutation,
+    AppsMutation,
+    LlmMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -45,24 +45,6 @@ fn bounded(
     }
 }
 
-pub fn validate_http_url(field: &str, url: &str) -> Result<(), IdentityError> {
-    let lower = url.to_ascii_lowercase();
-    let valid = (lower.starts_with("https://") || lower.starts_with("http://"))
-        && url.len() <= 2048
-        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
-        && url
-            .split("://")
-            .nth(1)
-            .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
-    if valid {
-        Ok(())
-    } else {
-        Err(IdentityError::InvalidInput(format!(
-            "{field} must be an http(s) URL"
-        )))
-    }
-}
-
 pub async fn update_account(
     db: &DatabaseConnection,
     user_id: Uuid,
@@ -116,7 +98,7 @@ pub async fn update_account(
     if let Some(avatar_url) = changes.avatar_url {
         let avatar_url = bounded("avatarUrl", avatar_url, 2048)?;
         if let Some(url) = &avatar_url {
-            validate_http_url("avatarUrl", url)?;
+            crate::validation::http_url("avatarUrl", url).map_err(IdentityError::InvalidInput)?;
         }
         active.avatar_url = Set(avatar_url);
     }

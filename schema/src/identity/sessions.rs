@@ -291,3 +291,17 @@ pub async fn list(
         })
         .collect())
 }
+
+/// Forgets the cached roles of every live session of the user, so a role change applies at once.
+pub async fn forget_principals(
+    db: &DatabaseConnection,
+    cache: &dyn Cache,
+    user_id: Uuid,
+) -> Result<(), IdentityError> {
+    for row in live_rows(db, user_id).await? {
+        cache
+            .delete(&cache_keys::principal(user_id, row.family_id))
+            .await?;
+    }
+    Ok(())
+}

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::{Entry, LedgerError, TransactionKind, events, posting};
-use crate::apps::catalog::{self, AppRef, Pricing};
+use crate::apps::catalog::{self, AppRef, AppSnapshot};
 use crate::cache::Cache;
 use crate::db_errors::{UniqueKey, violates_unique};
 
@@ -81,24 +81,24 @@ async fn priced_action(
     cache: &dyn Cache,
     app: &AppRef,
     action: &str,
-) -> Result<(Pricing, i32), LedgerError> {
+) -> Result<(AppSnapshot, i32), LedgerError> {
     let app_id = catalog::resolve_app_id(db, app)
         .await?
         .ok_or(LedgerError::AppNotFound)?;
-    let pricing = catalog::pricing(db, cache, app_id)
+    let snapshot = catalog::snapshot(db, cache, app_id)
         .await
         .map_err(|e| match e {
             catalog::CatalogError::Database(e) => LedgerError::Database(e),
             catalog::CatalogError::Cache(e) => LedgerError::Cache(e),
         })?
         .ok_or(LedgerError::AppNotFound)?;
-    if !pricing.chargeable {
+    if !snapshot.chargeable {
         return Err(LedgerError::AppUnavailable);
     }
-    let price = pricing
+    let price = snapshot
         .price_of(action)
         .ok_or_else(|| LedgerError::ActionNotFound(action.to_owned()))?;
-    Ok((pricing, price))
+    Ok((snapshot, price))
 }
 
 /// Debits `price × quantity` from the caller, once per idempotency key, never below zero.

@@ -68,7 +68,7 @@ impl DustTransaction {
             .load_one(app_id)
             .await
             .map_err(|e| ApiError::internal(&*e))?;
-        Ok(app.map(App::from))
+        Ok(app.map(App))
     }
 
     async fn action(&self) -> Option<&str> {
@@ -156,7 +156,7 @@ impl DustStats {
             .load_one(app_id)
             .await
             .map_err(|e| ApiError::internal(&*e))?;
-        Ok(app.map(App::from))
+        Ok(app.map(App))
     }
 }
 

@@ -4,8 +4,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use fairydust_entities::dust_transactions::{self, Column};
 use sea_orm::sea_query::{Alias, Expr, JoinType, Order, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -188,11 +188,7 @@ pub async fn app_analytics(
     to: DateTime<Utc>,
 ) -> Result<Vec<AppDustDay>, LedgerError> {
     let backend = db.get_database_backend();
-    let day = match backend {
-        DbBackend::Postgres => "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
-        // Timestamps are stored as RFC 3339 text in UTC, so the date is the first ten characters.
-        _ => "substr(created_at, 1, 10)",
-    };
+    let day = crate::sql::day_of_created_at(backend);
     let select = Query::select()
         .expr_as(Expr::cust(day), "day")
         .expr_as(Expr::cust("COUNT(DISTINCT user_id)"), "unique_users")

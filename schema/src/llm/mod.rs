@@ -1,4 +1,15 @@
 //! LLM calls (DESIGN §3 Apps and LLM): provider clients behind one trait, server-side pricing,
-//! fallbacks, cost and rate limits, usage logs.
+//! fallbacks, cost and rate limits, usage logs and analytics.
 
+pub mod admin;
+pub mod analytics;
+pub mod config;
+mod error;
+pub mod gateway;
+pub mod graphql;
+pub mod limits;
+pub mod pricing;
 pub mod provider;
+pub mod usage;
+
+pub use error::LlmError;

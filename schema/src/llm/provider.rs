@@ -92,3 +92,25 @@ pub trait LlmClient: Send + Sync {
     fn provider(&self) -> Provider;
     async fn complete(&self, request: &CompletionRequest) -> Result<Completion, LlmCallError>;
 }
+
+/// The configured client of each provider; `None` where the provider has no API key.
+#[derive(Clone, Default)]
+pub struct LlmProviders {
+    pub anthropic: Option<std::sync::Arc<dyn LlmClient>>,
+    pub openai: Option<std::sync::Arc<dyn LlmClient>>,
+}
+
+impl LlmProviders {
+    pub fn client(
+        &self,
+        provider: Provider,
+    ) -> Result<std::sync::Arc<dyn LlmClient>, LlmCallError> {
+        let client = match provider {
+            Provider::Anthropic => &self.anthropic,
+            Provider::OpenAi => &self.openai,
+        };
+        client
+            .clone()
+            .ok_or(LlmCallError::NotConfigured(provider.as_str()))
+    }
+}

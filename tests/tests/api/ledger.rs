@@ -196,7 +196,7 @@ async fn unknown_apps_and_actions_are_not_found_and_unavailable_apps_forbidden()
         .await
         .unwrap();
     // The status changed behind the service's back: drop the cached price list as the apps service does.
-    fairydust_schema::apps::catalog::invalidate_pricing(&*app.app.state.app.cache, priced.id)
+    fairydust_schema::apps::catalog::invalidate(&*app.app.state.app.cache, priced.id)
         .await
         .unwrap();
     consume(&app, &user, &priced.slug, "x", 1, "k4")

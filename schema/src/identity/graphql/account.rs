@@ -45,7 +45,7 @@ pub struct DailyBonusClaim {
 }
 
 /// What anyone may see about a user. `account` holds the full record for the user themself and admins.
-pub struct PublicUser(users::Model);
+pub struct PublicUser(pub users::Model);
 
 #[Object]
 impl PublicUser {

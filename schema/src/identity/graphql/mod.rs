@@ -3,7 +3,7 @@
 mod account;
 mod auth;
 
-pub use account::{AccountMutation, AccountQuery};
+pub use account::{AccountMutation, AccountQuery, PublicUser};
 pub use auth::{AuthMutation, AuthQuery};
 
 use async_graphql::{Context, ID, Object, SimpleObject};

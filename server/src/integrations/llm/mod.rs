@@ -8,67 +8,48 @@ mod transport;
 
 use std::sync::Arc;
 
-use fairydust_schema::llm::provider::{LlmCallError, LlmClient, Provider};
+use fairydust_schema::llm::provider::{LlmClient, LlmProviders, Provider};
 
 pub use self::anthropic::AnthropicClient;
 pub use self::dev::{DEV_MARKER, DevLlmClient};
 pub use self::openai::OpenAiClient;
 use crate::integrations::config::{IntegrationsConfig, LlmProviderMode};
 
-/// One client per provider; `None` where the provider has no API key.
-#[derive(Clone)]
-pub struct LlmClients {
-    pub anthropic: Option<Arc<dyn LlmClient>>,
-    pub openai: Option<Arc<dyn LlmClient>>,
-}
-
-impl LlmClients {
-    /// Real clients for the providers with an API key; with `LLM_PROVIDER=dev`, the development generator for both.
-    pub fn from_config(config: &IntegrationsConfig, http: reqwest::Client) -> Self {
-        if config.llm_provider == LlmProviderMode::Dev {
-            tracing::warn!(
-                "LLM_PROVIDER=dev: LLM calls are answered by the offline development generator"
-            );
-            return Self {
-                anthropic: Some(Arc::new(DevLlmClient::standing_in_for(Provider::Anthropic))),
-                openai: Some(Arc::new(DevLlmClient::standing_in_for(Provider::OpenAi))),
-            };
-        }
-        let anthropic = config
-            .anthropic_api_key
-            .clone()
-            .map(|key| -> Arc<dyn LlmClient> {
-                Arc::new(AnthropicClient::new(
-                    http.clone(),
-                    &config.anthropic_base_url,
-                    key,
-                    config.llm_timeout,
-                ))
-            });
-        let openai = config
-            .openai_api_key
-            .clone()
-            .map(|key| -> Arc<dyn LlmClient> {
-                Arc::new(OpenAiClient::new(
-                    http.clone(),
-                    &config.openai_base_url,
-                    key,
-                    config.llm_timeout,
-                ))
-            });
-        Self { anthropic, openai }
-    }
-
-    /// The client for `provider`, or `NotConfigured` when it has no API key.
-    pub fn client(&self, provider: Provider) -> Result<Arc<dyn LlmClient>, LlmCallError> {
-        let client = match provider {
-            Provider::Anthropic => &self.anthropic,
-            Provider::OpenAi => &self.openai,
+/// Real clients for the providers with an API key; with `LLM_PROVIDER=dev`, the development generator
+/// stands in for both.
+pub fn providers(config: &IntegrationsConfig, http: reqwest::Client) -> LlmProviders {
+    if config.llm_provider == LlmProviderMode::Dev {
+        tracing::warn!(
+            "LLM_PROVIDER=dev: LLM calls are answered by the offline development generator"
+        );
+        return LlmProviders {
+            anthropic: Some(Arc::new(DevLlmClient::standing_in_for(Provider::Anthropic))),
+            openai: Some(Arc::new(DevLlmClient::standing_in_for(Provider::OpenAi))),
         };
-        client
-            .clone()
-            .ok_or(LlmCallError::NotConfigured(provider.as_str()))
     }
+    let anthropic = config
+        .anthropic_api_key
+        .clone()
+        .map(|key| -> Arc<dyn LlmClient> {
+            Arc::new(AnthropicClient::new(
+                http.clone(),
+                &config.anthropic_base_url,
+                key,
+                config.llm_timeout,
+            ))
+        });
+    let openai = config
+        .openai_api_key
+        .clone()
+        .map(|key| -> Arc<dyn LlmClient> {
+            Arc::new(OpenAiClient::new(
+                http.clone(),
+                &config.openai_base_url,
+                key,
+                config.llm_timeout,
+            ))
+        });
+    LlmProviders { anthropic, openai }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ mod openai_tests;
 
 use std::time::Duration;
 
-use super::{AnthropicClient, LlmClients, OpenAiClient};
+use super::{AnthropicClient, OpenAiClient, providers};
 use crate::integrations::config::{IntegrationsConfig, Secret};
 use crate::integrations::http::build_http_client;
 use fairydust_schema::llm::provider::{ChatMessage, CompletionRequest, LlmClient, Provider, Role};
@@ -95,7 +95,7 @@ fn llm_config(pairs: &[(&str, &str)]) -> IntegrationsConfig {
 
 #[tokio::test]
 async fn clients_exist_only_for_providers_with_a_key() {
-    let clients = LlmClients::from_config(&llm_config(&[("OPENAI_API_KEY", OPENAI_KEY)]), client());
+    let clients = providers(&llm_config(&[("OPENAI_API_KEY", OPENAI_KEY)]), client());
     assert_eq!(
         clients.client(Provider::OpenAi).unwrap().provider(),
         Provider::OpenAi
@@ -116,7 +116,7 @@ async fn the_dev_generator_stands_in_for_both_providers() {
         ("LLM_PROVIDER", "dev"),
         ("ANTHROPIC_API_KEY", ANTHROPIC_KEY),
     ]);
-    let clients = LlmClients::from_config(&config, client());
+    let clients = providers(&config, client());
     for provider in [Provider::Anthropic, Provider::OpenAi] {
         let dev = clients.client(provider).unwrap();
         assert_eq!(dev.provider(), provider);

@@ -1,0 +1,28 @@
+#[derive(Debug, thiserror::Error)]
+pub enum AppsError {
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("The slug {0:?} is taken")]
+    SlugTaken(String),
+    #[error("An app cannot go from {from} to {to}")]
+    InvalidTransition { from: String, to: &'static str },
+    #[error(transparent)]
+    Identity(#[from] crate::identity::IdentityError),
+    #[error(transparent)]
+    Cache(#[from] crate::cache::CacheError),
+    #[error(transparent)]
+    Database(#[from] sea_orm::DbErr),
+}
+
+impl From<crate::apps::catalog::CatalogError> for AppsError {
+    fn from(error: crate::apps::catalog::CatalogError) -> Self {
+        match error {
+            crate::apps::catalog::CatalogError::Database(e) => AppsError::Database(e),
+            crate::apps::catalog::CatalogError::Cache(e) => AppsError::Cache(e),
+        }
+    }
+}

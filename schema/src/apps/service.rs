@@ -1,0 +1,414 @@
+//! Builders' apps: creation (auto-approved), edits by the owner or an admin, the action price list,
+//! and the admin status transitions.
+
+use fairydust_entities::{app_actions, apps, now, users};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, QueryFilter, TransactionTrait,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{AppsError, catalog, slug};
+use crate::admin::audit::{self, AuditEntry};
+use crate::auth::Principal;
+use crate::cache::Cache;
+use crate::db_errors::{UniqueKey, violates_unique};
+use crate::identity::sessions;
+use crate::validation;
+
+pub const CATEGORIES: [&str; 9] = [
+    "productivity",
+    "entertainment",
+    "education",
+    "business",
+    "creative",
+    "utilities",
+    "games",
+    "lifestyle",
+    "other",
+];
+pub const MAX_ACTION_COST: i32 = 10_000;
+const UNIQUE_SLUG: UniqueKey = UniqueKey::new("uq_apps_slug", "apps.slug");
+
+/// Fields of an app; on update `None` leaves a field alone and `Some(None)` clears an optional one.
+#[derive(Clone, Debug, Default)]
+pub struct AppFields {
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    pub description: Option<String>,
+    pub category: Option<String>,
+    pub icon_url: Option<Option<String>>,
+    pub website_url: Option<Option<String>>,
+    pub demo_url: Option<Option<String>>,
+    pub callback_url: Option<Option<String>>,
+    pub is_active: Option<bool>,
+}
+
+fn invalid(message: impl Into<String>) -> AppsError {
+    AppsError::InvalidInput(message.into())
+}
+
+fn apply(mut app: apps::ActiveModel, fields: &AppFields) -> Result<apps::ActiveModel, AppsError> {
+    if let Some(name) = &fields.name {
+        app.name = Set(validation::text("name", name, 100).map_err(invalid)?);
+    }
+    if let Some(slug) = &fields.slug {
+        if !slug::is_valid(slug) {
+            return Err(invalid(
+                "slug must be lower-case letters and digits in dash-separated words, at most 64",
+            ));
+        }
+        app.slug = Set(slug.clone());
+    }
+    if let Some(description) = &fields.description {
+        app.description = Set(validation::text("description", description, 2000).map_err(invalid)?);
+    }
+    if let Some(category) = &fields.category {
+        if !CATEGORIES.contains(&category.as_str()) {
+            return Err(invalid(format!(
+                "category must be one of {}",
+                CATEGORIES.join(", ")
+            )));
+        }
+        app.category = Set(category.clone());
+    }
+    let url = |field: &str,
+               value: &Option<Option<String>>|
+     -> Result<Option<Option<String>>, AppsError> {
+        match value {
+            Some(Some(url)) => {
+                validation::http_url(field, url).map_err(invalid)?;
+                Ok(Some(Some(url.clone())))
+            }
+            other => Ok(other.clone()),
+        }
+    };
+    if let Some(icon) = url("iconUrl", &fields.icon_url)? {
+        app.icon_url = Set(icon);
+    }
+    if let Some(website) = url("websiteUrl", &fields.website_url)? {
+        app.website_url = Set(website);
+    }
+    if let Some(demo) = url("demoUrl", &fields.demo_url)? {
+        app.demo_url = Set(demo);
+    }
+    if let Some(callback) = url("callbackUrl", &fields.callback_url)? {
+        app.callback_url = Set(callback);
+    }
+    if let Some(active) = fields.is_active {
+        app.is_active = Set(active);
+    }
+    app.updated_at = Set(now());
+    Ok(app)
+}
+
+/// Creates an app, approved and active at once. A slug derived from the name gets `-2`, `-3`, … when taken.
+pub async fn create(
+    db: &DatabaseConnection,
+    builder_id: Uuid,
+    fields: AppFields,
+) -> Result<apps::Model, AppsError> {
+    let name = fields
+        .name
+        .clone()
+        .ok_or_else(|| invalid("name is required"))?;
+    fields
+        .description
+        .as_ref()
+        .ok_or_else(|| invalid("description is required"))?;
+    fields
+        .category
+        .as_ref()
+        .ok_or_else(|| invalid("category is required"))?;
+    let (base, derived) = match &fields.slug {
+        Some(slug) => (slug.clone(), false),
+        None => (slug::from_name(&name), true),
+    };
+    if base.is_empty() {
+        return Err(invalid(
+            "the name needs a letter or digit to make a slug from; or give a slug",
+        ));
+    }
+    let attempts = if derived { 50 } else { 1 };
+    for n in 1..=attempts {
+        let at = now();
+        let blank = apps::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            builder_id: Set(builder_id),
+            name: Set(String::new()),
+            slug: Set(String::new()),
+            description: Set(String::new()),
+            category: Set(String::new()),
+            icon_url: Set(None),
+            website_url: Set(None),
+            demo_url: Set(None),
+            callback_url: Set(None),
+            status: Set("approved".into()),
+            is_active: Set(true),
+            admin_notes: Set(None),
+            created_at: Set(at),
+            updated_at: Set(at),
+        };
+        let candidate = AppFields {
+            slug: Some(slug::candidate(&base, n)),
+            ..fields.clone()
+        };
+        match apply(blank, &candidate)?.insert(db).await {
+            Ok(app) => return Ok(app),
+            Err(error) if violates_unique(&error, UNIQUE_SLUG) => continue,
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Err(AppsError::SlugTaken(base))
+}
+
+/// The app, if the viewer may edit it: its builder or an admin. Others get NOT_FOUND or FORBIDDEN.
+pub async fn editable(
+    db: &DatabaseConnection,
+    viewer: &Principal,
+    app_id: Uuid,
+) -> Result<apps::Model, AppsError> {
+    let app = apps::Entity::find_by_id(app_id)
+        .one(db)
+        .await?
+        .ok_or(AppsError::NotFound("App"))?;
+    if app.builder_id != viewer.user_id && !viewer.roles.admin {
+        return Err(AppsError::Forbidden(
+            "Only the app's builder or an admin can change it",
+        ));
+    }
+    Ok(app)
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    cache: &dyn Cache,
+    viewer: &Principal,
+    app_id: Uuid,
+    fields: AppFields,
+) -> Result<apps::Model, AppsError> {
+    let app = editable(db, viewer, app_id).await?;
+    let updated = match apply(app.into_active_model(), &fields)?.update(db).await {
+        Ok(app) => app,
+        Err(error) if violates_unique(&error, UNIQUE_SLUG) => {
+            return Err(AppsError::SlugTaken(fields.slug.unwrap_or_default()));
+        }
+        Err(error) => return Err(error.into()),
+    };
+    catalog::invalidate(cache, app_id).await?;
+    Ok(updated)
+}
+
+/// Adds or re-prices an action.
+pub async fn set_action(
+    db: &DatabaseConnection,
+    cache: &dyn Cache,
+    viewer: &Principal,
+    app_id: Uuid,
+    action: &str,
+    dust_cost: i32,
+    description: Option<String>,
+) -> Result<app_actions::Model, AppsError> {
+    editable(db, viewer, app_id).await?;
+    validation::snake_slug("action", action, 64).map_err(invalid)?;
+    if !(1..=MAX_ACTION_COST).contains(&dust_cost) {
+        return Err(invalid(format!(
+            "dustCost must be between 1 and {MAX_ACTION_COST}"
+        )));
+    }
+    let at = now();
+    let row = app_actions::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        app_id: Set(app_id),
+        action: Set(action.to_owned()),
+        dust_cost: Set(dust_cost),
+        description: Set(description),
+        created_at: Set(at),
+        updated_at: Set(at),
+    };
+    use app_actions::Column as C;
+    app_actions::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([C::AppId, C::Action])
+                .update_columns([C::DustCost, C::Description, C::UpdatedAt])
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    catalog::invalidate(cache, app_id).await?;
+    app_actions::Entity::find()
+        .filter(C::AppId.eq(app_id))
+        .filter(C::Action.eq(action))
+        .one(db)
+        .await?
+        .ok_or(AppsError::NotFound("Action"))
+}
+
+pub async fn remove_action(
+    db: &DatabaseConnection,
+    cache: &dyn Cache,
+    viewer: &Principal,
+    app_id: Uuid,
+    action: &str,
+) -> Result<(), AppsError> {
+    editable(db, viewer, app_id).await?;
+    let removed = app_actions::Entity::delete_many()
+        .filter(app_actions::Column::AppId.eq(app_id))
+        .filter(app_actions::Column::Action.eq(action))
+        .exec(db)
+        .await?;
+    if removed.rows_affected == 0 {
+        return Err(AppsError::NotFound("Action"));
+    }
+    catalog::invalidate(cache, app_id).await?;
+    Ok(())
+}
+
+/// The admin decisions on an app.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Approve,
+    Reject,
+    Suspend,
+    Reactivate,
+}
+
+impl Decision {
+    fn target(self) -> &'static str {
+        match self {
+            Decision::Approve | Decision::Reactivate => "approved",
+            Decision::Reject => "rejected",
+            Decision::Suspend => "suspended",
+        }
+    }
+
+    /// pending→approved|rejected, approved→suspended, suspended|rejected→approved.
+    fn allowed_from(self, status: &str) -> bool {
+        match self {
+            Decision::Approve => status == "pending",
+            Decision::Reject => status == "pending",
+            Decision::Suspend => status == "approved",
+            Decision::Reactivate => status == "suspended" || status == "rejected",
+        }
+    }
+
+    fn audit_action(self) -> &'static str {
+        match self {
+            Decision::Approve => "apps.approve",
+            Decision::Reject => "apps.reject",
+            Decision::Suspend => "apps.suspend",
+            Decision::Reactivate => "apps.reactivate",
+        }
+    }
+}
+
+/// Applies an admin decision, if the current status allows it, with its audit row in one transaction.
+pub async fn decide(
+    db: &DatabaseConnection,
+    cache: &dyn Cache,
+    admin_id: Uuid,
+    app_id: Uuid,
+    decision: Decision,
+    note: Option<String>,
+) -> Result<apps::Model, AppsError> {
+    let note = note
+        .map(|n| validation::text("note", &n, 2000))
+        .transpose()
+        .map_err(invalid)?;
+    let txn = db.begin().await?;
+    let app = apps::Entity::find_by_id(app_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppsError::NotFound("App"))?;
+    if !decision.allowed_from(&app.status) {
+        return Err(AppsError::InvalidTransition {
+            from: app.status,
+            to: decision.target(),
+        });
+    }
+    // The status is part of the UPDATE's condition, so two admins deciding at once cannot both win.
+    let changed = apps::Entity::update_many()
+        .col_expr(apps::Column::Status, Expr::value(decision.target()))
+        .col_expr(
+            apps::Column::AdminNotes,
+            Expr::value(note.clone().or(app.admin_notes.clone())),
+        )
+        .col_expr(apps::Column::UpdatedAt, Expr::value(now()))
+        .filter(apps::Column::Id.eq(app_id))
+        .filter(apps::Column::Status.eq(app.status.clone()))
+        .exec_with_returning(&txn)
+        .await?;
+    let Some(updated) = changed.into_iter().next() else {
+        return Err(AppsError::InvalidTransition {
+            from: app.status,
+            to: decision.target(),
+        });
+    };
+    audit::record(
+        &txn,
+        AuditEntry {
+            actor_id: admin_id,
+            action: decision.audit_action(),
+            target_type: "app",
+            target_id: app_id.to_string(),
+            before: Some(json!({ "status": app.status })),
+            after: Some(json!({ "status": updated.status })),
+            reason: note,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    catalog::invalidate(cache, app_id).await?;
+    Ok(updated)
+}
+
+/// Turns builder rights on for the caller (opt-in) or, by an admin, on or off for anyone.
+pub async fn set_builder(
+    db: &DatabaseConnection,
+    cache: &dyn Cache,
+    actor: &Principal,
+    user_id: Uuid,
+    is_builder: bool,
+) -> Result<users::Model, AppsError> {
+    let by_admin = actor.user_id != user_id;
+    if by_admin && !actor.roles.admin {
+        return Err(AppsError::Forbidden(
+            "Only admins can change another user's builder rights",
+        ));
+    }
+    if !by_admin && !is_builder && !actor.roles.admin {
+        return Err(AppsError::Forbidden(
+            "Ask an admin to remove builder rights",
+        ));
+    }
+    let txn = db.begin().await?;
+    let user = users::Entity::find_by_id(user_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppsError::NotFound("User"))?;
+    let before = user.is_builder;
+    let mut active = user.into_active_model();
+    active.is_builder = Set(is_builder);
+    active.updated_at = Set(now());
+    let user = active.update(&txn).await?;
+    if by_admin {
+        audit::record(
+            &txn,
+            AuditEntry {
+                actor_id: actor.user_id,
+                action: "users.set_builder",
+                target_type: "user",
+                target_id: user_id.to_string(),
+                before: Some(json!({ "is_builder": before })),
+                after: Some(json!({ "is_builder": is_builder })),
+                reason: None,
+            },
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    sessions::forget_principals(db, cache, user_id).await?;
+    Ok(user)
+}

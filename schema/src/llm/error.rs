@@ -1,0 +1,45 @@
+use crate::cache::CacheError;
+use crate::ledger::LedgerError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LlmError {
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("The app is not available (it is not approved or not active)")]
+    AppUnavailable,
+    #[error("{0}")]
+    NotConfigured(String),
+    /// Every model the app may use failed; `attempts` says how.
+    #[error("The language model is unavailable right now; nothing was charged")]
+    Unavailable { attempts: Vec<String> },
+    #[error("Too many LLM calls; try again in {retry_after} s")]
+    RateLimited { retry_after: u64 },
+    #[error("The app reached its {period} LLM cost limit; try again in {retry_after} s")]
+    CostLimitReached {
+        period: &'static str,
+        retry_after: u64,
+    },
+    #[error("A request with this idempotency key is still running; retry in a moment")]
+    InProgress,
+    #[error("The model provider refused the request: {0}")]
+    Rejected(String),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+    #[error(transparent)]
+    Database(#[from] sea_orm::DbErr),
+}
+
+impl From<crate::apps::catalog::CatalogError> for LlmError {
+    fn from(error: crate::apps::catalog::CatalogError) -> Self {
+        match error {
+            crate::apps::catalog::CatalogError::Database(e) => LlmError::Database(e),
+            crate::apps::catalog::CatalogError::Cache(e) => LlmError::Cache(e),
+        }
+    }
+}

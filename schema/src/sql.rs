@@ -1,0 +1,21 @@
+//! The few SQL expressions that differ between PostgreSQL and SQLite, for reports.
+
+use sea_orm::DbBackend;
+
+/// The UTC calendar day of `created_at` as `YYYY-MM-DD`.
+pub fn day_of_created_at(backend: DbBackend) -> &'static str {
+    match backend {
+        DbBackend::Postgres => "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+        // Timestamps are stored as RFC 3339 text in UTC: the day is the first ten characters.
+        _ => "substr(created_at, 1, 10)",
+    }
+}
+
+/// Σ cost_usd in micro-dollars, exactly: every stored cost has at most six decimals, so rounding each
+/// one to an integer number of micro-dollars loses nothing (SQLite stores the text, read as REAL).
+pub fn cost_micros_sum(backend: DbBackend) -> &'static str {
+    match backend {
+        DbBackend::Postgres => "CAST(COALESCE(SUM(ROUND(cost_usd * 1000000)), 0) AS BIGINT)",
+        _ => "CAST(COALESCE(SUM(ROUND(CAST(cost_usd AS REAL) * 1000000)), 0) AS INTEGER)",
+    }
+}
