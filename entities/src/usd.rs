@@ -3,7 +3,8 @@ use sea_orm::sea_query::{ArrayType, ColumnType, Nullable, Value, ValueType, Valu
 use sea_orm::{ColIdx, QueryResult, TryGetError, TryGetable};
 use serde::{Deserialize, Serialize};
 
-/// An exact USD amount (prices per million tokens, LLM call costs).
+/// An exact USD amount (prices per million tokens, LLM call costs), normalised on read so that
+/// PostgreSQL's `1.000000` and SQLite's `1` are the same value everywhere above the database.
 ///
 /// sea-orm reads `Decimal` from SQLite through `f64`, which would make costs inexact, so on SQLite these
 /// columns are TEXT and this type decodes the text; on PostgreSQL they are NUMERIC and decode as `Decimal`.
@@ -51,12 +52,15 @@ impl TryGetable for Usd {
     fn try_get_by<I: ColIdx>(res: &QueryResult, index: I) -> Result<Self, TryGetError> {
         // PostgreSQL NUMERIC refuses to decode as text, SQLite TEXT decodes as text: try text first.
         if let Ok(text) = String::try_get_by(res, index.clone()) {
-            return text.parse().map(Usd).map_err(|e| {
-                TryGetError::DbErr(sea_orm::DbErr::Type(format!(
-                    "bad USD amount {text:?}: {e}"
-                )))
-            });
+            return text
+                .parse()
+                .map(|d: Decimal| Usd(d.normalize()))
+                .map_err(|e| {
+                    TryGetError::DbErr(sea_orm::DbErr::Type(format!(
+                        "bad USD amount {text:?}: {e}"
+                    )))
+                });
         }
-        Decimal::try_get_by(res, index).map(Usd)
+        Decimal::try_get_by(res, index).map(|d| Usd(d.normalize()))
     }
 }

@@ -7,6 +7,7 @@
 mod apps;
 mod backend;
 mod graphql;
+mod llm;
 mod oauth;
 mod providers;
 mod sign_in;
@@ -24,6 +25,10 @@ use tokio::sync::oneshot;
 
 pub use backend::{Backend, EmptyPostgres, redis_url, uses_postgres};
 pub use graphql::Gql;
+pub use llm::{
+    ANTHROPIC_KEY, ANTHROPIC_PATH, MockLlm, OPENAI_KEY, OPENAI_PATH, anthropic_answer,
+    openai_answer,
+};
 pub use oauth::{APPLE_CLIENT_ID, FACEBOOK_APP_ID, GOOGLE_CLIENT_ID, MockIdentityProvider};
 pub use providers::{MockProviders, TWILIO_SID};
 pub use users::TestUser;
@@ -80,6 +85,7 @@ impl TestApp {
         let backend = Arc::new(Backend::create().await);
         let mut settings = providers.overrides();
         settings.0.extend(providers.identity.overrides().0);
+        settings.0.extend(providers.llm.overrides().0);
         settings.0.extend(overrides.0);
         let config = test_config(&backend, &settings);
         let app = app::build(config)

@@ -14,6 +14,8 @@ pub struct MockProviders {
     pub sms: MockServer,
     /// Google, Apple and Facebook.
     pub identity: crate::MockIdentityProvider,
+    /// Anthropic and OpenAI.
+    pub llm: crate::MockLlm,
 }
 
 fn six_digits(text: &str) -> Option<String> {
@@ -48,6 +50,7 @@ impl MockProviders {
             email,
             sms,
             identity: crate::MockIdentityProvider::start().await,
+            llm: crate::MockLlm::start().await,
         }
     }
 

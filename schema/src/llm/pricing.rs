@@ -19,7 +19,9 @@ pub fn exact_cost(
 
 /// As stored: rounded half-up to 6 decimal places.
 pub fn stored_cost(exact: Decimal) -> Decimal {
-    exact.round_dp_with_strategy(6, RoundingStrategy::MidpointAwayFromZero)
+    exact
+        .round_dp_with_strategy(6, RoundingStrategy::MidpointAwayFromZero)
+        .normalize()
 }
 
 pub fn cost(prompt_tokens: u32, completion_tokens: u32, model: &llm_models::Model) -> Decimal {
@@ -35,7 +37,7 @@ pub fn to_micros(usd: Decimal) -> i64 {
 }
 
 pub fn from_micros(micros: i64) -> Decimal {
-    Decimal::from(micros) / MILLION
+    (Decimal::from(micros) / MILLION).normalize()
 }
 
 pub async fn price_table<C: ConnectionTrait>(
