@@ -17,6 +17,9 @@ pub struct Model {
     pub metadata: Json,
     pub is_favorited: bool,
     pub deleted_at: Option<DateTimeUtc>,
+    /// When the recipe was last edited according to the device that edited it; the newer edit wins a
+    /// sync. `updated_at` is the server's clock, which `changes since` follows.
+    pub client_updated_at: DateTimeUtc,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -113,6 +113,7 @@ impl MigrationTrait for Migration {
                         .col(json_binary("metadata"))
                         .col(boolean("is_favorited").default(false))
                         .col(timestamp_with_time_zone_null("deleted_at"))
+                        .col(timestamp_with_time_zone("client_updated_at"))
                         .foreign_key(&mut fk(
                             "user_recipes",
                             "user_id",
