@@ -1,20 +1,18 @@
 //! `generateText`: the app's primary model, fallbacks on the configured triggers, cost and rate limits,
 //! a usage row per attempt, and the action's DUST price charged once, only on success.
 
-use std::time::Instant;
-
-use chrono::Utc;
-use fairydust_entities::{dust_transactions, llm_models};
+use fairydust_entities::dust_transactions;
 use rust_decimal::Decimal;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::config::{FallbackTrigger, ModelConfig, Parameters};
-use super::provider::{ChatMessage, Completion, CompletionRequest, LlmCallError, Provider, Role};
-use super::usage::{self, Attempt};
-use super::{LlmError, limits, pricing};
+use super::calls::{self, Caller, ModelAnswer, Prompt};
+use super::config::ModelConfig;
+use super::provider::{ChatMessage, Provider, Role};
+use super::usage;
+use super::LlmError;
 use crate::apps::catalog::{self, AppRef};
 use crate::db_errors::violates_unique;
 use crate::ledger::consume::{UNIQUE_IDEMPOTENCY_KEY, request_hash, validate_idempotency_key};
@@ -104,36 +102,6 @@ fn fingerprint(request: &GenerateRequest, app_id: Uuid) -> String {
     ])
 }
 
-/// A rough token count (≈ 4 characters a token) for projecting a call's cost before making it.
-fn estimated_prompt_tokens(request: &GenerateRequest) -> u32 {
-    let chars: usize = request
-        .messages
-        .iter()
-        .map(|m| m.content.len() + 16)
-        .sum::<usize>()
-        + request.system.as_ref().map_or(0, String::len);
-    (chars / 4 + 1) as u32
-}
-
-fn trigger_of(error: &LlmCallError) -> Option<FallbackTrigger> {
-    match error {
-        LlmCallError::ProviderError(_) | LlmCallError::Timeout | LlmCallError::NotConfigured(_) => {
-            Some(FallbackTrigger::ProviderError)
-        }
-        LlmCallError::RateLimited { .. } => Some(FallbackTrigger::RateLimit),
-        LlmCallError::ModelUnavailable(_) => Some(FallbackTrigger::ModelUnavailable),
-        // Our request was wrong; another model will not fix that.
-        LlmCallError::Rejected(_) => None,
-    }
-}
-
-struct Candidate {
-    provider: Provider,
-    model: String,
-    parameters: Parameters,
-    reason: Option<FallbackTrigger>,
-}
-
 fn replay(earlier: dust_transactions::Model, hash: &str) -> Result<Generated, LlmError> {
     if earlier.request_hash.as_deref() != Some(hash) {
         return Err(LedgerError::IdempotencyKeyReused.into());
@@ -210,208 +178,37 @@ async fn generate_locked(
     config: &ModelConfig,
     hash: &str,
 ) -> Result<Generated, LlmError> {
-    let db = &state.db;
-    limits::admit_call(&*state.cache, &state.settings, request.user_id, app_id).await?;
-    let balance = ledger::balance_of(db, request.user_id).await?;
+    let balance = ledger::balance_of(&state.db, request.user_id).await?;
     if balance < price {
-        return Err(LedgerError::InsufficientDust {
-            balance,
-            required: i64::from(price),
-        }
-        .into());
+        return Err(LedgerError::InsufficientDust { balance, required: i64::from(price) }.into());
     }
-    limits::check_spend(
-        db,
-        &*state.cache,
-        app_id,
-        config.cost_limits.daily_max,
-        config.cost_limits.monthly_max,
-        Utc::now(),
-    )
-    .await?;
-
-    let (completion, candidate, model, latency_ms) =
-        call_with_fallbacks(state, request, app_id, config).await?;
-    let cost = pricing::cost(
-        completion.prompt_tokens,
-        completion.completion_tokens,
-        &model,
-    );
+    let caller = Caller { user_id: request.user_id, app_id, action: request.action.clone() };
+    let prompt = Prompt { system: request.system.clone(), messages: request.messages.clone() };
+    let answer = calls::ask(state, &caller, config, &prompt).await?;
     let generation = Generation {
-        text: completion.text.clone(),
-        model: model.model_id.clone(),
-        provider: candidate.provider,
-        was_fallback: candidate.reason.is_some(),
-        prompt_tokens: completion.prompt_tokens,
-        completion_tokens: completion.completion_tokens,
-        cost_usd: cost,
+        text: answer.text.clone(),
+        model: answer.model.clone(),
+        provider: answer.provider,
+        was_fallback: answer.fallback_reason.is_some(),
+        prompt_tokens: answer.prompt_tokens,
+        completion_tokens: answer.completion_tokens,
+        cost_usd: answer.cost,
     };
-    let attempt = Attempt {
-        user_id: request.user_id,
-        app_id,
-        provider: candidate.provider,
-        model: model.model_id.clone(),
-        prompt_tokens: completion.prompt_tokens,
-        completion_tokens: completion.completion_tokens,
-        cost,
-        latency_ms,
-        finish_reason: completion.finish_reason.clone(),
-        fallback_reason: candidate.reason,
-        action: Some(request.action.clone()),
-        error: None,
-    };
-    charge(state, request, app_id, price, hash, generation, attempt).await
-}
-
-/// Tries the primary model, then each fallback whose trigger matches how the previous attempt failed.
-async fn call_with_fallbacks(
-    state: &AppState,
-    request: &GenerateRequest,
-    app_id: Uuid,
-    config: &ModelConfig,
-) -> Result<(Completion, Candidate, llm_models::Model, u32), LlmError> {
-    let mut candidate = Candidate {
-        provider: config.provider,
-        model: config.model.clone(),
-        parameters: config.parameters,
-        reason: None,
-    };
-    let mut next_fallback = 0;
-    let mut failures = Vec::new();
-    let mut all_unconfigured = true;
-    loop {
-        let outcome = attempt(state, request, app_id, config, &candidate).await?;
-        let trigger = match outcome {
-            Ok((completion, model, latency_ms)) => {
-                return Ok((completion, candidate, model, latency_ms));
-            }
-            Err((trigger, description, unconfigured)) => {
-                all_unconfigured &= unconfigured;
-                failures.push(format!("{}: {description}", candidate.model));
-                match trigger {
-                    Some(trigger) => trigger,
-                    None => return Err(LlmError::Rejected(description)),
-                }
-            }
-        };
-        let Some(position) = config.fallbacks[next_fallback..]
-            .iter()
-            .position(|f| f.trigger == trigger)
-        else {
-            tracing::warn!(%app_id, ?failures, "every model failed");
-            return Err(if all_unconfigured {
-                LlmError::NotConfigured(
-                    "No model provider is configured on this server for this app".into(),
-                )
-            } else {
-                LlmError::Unavailable { attempts: failures }
-            });
-        };
-        let fallback = &config.fallbacks[next_fallback + position];
-        next_fallback += position + 1;
-        candidate = Candidate {
-            provider: fallback.provider,
-            model: fallback.model.clone(),
-            parameters: fallback.parameters,
-            reason: Some(trigger),
-        };
-    }
-}
-
-/// A completion with its model and latency, or (the fallback trigger, a description, whether the
-/// provider simply is not configured).
-type AttemptOutcome =
-    Result<(Completion, llm_models::Model, u32), (Option<FallbackTrigger>, String, bool)>;
-
-/// One model call, logged whatever happens. A failed call costs nothing.
-async fn attempt(
-    state: &AppState,
-    request: &GenerateRequest,
-    app_id: Uuid,
-    config: &ModelConfig,
-    candidate: &Candidate,
-) -> Result<AttemptOutcome, LlmError> {
-    let mut log = Attempt {
-        user_id: request.user_id,
-        app_id,
-        provider: candidate.provider,
-        model: candidate.model.clone(),
-        prompt_tokens: 0,
-        completion_tokens: 0,
-        cost: Decimal::ZERO,
-        latency_ms: 0,
-        finish_reason: None,
-        fallback_reason: candidate.reason,
-        action: Some(request.action.clone()),
-        error: None,
-    };
-    let Some(model) = usage::priced_model(&state.db, &candidate.model).await? else {
-        log.error = Some("the model has no price".into());
-        usage::record(&state.db, &log).await?;
-        return Ok(Err((
-            Some(FallbackTrigger::ModelUnavailable),
-            "no price for the model".into(),
-            false,
-        )));
-    };
-    let projected = pricing::exact_cost(
-        estimated_prompt_tokens(request),
-        candidate.parameters.max_tokens,
-        &model,
-    );
-    if projected > config.cost_limits.per_request_max {
-        log.error = Some(format!(
-            "projected cost {projected} USD is over the per-request maximum"
-        ));
-        usage::record(&state.db, &log).await?;
-        return Ok(Err((
-            Some(FallbackTrigger::CostThresholdExceeded),
-            "projected cost over the per-request maximum".into(),
-            false,
-        )));
-    }
-    let client = match state.llm.client(candidate.provider) {
-        Ok(client) => client,
-        Err(error) => {
-            log.error = Some(error.to_string());
-            usage::record(&state.db, &log).await?;
-            return Ok(Err((trigger_of(&error), error.to_string(), true)));
-        }
-    };
-    let call = CompletionRequest {
-        model: candidate.model.clone(),
-        system: request.system.clone(),
-        messages: request.messages.clone(),
-        temperature: candidate.parameters.temperature,
-        max_tokens: candidate.parameters.max_tokens,
-        top_p: candidate.parameters.top_p,
-    };
-    let started = Instant::now();
-    let result = client.complete(&call).await;
-    log.latency_ms = started.elapsed().as_millis().min(u128::from(u32::MAX)) as u32;
-    match result {
-        Ok(completion) => {
-            // The successful attempt is logged with its charge, in one transaction.
-            Ok(Ok((completion, model, log.latency_ms)))
-        }
-        Err(error) => {
-            log.error = Some(error.to_string());
-            usage::record(&state.db, &log).await?;
-            Ok(Err((trigger_of(&error), error.to_string(), false)))
-        }
-    }
+    charge(state, request, &caller, price, hash, generation, &answer).await
 }
 
 /// Records the successful attempt and charges the action's price in one transaction.
 async fn charge(
     state: &AppState,
     request: &GenerateRequest,
-    app_id: Uuid,
+    caller: &Caller,
     price: i32,
     hash: &str,
     generation: Generation,
-    attempt: Attempt,
+    answer: &ModelAnswer,
 ) -> Result<Generated, LlmError> {
+    let app_id = caller.app_id;
+    let attempt = answer.usage(caller);
     let db = &state.db;
     let entry = Entry {
         app_id: Some(app_id),
@@ -435,7 +232,7 @@ async fn charge(
             drop(txn);
             // The model was paid for even though the user cannot be charged: keep the record.
             usage::record(db, &attempt).await?;
-            limits::record_spend(db, &*state.cache, app_id, attempt.cost, Utc::now()).await?;
+            calls::record_spend(state, caller, answer).await?;
             return match error {
                 LedgerError::Database(e) if violates_unique(&e, UNIQUE_IDEMPOTENCY_KEY) => {
                     let earlier = earlier_charge(db, request.user_id, &request.idempotency_key)
@@ -447,7 +244,7 @@ async fn charge(
             };
         }
     };
-    limits::record_spend(db, &*state.cache, app_id, attempt.cost, row.created_at).await?;
+    calls::record_spend(state, caller, answer).await?;
     events::publish(&*state.cache, &row).await;
     Ok(Generated {
         generation,

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod analytics;
+pub mod calls;
 pub mod config;
 mod error;
 pub mod gateway;
