@@ -323,3 +323,25 @@ impl From<crate::llm::LlmError> for ApiError {
         }
     }
 }
+
+impl From<crate::content::ContentError> for ApiError {
+    fn from(error: crate::content::ContentError) -> Self {
+        use crate::content::ContentError as E;
+        let message = error.to_string();
+        match error {
+            E::InvalidInput(_) => ApiError::new(ErrorCode::BadUserInput, message),
+            E::Unsafe(_) => {
+                ApiError::new(ErrorCode::BadUserInput, message).with("reason", "unsafe_content")
+            }
+            E::NotFound(_) => ApiError::new(ErrorCode::NotFound, message),
+            E::RateLimited { retry_after, .. } => {
+                ApiError::new(ErrorCode::RateLimited, message).with("retryAfter", retry_after)
+            }
+            E::Llm(e) => e.into(),
+            E::Ledger(e) => e.into(),
+            E::Profile(e) => e.into(),
+            E::Cache(e) => ApiError::internal(&e),
+            E::Database(e) => ApiError::internal(&e),
+        }
+    }
+}

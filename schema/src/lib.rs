@@ -7,6 +7,7 @@ pub mod admin;
 pub mod apps;
 pub mod auth;
 pub mod cache;
+pub mod content;
 pub mod db_errors;
 pub mod error;
 pub mod graphql;

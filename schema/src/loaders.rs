@@ -17,6 +17,7 @@ pub struct Loaders {
     pub app_actions: DataLoader<AppActionsLoader>,
     pub model_configs: DataLoader<ModelConfigLoader>,
     pub people: DataLoader<PeopleByUserLoader>,
+    pub person: DataLoader<PersonLoader>,
     pub person_facts: DataLoader<PersonFactsLoader>,
 }
 
@@ -28,6 +29,7 @@ impl Loaders {
             app_actions: batched(AppActionsLoader(db.clone())),
             model_configs: batched(ModelConfigLoader(db.clone())),
             people: batched(PeopleByUserLoader(db.clone())),
+            person: batched(PersonLoader(db.clone())),
             person_facts: batched(PersonFactsLoader(db.clone())),
         }
     }
@@ -153,5 +155,21 @@ impl Loader<Uuid> for ModelConfigLoader {
             .into_iter()
             .map(|config| (config.app_id, config))
             .collect())
+    }
+}
+
+/// One person by id (story characters point at them).
+pub struct PersonLoader(DatabaseConnection);
+
+impl Loader<Uuid> for PersonLoader {
+    type Value = people_in_my_life::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, LoadError> {
+        let rows = people_in_my_life::Entity::find()
+            .filter(people_in_my_life::Column::Id.is_in(keys.iter().copied()))
+            .all(&self.0)
+            .await?;
+        Ok(rows.into_iter().map(|person| (person.id, person)).collect())
     }
 }

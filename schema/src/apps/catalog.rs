@@ -15,7 +15,7 @@ use crate::llm::config::ModelConfig;
 pub const APP_CACHE_TTL: Duration = Duration::from_secs(15 * 60);
 
 /// Wherever the API takes an `appId`, it accepts the app's id or its slug.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum AppRef {
     Id(Uuid),
     Slug(String),

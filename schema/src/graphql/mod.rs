@@ -9,6 +9,7 @@ use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::apps::graphql::{AppsMutation, AppsQuery};
 use crate::auth::Viewer;
+use crate::content::graphql::{ContentMutation, ContentQuery};
 use crate::identity::graphql::{
     AccountMutation, AccountQuery, AuthMutation, AuthQuery, IdentityQuery,
 };
@@ -37,6 +38,7 @@ pub struct Query(
     LedgerQuery,
     AppsQuery,
     LlmQuery,
+    ContentQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -47,6 +49,7 @@ pub struct Mutation(
     LedgerMutation,
     AppsMutation,
     LlmMutation,
+    ContentMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -66,8 +66,19 @@ impl ModelAnswer {
 }
 
 /// Counts the call against the rate limits, checks the app's spend, then asks the models.
-pub async fn ask(state: &AppState, caller: &Caller, config: &ModelConfig, prompt: &Prompt) -> Result<ModelAnswer, LlmError> {
-    limits::admit_call(&*state.cache, &state.settings, caller.user_id, caller.app_id).await?;
+pub async fn ask(
+    state: &AppState,
+    caller: &Caller,
+    config: &ModelConfig,
+    prompt: &Prompt,
+) -> Result<ModelAnswer, LlmError> {
+    limits::admit_call(
+        &*state.cache,
+        &state.settings,
+        caller.user_id,
+        caller.app_id,
+    )
+    .await?;
     limits::check_spend(
         &state.db,
         &*state.cache,
@@ -81,13 +92,28 @@ pub async fn ask(state: &AppState, caller: &Caller, config: &ModelConfig, prompt
 }
 
 /// Adds an answered call's cost to the app's shared spend counters (after its usage row is stored).
-pub async fn record_spend(state: &AppState, caller: &Caller, answer: &ModelAnswer) -> Result<(), LlmError> {
-    limits::record_spend(&state.db, &*state.cache, caller.app_id, answer.cost, Utc::now()).await
+pub async fn record_spend(
+    state: &AppState,
+    caller: &Caller,
+    answer: &ModelAnswer,
+) -> Result<(), LlmError> {
+    limits::record_spend(
+        &state.db,
+        &*state.cache,
+        caller.app_id,
+        answer.cost,
+        Utc::now(),
+    )
+    .await
 }
 
 /// A rough token count (≈ 4 characters a token) for projecting a call's cost before making it.
 fn estimated_prompt_tokens(prompt: &Prompt) -> u32 {
-    let chars: usize = prompt.messages.iter().map(|m| m.content.len() + 16).sum::<usize>()
+    let chars: usize = prompt
+        .messages
+        .iter()
+        .map(|m| m.content.len() + 16)
+        .sum::<usize>()
         + prompt.system.as_ref().map_or(0, String::len);
     (chars / 4 + 1) as u32
 }
@@ -111,7 +137,12 @@ struct Candidate {
     reason: Option<FallbackTrigger>,
 }
 
-async fn call_with_fallbacks(state: &AppState, caller: &Caller, config: &ModelConfig, prompt: &Prompt) -> Result<ModelAnswer, LlmError> {
+async fn call_with_fallbacks(
+    state: &AppState,
+    caller: &Caller,
+    config: &ModelConfig,
+    prompt: &Prompt,
+) -> Result<ModelAnswer, LlmError> {
     let mut candidate = Candidate {
         provider: config.provider,
         model: config.model.clone(),
@@ -127,7 +158,11 @@ async fn call_with_fallbacks(state: &AppState, caller: &Caller, config: &ModelCo
                 return Ok(ModelAnswer {
                     text: completion.text,
                     provider: candidate.provider,
-                    cost: pricing::cost(completion.prompt_tokens, completion.completion_tokens, &model),
+                    cost: pricing::cost(
+                        completion.prompt_tokens,
+                        completion.completion_tokens,
+                        &model,
+                    ),
                     model: model.model_id,
                     fallback_reason: candidate.reason,
                     prompt_tokens: completion.prompt_tokens,
@@ -145,10 +180,15 @@ async fn call_with_fallbacks(state: &AppState, caller: &Caller, config: &ModelCo
                 }
             }
         };
-        let Some(position) = config.fallbacks[next_fallback..].iter().position(|f| f.trigger == trigger) else {
+        let Some(position) = config.fallbacks[next_fallback..]
+            .iter()
+            .position(|f| f.trigger == trigger)
+        else {
             tracing::warn!(app_id = %caller.app_id, ?failures, "every model failed");
             return Err(if all_unconfigured {
-                LlmError::NotConfigured("No model provider is configured on this server for this app".into())
+                LlmError::NotConfigured(
+                    "No model provider is configured on this server for this app".into(),
+                )
             } else {
                 LlmError::Unavailable { attempts: failures }
             });
@@ -194,17 +234,37 @@ async fn attempt(
         action: Some(caller.action.clone()),
         error: None,
     };
-    let failed = |trigger, description: String, unconfigured| Ok(Err(Failure { trigger, description, unconfigured }));
+    let failed = |trigger, description: String, unconfigured| {
+        Ok(Err(Failure {
+            trigger,
+            description,
+            unconfigured,
+        }))
+    };
     let Some(model) = usage::priced_model(&state.db, &candidate.model).await? else {
         log.error = Some("the model has no price".into());
         usage::record(&state.db, &log).await?;
-        return failed(Some(FallbackTrigger::ModelUnavailable), "no price for the model".into(), false);
+        return failed(
+            Some(FallbackTrigger::ModelUnavailable),
+            "no price for the model".into(),
+            false,
+        );
     };
-    let projected = pricing::exact_cost(estimated_prompt_tokens(prompt), candidate.parameters.max_tokens, &model);
+    let projected = pricing::exact_cost(
+        estimated_prompt_tokens(prompt),
+        candidate.parameters.max_tokens,
+        &model,
+    );
     if projected > config.cost_limits.per_request_max {
-        log.error = Some(format!("projected cost {projected} USD is over the per-request maximum"));
+        log.error = Some(format!(
+            "projected cost {projected} USD is over the per-request maximum"
+        ));
         usage::record(&state.db, &log).await?;
-        return failed(Some(FallbackTrigger::CostThresholdExceeded), "projected cost over the per-request maximum".into(), false);
+        return failed(
+            Some(FallbackTrigger::CostThresholdExceeded),
+            "projected cost over the per-request maximum".into(),
+            false,
+        );
     }
     let client = match state.llm.client(candidate.provider) {
         Ok(client) => client,

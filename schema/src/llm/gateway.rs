@@ -8,11 +8,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::LlmError;
 use super::calls::{self, Caller, ModelAnswer, Prompt};
 use super::config::ModelConfig;
 use super::provider::{ChatMessage, Provider, Role};
 use super::usage;
-use super::LlmError;
 use crate::apps::catalog::{self, AppRef};
 use crate::db_errors::violates_unique;
 use crate::ledger::consume::{UNIQUE_IDEMPOTENCY_KEY, request_hash, validate_idempotency_key};
@@ -180,10 +180,21 @@ async fn generate_locked(
 ) -> Result<Generated, LlmError> {
     let balance = ledger::balance_of(&state.db, request.user_id).await?;
     if balance < price {
-        return Err(LedgerError::InsufficientDust { balance, required: i64::from(price) }.into());
+        return Err(LedgerError::InsufficientDust {
+            balance,
+            required: i64::from(price),
+        }
+        .into());
     }
-    let caller = Caller { user_id: request.user_id, app_id, action: request.action.clone() };
-    let prompt = Prompt { system: request.system.clone(), messages: request.messages.clone() };
+    let caller = Caller {
+        user_id: request.user_id,
+        app_id,
+        action: request.action.clone(),
+    };
+    let prompt = Prompt {
+        system: request.system.clone(),
+        messages: request.messages.clone(),
+    };
     let answer = calls::ask(state, &caller, config, &prompt).await?;
     let generation = Generation {
         text: answer.text.clone(),

@@ -13,4 +13,6 @@ mod llm;
 mod migrations;
 mod profile;
 mod readiness;
+mod recipes;
+mod stories;
 mod websocket;

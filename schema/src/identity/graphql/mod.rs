@@ -12,6 +12,11 @@ use fairydust_entities::users;
 use sea_orm::EntityTrait;
 
 use crate::auth::{ContextExt, RequireUser};
+use crate::content::graphql::{
+    RecipeConnection, StoryConnection, StoryStats, recipes_page, stories_page, story_stats_of,
+};
+use crate::content::library::StorySort;
+use crate::content::stories::Genre;
 use crate::error::{ApiError, ApiResult};
 use crate::identity::oauth::OAuthProvider;
 use crate::identity::{daily_bonus, sign_in};
@@ -124,6 +129,39 @@ impl User {
         category: Option<String>,
     ) -> ApiResult<Vec<ProfileDataItem>> {
         profile_data_of(ctx, self.0.id, category.as_deref()).await
+    }
+
+    /// Saved recipes, newest first; `search` looks in titles.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    async fn recipes(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        app_id: Option<ID>,
+        favorites_only: Option<bool>,
+        search: Option<String>,
+    ) -> ApiResult<RecipeConnection> {
+        let favorites_only = favorites_only.unwrap_or(false);
+        recipes_page(ctx, self.0.id, first, after, app_id, favorites_only, search).await
+    }
+
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    async fn stories(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        genre: Option<Genre>,
+        favorites_only: Option<bool>,
+        #[graphql(desc = "NEWEST (default) or OLDEST first")] sort: Option<StorySort>,
+    ) -> ApiResult<StoryConnection> {
+        let (favorites_only, sort) = (favorites_only.unwrap_or(false), sort.unwrap_or_default());
+        stories_page(ctx, self.0.id, first, after, genre, favorites_only, sort).await
+    }
+
+    async fn story_stats(&self, ctx: &Context<'_>) -> ApiResult<StoryStats> {
+        story_stats_of(ctx, self.0.id).await
     }
 
     /// People in My Life, oldest first.

@@ -1,0 +1,12 @@
+//! Content (DESIGN §3 Content): users' recipes with offline sync, and personalised stories.
+
+mod error;
+pub mod graphql;
+pub mod library;
+pub mod recipes;
+pub mod safety;
+pub mod stories;
+pub mod story_prompt;
+pub mod sync;
+
+pub use error::ContentError;
