@@ -162,3 +162,77 @@ async fn both_portals_render_their_sign_in_page_and_reach_the_api() {
     .await;
     client.close().await.unwrap();
 }
+
+/// The whole sign-in as a person does it: email, the code from the (mock) email, signed in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_signs_in_to_the_admin_portal_with_an_emailed_code() {
+    let Some(driver) = start_driver() else { return };
+    let app = TestApp::spawn().await;
+    let email = "portal-admin@example.com";
+    let identifier = fairydust_schema::identity::contact::Email::parse(email).unwrap();
+    fairydust_schema::identity::accounts::create_or_promote_admin(&app.db, &identifier)
+        .await
+        .unwrap();
+    let client = browser(&driver).await;
+    client.goto(&app.url("/admin/")).await.unwrap();
+    let wait = Duration::from_secs(15);
+    client
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::Css("#email"))
+        .await
+        .unwrap()
+        .send_keys(email)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#request-code"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let code_box = client
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::Css("#code"))
+        .await
+        .unwrap();
+    let code = {
+        let mut code = None;
+        for _ in 0..50 {
+            code = app.providers.email_code(email).await;
+            if code.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        code.expect("the portal asked the server to email a code")
+    };
+    code_box.send_keys(&code).await.unwrap();
+    client
+        .find(Locator::Css("#verify-code"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let signed_in = client
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::Css("#signed-in-as"))
+        .await
+        .unwrap();
+    let text = signed_in.text().await.unwrap();
+    assert!(text.starts_with("Signed in as "), "{text}");
+    let page = client
+        .find(Locator::Css("#app-root"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("not an admin"), "{page}");
+    screenshot(&client, "admin-signed-in").await;
+    client.close().await.unwrap();
+}
