@@ -3,6 +3,10 @@
 //! Resolvers stay thin: they read the viewer, call a domain service, and map its error through
 //! [`error::ApiError`]. Business rules live in the services, which tests call directly.
 
+// async-graphql's merged roots nest one future per merged object; the layout computation of the
+// combined resolver exceeds the default query depth of 128 on a clean build.
+#![recursion_limit = "256"]
+
 pub mod admin;
 pub mod apps;
 pub mod auth;
