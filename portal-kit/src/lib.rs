@@ -3,10 +3,12 @@
 //! `static/portal.css`, copied next to each portal by `scripts/build-portals.sh`.
 
 mod graphql;
+mod portal;
 mod server_status;
 mod session;
 mod sign_in;
 
 pub use graphql::{PortalError, graphql};
+pub use portal::{PortalSpec, mount};
 pub use server_status::ServerStatus;
 pub use sign_in::{SignInForm, SignedInUser};
