@@ -119,11 +119,14 @@ echo "commit $COMMIT; database $DB_NAME; Redis prefix $REDIS_PREFIX; work dir $W
 
 # ------------------------------------------------------------------------------------------------
 say "Building (release)"
-cargo build --release -p fairydust-server --bin server -p fairydust-bench --bins
+BUILD_STARTED_AT=$(date +%s)
+cargo build --release -p fairydust-server --bin server -p fairydust-bench --bins \
+  || die "the release build failed (if rustc says 'queries overflow the depth limit', see docs/BENCHMARKS.md)"
 SERVER_BIN=$TARGET_DIR/release/server
 BASELINE_BIN=$TARGET_DIR/release/bench-baseline
 LOAD_BIN=$TARGET_DIR/release/bench-load
 for bin in "$SERVER_BIN" "$BASELINE_BIN" "$LOAD_BIN"; do [[ -x $bin ]] || die "missing $bin"; done
+BUILD_SECONDS=$(($(date +%s) - BUILD_STARTED_AT))
 
 # ------------------------------------------------------------------------------------------------
 # Helpers: processes, memory, CPU accounting, result lines.
@@ -441,7 +444,7 @@ stop_pid "$SERVER_PID"
 SERVER_PID=
 
 LOADAVG_END=$(cut -d' ' -f1-3 /proc/loadavg)
-ELAPSED=$(($(date +%s) - STARTED_AT))
+ELAPSED=$(($(date +%s) - STARTED_AT - BUILD_SECONDS))
 
 # ------------------------------------------------------------------------------------------------
 # Results.
@@ -476,7 +479,7 @@ row_cpu() { # LABEL CPU
 
 RESULTS=$WORK/results.md
 {
-  echo "Measured by \`bench/run.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'), commit \`$COMMIT\`, in ${ELAPSED} s."
+  echo "Measured by \`bench/run.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'), commit \`$COMMIT\`, in ${ELAPSED} s (plus ${BUILD_SECONDS} s of \`cargo build --release\`)."
   echo
   echo "- Machine: $CPU_MODEL, $CORES cores, $MEM_TOTAL_MIB MiB. Load average $LOADAVG_START at the start and $LOADAVG_END at the end: the machine is shared (see \"other processes\" below)."
   echo "- PostgreSQL $PG_VERSION ($PG_SETTINGS); connections: server $PG_TLS_SERVER, libpq/pgbench $PG_TLS_LIBPQ. Redis ${REDIS_VERSION:-?}. wrk ${WRK_VERSION:-?}. $(pgbench --version | head -n1)."
