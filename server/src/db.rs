@@ -33,7 +33,10 @@ pub async fn connect(
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(10))
         .connect_timeout(Duration::from_secs(5))
-        .sqlx_logging(false);
+        .sqlx_logging(false)
+        // Pinging every connection on checkout doubles the round trips of a short query; only
+        // connections idle long enough to have been dropped by a proxy or the server are tested.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30));
     if url.starts_with("sqlite:") {
         // WAL lets readers run beside the single writer; busy_timeout makes writers queue instead of
         // failing with SQLITE_BUSY; NORMAL is durable with WAL except on power loss.

@@ -55,6 +55,40 @@ pub async fn resolve_app_id<C: ConnectionTrait>(
     }
 }
 
+fn slug_key(slug: &str) -> String {
+    format!("app-slug:{slug}")
+}
+
+/// [`resolve_app_id`] with slugs remembered in the cache (ids never change; a slug change forgets the
+/// old slug, see [`forget_slug`]).
+pub async fn resolve_app_id_cached<C: ConnectionTrait>(
+    conn: &C,
+    cache: &dyn Cache,
+    app: &AppRef,
+) -> Result<Option<Uuid>, CatalogError> {
+    let AppRef::Slug(slug) = app else {
+        return Ok(resolve_app_id(conn, app).await?);
+    };
+    if let Some(id) = cache
+        .get(&slug_key(slug))
+        .await?
+        .and_then(|id| id.parse().ok())
+    {
+        return Ok(Some(id));
+    }
+    let id = resolve_app_id(conn, app).await?;
+    if let Some(id) = id {
+        cache
+            .set(&slug_key(slug), &id.to_string(), APP_CACHE_TTL)
+            .await?;
+    }
+    Ok(id)
+}
+
+pub async fn forget_slug(cache: &dyn Cache, slug: &str) -> Result<(), CacheError> {
+    cache.delete(&slug_key(slug)).await
+}
+
 /// What the hot paths need to know about an app — whether it may charge, its prices, its model
 /// configuration — cached under one key per app id and invalidated on every change.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -190,6 +190,7 @@ pub async fn update(
     fields: AppFields,
 ) -> Result<apps::Model, AppsError> {
     let app = editable(db, viewer, app_id).await?;
+    let old_slug = app.slug.clone();
     let updated = match apply(app.into_active_model(), &fields)?.update(db).await {
         Ok(app) => app,
         Err(error) if violates_unique(&error, UNIQUE_SLUG) => {
@@ -198,6 +199,9 @@ pub async fn update(
         Err(error) => return Err(error.into()),
     };
     catalog::invalidate(cache, app_id).await?;
+    if updated.slug != old_slug {
+        catalog::forget_slug(cache, &old_slug).await?;
+    }
     Ok(updated)
 }
 

@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
@@ -27,9 +29,11 @@ pub struct AccessClaims {
 }
 
 /// HS256 keys. The algorithm is pinned here, never read from the token header, so `alg=none` and
-/// algorithm-confusion tokens are rejected.
+/// algorithm-confusion tokens are rejected. Cheap to clone (shared), as request state is cloned per request.
 #[derive(Clone)]
-pub struct TokenKeys {
+pub struct TokenKeys(Arc<Keys>);
+
+struct Keys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
@@ -42,11 +46,11 @@ impl TokenKeys {
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.leeway = LEEWAY_SECONDS;
-        Self {
+        Self(Arc::new(Keys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
-        }
+        }))
     }
 
     pub fn issue_access(
@@ -68,25 +72,25 @@ impl TokenKeys {
             typ: TOKEN_TYPE_ACCESS.to_owned(),
             roles,
         };
-        let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+        let token = encode(&Header::new(Algorithm::HS256), &claims, &self.0.encoding)
             .expect("HS256 encoding of serialisable claims cannot fail");
         (token, claims)
     }
 
     /// Signs arbitrary claims with the server key; tests use it to forge tokens of the wrong type.
     pub fn sign<T: Serialize>(&self, claims: &T) -> String {
-        encode(&Header::new(Algorithm::HS256), claims, &self.encoding).expect("serialisable claims")
+        encode(&Header::new(Algorithm::HS256), claims, &self.0.encoding)
+            .expect("serialisable claims")
     }
 
     /// Checks signature, algorithm, issuer, audience, expiry and type.
     pub fn verify_access(&self, token: &str) -> Result<AccessClaims, AuthError> {
-        let data =
-            decode::<AccessClaims>(token, &self.decoding, &self.validation).map_err(|error| {
-                match error.kind() {
-                    jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
-                    _ => AuthError::InvalidToken,
-                }
-            })?;
+        let data = decode::<AccessClaims>(token, &self.0.decoding, &self.0.validation).map_err(
+            |error| match error.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
+                _ => AuthError::InvalidToken,
+            },
+        )?;
         if data.claims.typ != TOKEN_TYPE_ACCESS {
             return Err(AuthError::WrongTokenType);
         }

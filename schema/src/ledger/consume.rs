@@ -2,7 +2,7 @@
 //! idempotency key makes retries safe.
 
 use fairydust_entities::dust_transactions;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -86,11 +86,7 @@ async fn priced_action(
         .await?
         .ok_or(LedgerError::AppNotFound)?;
     let snapshot = catalog::snapshot(db, cache, app_id)
-        .await
-        .map_err(|e| match e {
-            catalog::CatalogError::Database(e) => LedgerError::Database(e),
-            catalog::CatalogError::Cache(e) => LedgerError::Cache(e),
-        })?
+        .await?
         .ok_or(LedgerError::AppNotFound)?;
     if !snapshot.chargeable {
         return Err(LedgerError::AppUnavailable);
@@ -102,6 +98,10 @@ async fn priced_action(
 }
 
 /// Debits `price × quantity` from the caller, once per idempotency key, never below zero.
+///
+/// The first request costs one database round trip on PostgreSQL (the debit); only when it fails —
+/// the key was used, the balance is short, the app is unavailable — is the key looked up, so that a
+/// retry of a request that already succeeded still returns that result, whatever changed since.
 pub async fn consume(
     db: &DatabaseConnection,
     cache: &dyn Cache,
@@ -116,7 +116,7 @@ pub async fn consume(
             "metadata must be at most {MAX_METADATA_BYTES} bytes of JSON"
         )));
     }
-    let app_id = catalog::resolve_app_id(db, &request.app)
+    let app_id = catalog::resolve_app_id_cached(db, cache, &request.app)
         .await?
         .ok_or(LedgerError::AppNotFound)?;
     let hash = request_hash(&[
@@ -125,13 +125,15 @@ pub async fn consume(
         &request.action,
         &request.quantity.to_string(),
     ]);
+    let earlier_or = |error: LedgerError| earlier_or(db, &request, &hash, error);
 
-    // A retry of a request that already succeeded returns that result, even if the app changed since.
-    if let Some(earlier) = find_by_key(db, request.user_id, &request.idempotency_key).await? {
-        return replay(earlier, &hash);
-    }
-
-    let (_, price) = priced_action(db, cache, &AppRef::Id(app_id), &request.action).await?;
+    let price = match priced_action(db, cache, &AppRef::Id(app_id), &request.action).await {
+        Ok((_, price)) => price,
+        Err(error @ (LedgerError::AppUnavailable | LedgerError::ActionNotFound(_))) => {
+            return earlier_or(error).await;
+        }
+        Err(error) => return Err(error),
+    };
     let amount = i64::from(price) * i64::from(request.quantity);
     let amount = i32::try_from(amount)
         .map_err(|_| LedgerError::InvalidInput("the total cost is too large".into()))?;
@@ -146,25 +148,33 @@ pub async fn consume(
         ..Entry::new(request.user_id, -amount, TransactionKind::Consume)
     };
 
-    let txn = db.begin().await?;
-    match posting::post(&txn, entry).await {
+    match posting::post_alone(db, entry).await {
         Ok(row) => {
-            txn.commit().await?;
             events::publish(cache, &row).await;
             Ok(Posted {
                 transaction: row,
                 replayed: false,
             })
         }
+        // The key was used (perhaps by a concurrent request): answer with that result.
         Err(LedgerError::Database(error)) if violates_unique(&error, UNIQUE_IDEMPOTENCY_KEY) => {
-            // A concurrent request with the same key won; answer with its result.
-            drop(txn);
-            let earlier = find_by_key(db, request.user_id, &request.idempotency_key)
-                .await?
-                .ok_or(LedgerError::Database(error))?;
-            replay(earlier, &hash)
+            earlier_or(LedgerError::Database(error)).await
         }
+        Err(error @ LedgerError::InsufficientDust { .. }) => earlier_or(error).await,
         Err(error) => Err(error),
+    }
+}
+
+/// The earlier result for this request's key (or IDEMPOTENCY_KEY_REUSED), else `error`.
+async fn earlier_or(
+    db: &DatabaseConnection,
+    request: &ConsumeRequest,
+    hash: &str,
+    error: LedgerError,
+) -> Result<Posted, LedgerError> {
+    match find_by_key(db, request.user_id, &request.idempotency_key).await? {
+        Some(earlier) => replay(earlier, hash),
+        None => Err(error),
     }
 }
 

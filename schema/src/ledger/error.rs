@@ -29,3 +29,12 @@ pub enum LedgerError {
     #[error(transparent)]
     Cache(#[from] crate::cache::CacheError),
 }
+
+impl From<crate::apps::catalog::CatalogError> for LedgerError {
+    fn from(error: crate::apps::catalog::CatalogError) -> Self {
+        match error {
+            crate::apps::catalog::CatalogError::Database(e) => LedgerError::Database(e),
+            crate::apps::catalog::CatalogError::Cache(e) => LedgerError::Cache(e),
+        }
+    }
+}

@@ -4,7 +4,8 @@
 use fairydust_entities::{dust_transactions, now, users};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, IntoActiveModel,
+    QueryFilter, QuerySelect, Statement, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -54,6 +55,34 @@ impl Entry {
         self.description = Some(description.into());
         self
     }
+
+    fn into_row(
+        self,
+        balance_after: i32,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> dust_transactions::Model {
+        dust_transactions::Model {
+            id: Uuid::now_v7(),
+            user_id: self.user_id,
+            amount: self.amount,
+            balance_after,
+            kind: self.kind.as_str().to_owned(),
+            status: "completed".to_owned(),
+            app_id: self.app_id,
+            action: self.action,
+            quantity: self.quantity,
+            description: self.description,
+            idempotency_key: self.idempotency_key,
+            request_hash: self.request_hash,
+            reference_id: self.reference_id,
+            payment_id: self.payment_id,
+            payment_amount_cents: self.payment_amount_cents,
+            actor_id: self.actor_id,
+            metadata: self.metadata,
+            created_at: at,
+            updated_at: at,
+        }
+    }
 }
 
 /// Applies `entry`: the balance changes only if it stays ≥ 0 (checked by the UPDATE itself, so
@@ -99,29 +128,78 @@ pub async fn post<C: ConnectionTrait>(
         });
     };
 
-    let row = dust_transactions::Model {
-        id: Uuid::now_v7(),
-        user_id: entry.user_id,
-        amount: entry.amount,
-        balance_after: user.dust_balance,
-        kind: entry.kind.as_str().to_owned(),
-        status: "completed".to_owned(),
-        app_id: entry.app_id,
-        action: entry.action,
-        quantity: entry.quantity,
-        description: entry.description,
-        idempotency_key: entry.idempotency_key,
-        request_hash: entry.request_hash,
-        reference_id: entry.reference_id,
-        payment_id: entry.payment_id,
-        payment_amount_cents: entry.payment_amount_cents,
-        actor_id: entry.actor_id,
-        metadata: entry.metadata,
-        created_at: at,
-        updated_at: at,
-    };
+    let row = entry.into_row(user.dust_balance, at);
     dust_transactions::Entity::insert(row.clone().into_active_model())
         .exec_without_returning(conn)
         .await?;
     Ok(row)
+}
+
+/// [`post`] on its own, committed at once: on PostgreSQL one statement (the UPDATE in a CTE feeding the
+/// INSERT, atomic as any single statement is), elsewhere a short transaction. The hot path of
+/// `consumeDust`, where round trips are most of the cost.
+pub async fn post_alone(
+    db: &DatabaseConnection,
+    entry: Entry,
+) -> Result<dust_transactions::Model, LedgerError> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        let txn = db.begin().await?;
+        let row = post(&txn, entry).await?;
+        txn.commit().await?;
+        return Ok(row);
+    }
+    if entry.amount == 0 {
+        return Err(LedgerError::InvalidInput(
+            "A DUST amount cannot be 0".into(),
+        ));
+    }
+    let (user_id, amount) = (entry.user_id, entry.amount);
+    let at = now();
+    // The balance is filled in from the UPDATE's RETURNING; 0 here is only a placeholder.
+    let row = entry.into_row(0, at);
+    let statement = Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "WITH debited AS (
+             UPDATE users SET dust_balance = dust_balance + $1, updated_at = $2
+             WHERE id = $3 AND dust_balance + $1 >= 0
+             RETURNING dust_balance)
+         INSERT INTO dust_transactions (id, user_id, amount, balance_after, type, status, app_id, action,
+             quantity, description, idempotency_key, request_hash, reference_id, payment_id,
+             payment_amount_cents, actor_id, metadata, created_at, updated_at)
+         SELECT $4, $3, $1, debited.dust_balance, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $2, $2
+         FROM debited
+         RETURNING balance_after",
+        [
+            amount.into(),
+            at.into(),
+            user_id.into(),
+            row.id.into(),
+            row.kind.clone().into(),
+            row.status.clone().into(),
+            row.app_id.into(),
+            row.action.clone().into(),
+            row.quantity.into(),
+            row.description.clone().into(),
+            row.idempotency_key.clone().into(),
+            row.request_hash.clone().into(),
+            row.reference_id.into(),
+            row.payment_id.clone().into(),
+            row.payment_amount_cents.into(),
+            row.actor_id.into(),
+            row.metadata.clone().into(),
+        ],
+    );
+    match db.query_one_raw(statement).await? {
+        Some(result) => Ok(dust_transactions::Model {
+            balance_after: result.try_get("", "balance_after")?,
+            ..row
+        }),
+        None => {
+            let balance = super::balance_of(db, user_id).await?;
+            Err(LedgerError::InsufficientDust {
+                balance,
+                required: -i64::from(amount),
+            })
+        }
+    }
 }
