@@ -7,6 +7,7 @@ pub mod recipes;
 pub mod safety;
 pub mod stories;
 pub mod story_prompt;
+mod story_types;
 pub mod sync;
 
 pub use error::ContentError;

@@ -1,16 +1,21 @@
 //! Personalised stories: People in My Life as characters, a safety filter, at most 5 an hour, and the
 //! length's DUST price charged once, only after the story is stored.
+//!
+//! This module holds the generation flow; the vocabulary types (`Genre`, `StoryLength`, `Audience`,
+//! `Character`, requests and results) live in `story_types.rs` and are re-exported here.
+
+pub use super::story_types::{
+    Audience, Character, CharacterRequest, GeneratedStory, Genre, StoryLength, StoryRequest,
+};
 
 use std::time::Duration;
 
-use async_graphql::Enum;
 use fairydust_entities::seeded::STORY_APP_SLUG;
 use fairydust_entities::{now, story_generation_logs, user_stories};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     IntoActiveModel, QueryFilter, TransactionTrait,
 };
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -35,146 +40,6 @@ const UNIQUE_STORY_KEY: UniqueKey = UniqueKey::new(
     "user_stories.user_id, user_stories.idempotency_key",
 );
 const IN_PROGRESS_TTL: Duration = Duration::from_secs(180);
-
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Genre {
-    Adventure,
-    Fantasy,
-    Romance,
-    Comedy,
-    Mystery,
-    Family,
-    Bedtime,
-}
-
-impl Genre {
-    pub const ALL: [Genre; 7] = [
-        Genre::Adventure,
-        Genre::Fantasy,
-        Genre::Romance,
-        Genre::Comedy,
-        Genre::Mystery,
-        Genre::Family,
-        Genre::Bedtime,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Genre::Adventure => "adventure",
-            Genre::Fantasy => "fantasy",
-            Genre::Romance => "romance",
-            Genre::Comedy => "comedy",
-            Genre::Mystery => "mystery",
-            Genre::Family => "family",
-            Genre::Bedtime => "bedtime",
-        }
-    }
-
-    pub fn parse(stored: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|genre| genre.as_str() == stored)
-    }
-}
-
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StoryLength {
-    Short,
-    Medium,
-    Long,
-}
-
-impl StoryLength {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StoryLength::Short => "short",
-            StoryLength::Medium => "medium",
-            StoryLength::Long => "long",
-        }
-    }
-
-    pub fn parse(stored: &str) -> Self {
-        match stored {
-            "medium" => StoryLength::Medium,
-            "long" => StoryLength::Long,
-            _ => StoryLength::Short,
-        }
-    }
-
-    /// The story app's action, whose price (2, 4, 6 DUST by seed) is charged.
-    pub fn action(self) -> String {
-        format!("story_{}", self.as_str())
-    }
-
-    pub fn words(self) -> (u32, u32) {
-        match self {
-            StoryLength::Short => (300, 500),
-            StoryLength::Medium => (600, 1000),
-            StoryLength::Long => (1000, 1500),
-        }
-    }
-}
-
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Audience {
-    Child,
-    Family,
-    Adult,
-}
-
-impl Audience {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Audience::Child => "child",
-            Audience::Family => "family",
-            Audience::Adult => "adult",
-        }
-    }
-
-    pub fn parse(stored: &str) -> Self {
-        match stored {
-            "child" => Audience::Child,
-            "adult" => Audience::Adult,
-            _ => Audience::Family,
-        }
-    }
-}
-
-/// A character as stored with the story.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Character {
-    pub person_id: Option<Uuid>,
-    pub name: String,
-    pub relationship: Option<String>,
-    pub age: Option<i32>,
-    pub traits: Vec<String>,
-}
-
-#[derive(Clone, Debug)]
-pub enum CharacterRequest {
-    /// Someone from the user's People in My Life.
-    Person(Uuid),
-    AdHoc(Character),
-}
-
-#[derive(Clone, Debug)]
-pub struct StoryRequest {
-    pub user_id: Uuid,
-    pub genre: Genre,
-    pub length: StoryLength,
-    pub audience: Audience,
-    pub characters: Vec<CharacterRequest>,
-    pub setting: Option<String>,
-    pub theme: Option<String>,
-    pub custom_prompt: Option<String>,
-    pub idempotency_key: String,
-}
-
-#[derive(Clone, Debug)]
-pub struct GeneratedStory {
-    pub story: user_stories::Model,
-    pub answer: Option<ModelAnswer>,
-    pub dust_charged: i32,
-    pub replayed: bool,
-}
 
 fn bounded(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, ContentError> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {

@@ -1,5 +1,13 @@
 //! All configuration in one typed struct, read from the environment (and `.env` when present).
 //! Every variable, its default and its meaning is listed in README.md; keep the two in step.
+//!
+//! The code-delivery providers are parsed in `delivery.rs` and re-exported here.
+
+mod delivery;
+#[cfg(test)]
+mod tests;
+
+pub use delivery::{DeliveryConfig, ResendConfig, TwilioConfig};
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -57,31 +65,6 @@ pub struct Config {
     pub role_cache: Duration,
     /// OAuth and LLM providers (see docs/INTEGRATIONS.md).
     pub integrations: IntegrationsConfig,
-}
-
-/// Where one-time codes go. A provider is configured when its key is set; without one, development
-/// writes codes to the log and production answers "not available".
-#[derive(Clone, Debug, Default)]
-pub struct DeliveryConfig {
-    pub resend: Option<ResendConfig>,
-    pub twilio: Option<TwilioConfig>,
-}
-
-#[derive(Clone, Debug)]
-pub struct ResendConfig {
-    pub api_key: String,
-    pub base_url: String,
-    /// The sender, e.g. `fairydust <codes@fairydust.fun>`.
-    pub from: String,
-}
-
-#[derive(Clone, Debug)]
-pub struct TwilioConfig {
-    pub account_sid: String,
-    pub auth_token: String,
-    /// E.164 number or messaging service sender.
-    pub from_number: String,
-    pub base_url: String,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -186,38 +169,6 @@ fn parse_bonus_table(raw: Option<String>) -> Result<Vec<i32>, ConfigError> {
         return Err(invalid());
     }
     Ok(table)
-}
-
-impl DeliveryConfig {
-    fn from_source(source: &Source<'_>) -> Result<Self, ConfigError> {
-        let resend = match source.text("RESEND_API_KEY") {
-            None => None,
-            Some(api_key) => Some(ResendConfig {
-                api_key,
-                base_url: source.url("RESEND_BASE_URL", "https://api.resend.com")?,
-                from: source
-                    .text("EMAIL_FROM")
-                    .unwrap_or_else(|| "fairydust <codes@fairydust.fun>".to_owned()),
-            }),
-        };
-        let twilio = match source.text("TWILIO_ACCOUNT_SID") {
-            None => None,
-            Some(account_sid) => {
-                let required = |name: &'static str| {
-                    source.text(name).ok_or_else(|| {
-                        ConfigError::new(name, "must be set when TWILIO_ACCOUNT_SID is")
-                    })
-                };
-                Some(TwilioConfig {
-                    account_sid,
-                    auth_token: required("TWILIO_AUTH_TOKEN")?,
-                    from_number: required("TWILIO_FROM_NUMBER")?,
-                    base_url: source.url("TWILIO_BASE_URL", "https://api.twilio.com")?,
-                })
-            }
-        };
-        Ok(Self { resend, twilio })
-    }
 }
 
 impl Config {
@@ -413,128 +364,5 @@ impl Config {
         settings.llm_user_rate_limit = self.llm_user_rate_limit;
         settings.llm_app_rate_limit = self.llm_app_rate_limit;
         settings
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::from_map(&map)
-    }
-
-    #[test]
-    fn embedded_defaults_need_no_variables() {
-        let config = config(&[]).unwrap();
-        assert_eq!(config.environment, Environment::Development);
-        assert_eq!(config.database_url, "sqlite://fairydust.db?mode=rwc");
-        assert_eq!(config.redis_url, None);
-        assert_eq!(config.port, 8000);
-        assert!(config.graphql_introspection);
-        assert!(config.allowed_origins.is_empty());
-    }
-
-    #[test]
-    fn production_refuses_a_missing_or_short_secret() {
-        let missing = config(&[("ENVIRONMENT", "production")]).unwrap_err();
-        assert_eq!(missing.variable, "JWT_SECRET");
-        let short = config(&[("ENVIRONMENT", "production"), ("JWT_SECRET", "short")]).unwrap_err();
-        assert_eq!(short.variable, "JWT_SECRET");
-        let dev = config(&[
-            ("ENVIRONMENT", "production"),
-            ("JWT_SECRET", DEVELOPMENT_JWT_SECRET),
-        ])
-        .unwrap_err();
-        assert_eq!(dev.variable, "JWT_SECRET");
-    }
-
-    #[test]
-    fn production_refuses_a_wildcard_origin() {
-        let error = config(&[
-            ("ENVIRONMENT", "production"),
-            ("JWT_SECRET", "a-very-long-production-secret-of-44-bytes!!"),
-            ("ALLOWED_ORIGINS", "https://admin.example.com, *"),
-        ])
-        .unwrap_err();
-        assert_eq!(error.variable, "ALLOWED_ORIGINS");
-    }
-
-    #[test]
-    fn production_starts_with_strong_settings() {
-        let config = config(&[
-            ("ENVIRONMENT", "production"),
-            ("JWT_SECRET", "a-very-long-production-secret-of-44-bytes!!"),
-            ("ALLOWED_ORIGINS", "https://admin.example.com/"),
-            ("RESEND_API_KEY", "re_123"),
-        ])
-        .unwrap();
-        assert_eq!(
-            config.allowed_origins,
-            vec!["https://admin.example.com".to_owned()]
-        );
-        assert_eq!(
-            config.delivery.resend.unwrap().base_url,
-            "https://api.resend.com"
-        );
-    }
-
-    #[test]
-    fn production_needs_a_code_delivery_provider() {
-        let error = config(&[
-            ("ENVIRONMENT", "production"),
-            ("JWT_SECRET", "a-very-long-production-secret-of-44-bytes!!"),
-        ])
-        .unwrap_err();
-        assert_eq!(error.variable, "RESEND_API_KEY");
-    }
-
-    #[test]
-    fn a_partial_twilio_configuration_names_what_is_missing() {
-        let error =
-            config(&[("TWILIO_ACCOUNT_SID", "AC123"), ("TWILIO_AUTH_TOKEN", "t")]).unwrap_err();
-        assert_eq!(error.variable, "TWILIO_FROM_NUMBER");
-    }
-
-    #[test]
-    fn the_daily_bonus_table_is_validated() {
-        assert_eq!(
-            config(&[("DAILY_BONUS_TABLE", "2, 4,6")])
-                .unwrap()
-                .daily_bonus_table,
-            vec![2, 4, 6]
-        );
-        for bad in ["1,,2", "0,1", "a,b", "5000"] {
-            assert_eq!(
-                config(&[("DAILY_BONUS_TABLE", bad)]).unwrap_err().variable,
-                "DAILY_BONUS_TABLE",
-                "{bad}"
-            );
-        }
-    }
-
-    #[test]
-    fn bad_values_name_their_variable() {
-        assert_eq!(config(&[("PORT", "eighty")]).unwrap_err().variable, "PORT");
-        assert_eq!(
-            config(&[("SKIP_MIGRATIONS", "maybe")])
-                .unwrap_err()
-                .variable,
-            "SKIP_MIGRATIONS"
-        );
-        assert_eq!(
-            config(&[("DATABASE_URL", "mysql://x")])
-                .unwrap_err()
-                .variable,
-            "DATABASE_URL"
-        );
-        assert_eq!(
-            config(&[("LOG_FORMAT", "xml")]).unwrap_err().variable,
-            "LOG_FORMAT"
-        );
     }
 }

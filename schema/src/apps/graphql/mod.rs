@@ -1,0 +1,283 @@
+//! The marketplace, builders' apps and the admin decisions over GraphQL.
+//!
+//! This module holds the `AppsQuery`/`AppsMutation` roots and `decide`. The `App` object and its
+//! enums live in `app.rs` and the mutation inputs in `inputs.rs`; both are re-exported here, so
+//! their paths stay `crate::apps::graphql::X`.
+
+mod app;
+mod inputs;
+
+pub use app::{App, AppAction, AppCategory, AppConnection, AppEdge, AppStatus};
+pub use inputs::{CreateAppInput, UpdateAppInput};
+
+use async_graphql::{Context, ID, Object};
+use uuid::Uuid;
+
+use self::inputs::change;
+use super::catalog::{self, AppRef};
+use super::listing::{self, MarketFilter};
+use super::service::{self, AppFields, Decision};
+use crate::auth::{ContextExt, RequireAdmin, RequireBuilder, RequireUser};
+use crate::error::{ApiError, ApiResult};
+use crate::identity::graphql::User;
+use crate::pagination::{Cursor, page_size};
+use crate::state::AppState;
+
+fn state<'a>(ctx: &Context<'a>) -> &'a AppState {
+    ctx.data_unchecked::<AppState>()
+}
+
+async fn app_id(ctx: &Context<'_>, app: &ID) -> ApiResult<Uuid> {
+    catalog::resolve_app_id(&state(ctx).db, &AppRef::parse(app))
+        .await?
+        .ok_or_else(|| ApiError::not_found("App"))
+}
+
+#[derive(Default)]
+pub struct AppsQuery;
+
+#[Object]
+impl AppsQuery {
+    /// The marketplace: approved, active apps, newest first.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    async fn apps(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        category: Option<AppCategory>,
+        search: Option<String>,
+    ) -> ApiResult<AppConnection> {
+        let size = page_size(first)?;
+        let after = Cursor::parse_after(after.as_deref())?;
+        let filter = MarketFilter {
+            category: category.map(|c| c.as_str().to_owned()),
+            search,
+            builder_id: None,
+        };
+        let with_total = ctx.look_ahead().field("totalCount").exists();
+        let (rows, total) =
+            listing::page(&state(ctx).db, &filter, after, size + 1, with_total).await?;
+        let rows = rows
+            .into_iter()
+            .map(|app| {
+                (
+                    Cursor {
+                        created_at: app.created_at,
+                        id: app.id,
+                    },
+                    App(app),
+                )
+            })
+            .collect();
+        Ok(AppConnection::from_rows(rows, size, after.is_some(), total))
+    }
+
+    /// One app by id or slug. Apps off the marketplace are visible only to their builder and admins.
+    async fn app(&self, ctx: &Context<'_>, id: Option<ID>, slug: Option<String>) -> ApiResult<App> {
+        let reference = match (id, slug) {
+            (Some(id), None) => AppRef::parse(&id),
+            (None, Some(slug)) => AppRef::Slug(slug.trim().to_lowercase()),
+            _ => return Err(ApiError::bad_input("Give exactly one of id or slug")),
+        };
+        let app = App(catalog::find_app(&state(ctx).db, &reference)
+            .await?
+            .ok_or_else(|| ApiError::not_found("App"))?);
+        let public = app.0.status == "approved" && app.0.is_active;
+        if public || app.privileged(ctx) {
+            Ok(app)
+        } else {
+            Err(ApiError::not_found("App"))
+        }
+    }
+
+    /// The caller's apps, in any status.
+    #[graphql(guard = "RequireUser")]
+    async fn my_apps(&self, ctx: &Context<'_>) -> ApiResult<Vec<App>> {
+        let filter = MarketFilter {
+            builder_id: Some(ctx.principal()?.user_id),
+            ..MarketFilter::default()
+        };
+        let (rows, _) = listing::page(&state(ctx).db, &filter, None, 1_000, false).await?;
+        Ok(rows.into_iter().map(App).collect())
+    }
+}
+
+#[derive(Default)]
+pub struct AppsMutation;
+
+#[Object]
+impl AppsMutation {
+    /// Opts the caller in as a builder, who can publish apps.
+    #[graphql(guard = "RequireUser")]
+    async fn become_builder(&self, ctx: &Context<'_>) -> ApiResult<User> {
+        let viewer = ctx.principal()?;
+        Ok(User(
+            service::set_builder(
+                &state(ctx).db,
+                &*state(ctx).cache,
+                viewer,
+                viewer.user_id,
+                true,
+            )
+            .await?,
+        ))
+    }
+
+    #[graphql(guard = "RequireAdmin")]
+    async fn set_builder(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+        is_builder: bool,
+    ) -> ApiResult<User> {
+        let user_id = Uuid::parse_str(&user_id).map_err(|_| ApiError::not_found("User"))?;
+        Ok(User(
+            service::set_builder(
+                &state(ctx).db,
+                &*state(ctx).cache,
+                ctx.principal()?,
+                user_id,
+                is_builder,
+            )
+            .await?,
+        ))
+    }
+
+    /// Publishes an app; it is approved and active at once.
+    #[graphql(guard = "RequireBuilder")]
+    async fn create_app(&self, ctx: &Context<'_>, input: CreateAppInput) -> ApiResult<App> {
+        let fields = AppFields {
+            name: Some(input.name),
+            slug: input.slug,
+            description: Some(input.description),
+            category: Some(input.category.as_str().to_owned()),
+            icon_url: Some(input.icon_url),
+            website_url: Some(input.website_url),
+            demo_url: Some(input.demo_url),
+            callback_url: Some(input.callback_url),
+            is_active: None,
+        };
+        Ok(App(service::create(
+            &state(ctx).db,
+            ctx.principal()?.user_id,
+            fields,
+        )
+        .await?))
+    }
+
+    #[graphql(guard = "RequireUser")]
+    async fn update_app(&self, ctx: &Context<'_>, id: ID, input: UpdateAppInput) -> ApiResult<App> {
+        let fields = AppFields {
+            name: input.name,
+            slug: input.slug,
+            description: input.description,
+            category: input.category.map(|c| c.as_str().to_owned()),
+            icon_url: change(input.icon_url),
+            website_url: change(input.website_url),
+            demo_url: change(input.demo_url),
+            callback_url: change(input.callback_url),
+            is_active: input.is_active,
+        };
+        let app_id = app_id(ctx, &id).await?;
+        Ok(App(service::update(
+            &state(ctx).db,
+            &*state(ctx).cache,
+            ctx.principal()?,
+            app_id,
+            fields,
+        )
+        .await?))
+    }
+
+    /// Adds or re-prices an action (1–10 000 DUST).
+    #[graphql(guard = "RequireUser")]
+    async fn set_app_action(
+        &self,
+        ctx: &Context<'_>,
+        app_id: ID,
+        action: String,
+        dust_cost: i32,
+        description: Option<String>,
+    ) -> ApiResult<AppAction> {
+        let id = self::app_id(ctx, &app_id).await?;
+        let row = service::set_action(
+            &state(ctx).db,
+            &*state(ctx).cache,
+            ctx.principal()?,
+            id,
+            &action,
+            dust_cost,
+            description,
+        )
+        .await?;
+        Ok(row.into())
+    }
+
+    #[graphql(guard = "RequireUser")]
+    async fn remove_app_action(
+        &self,
+        ctx: &Context<'_>,
+        app_id: ID,
+        action: String,
+    ) -> ApiResult<bool> {
+        let id = self::app_id(ctx, &app_id).await?;
+        service::remove_action(
+            &state(ctx).db,
+            &*state(ctx).cache,
+            ctx.principal()?,
+            id,
+            &action,
+        )
+        .await?;
+        Ok(true)
+    }
+
+    /// pending → approved.
+    #[graphql(guard = "RequireAdmin")]
+    async fn approve_app(&self, ctx: &Context<'_>, id: ID, note: Option<String>) -> ApiResult<App> {
+        decide(ctx, &id, Decision::Approve, note).await
+    }
+
+    /// pending → rejected.
+    #[graphql(guard = "RequireAdmin")]
+    async fn reject_app(&self, ctx: &Context<'_>, id: ID, note: String) -> ApiResult<App> {
+        decide(ctx, &id, Decision::Reject, Some(note)).await
+    }
+
+    /// approved → suspended: the app stops charging and leaves the marketplace.
+    #[graphql(guard = "RequireAdmin")]
+    async fn suspend_app(&self, ctx: &Context<'_>, id: ID, note: String) -> ApiResult<App> {
+        decide(ctx, &id, Decision::Suspend, Some(note)).await
+    }
+
+    /// suspended or rejected → approved.
+    #[graphql(guard = "RequireAdmin")]
+    async fn reactivate_app(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        note: Option<String>,
+    ) -> ApiResult<App> {
+        decide(ctx, &id, Decision::Reactivate, note).await
+    }
+}
+
+async fn decide(
+    ctx: &Context<'_>,
+    id: &ID,
+    decision: Decision,
+    note: Option<String>,
+) -> ApiResult<App> {
+    let app_id = app_id(ctx, id).await?;
+    let admin = ctx.principal()?.user_id;
+    Ok(App(service::decide(
+        &state(ctx).db,
+        &*state(ctx).cache,
+        admin,
+        app_id,
+        decision,
+        note,
+    )
+    .await?))
+}

@@ -1,0 +1,264 @@
+//! Recipes and stories over GraphQL: the caller's own content; admins may read anyone's by id.
+//!
+//! This module holds the `ContentQuery`/`ContentMutation` roots. The recipe types live in
+//! `recipes.rs` and the story types in `stories.rs`; both are re-exported here, so their paths stay
+//! `crate::content::graphql::X`. (Inside this module, `super::recipes`/`super::stories` are the
+//! domain modules, not those files.)
+
+mod recipes;
+mod stories;
+
+pub use recipes::{
+    ConflictResolution, Recipe, RecipeConnection, RecipeEdge, RecipeMapping, SaveRecipeInput,
+    SyncConflict, SyncRecipeInput, SyncRecipesInput, SyncResult, UpdateRecipeInput, recipes_page,
+};
+pub use stories::{
+    AdHocCharacterInput, GenerateStoryInput, GenerateStoryResult, GenreCount, Story,
+    StoryCharacter, StoryCharacterInput, StoryConnection, StoryEdge, StoryStats, StoryUsage,
+    stories_page, story_stats_of,
+};
+
+use async_graphql::{Context, ID, Object};
+use uuid::Uuid;
+
+use super::library;
+use super::recipes::{NewRecipe, RecipeChanges};
+use super::stories::{Character, CharacterRequest, StoryRequest};
+use super::sync::{self, DeviceRecipe, Resolution};
+use crate::apps::catalog::{self, AppRef};
+use crate::auth::{ContextExt, RequireUser};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+fn state<'a>(ctx: &Context<'a>) -> &'a AppState {
+    ctx.data_unchecked::<AppState>()
+}
+
+fn parse_id(id: &ID, what: &'static str) -> ApiResult<Uuid> {
+    Uuid::parse_str(id).map_err(|_| ApiError::not_found(what))
+}
+
+#[derive(Default)]
+pub struct ContentQuery;
+
+#[Object]
+impl ContentQuery {
+    /// One of the caller's recipes (admins: anyone's).
+    #[graphql(guard = "RequireUser")]
+    async fn recipe(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Recipe> {
+        let viewer = ctx.principal()?;
+        Ok(Recipe(
+            super::recipes::find(
+                &state(ctx).db,
+                viewer.user_id,
+                parse_id(&id, "Recipe")?,
+                viewer.roles.admin,
+            )
+            .await?,
+        ))
+    }
+
+    /// One of the caller's stories (admins: anyone's).
+    #[graphql(guard = "RequireUser")]
+    async fn story(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Story> {
+        let viewer = ctx.principal()?;
+        Ok(Story(
+            library::find(
+                &state(ctx).db,
+                viewer.user_id,
+                parse_id(&id, "Story")?,
+                viewer.roles.admin,
+            )
+            .await?,
+        ))
+    }
+}
+
+#[derive(Default)]
+pub struct ContentMutation;
+
+#[Object]
+impl ContentMutation {
+    #[graphql(guard = "RequireUser")]
+    async fn save_recipe(&self, ctx: &Context<'_>, input: SaveRecipeInput) -> ApiResult<Recipe> {
+        let db = &state(ctx).db;
+        let app = catalog::find_app(db, &AppRef::parse(&input.app_id))
+            .await?
+            .ok_or_else(|| ApiError::not_found("App"))?;
+        let recipe = NewRecipe {
+            app_id: app.id,
+            title: input.title,
+            content: input.content,
+            category: input.category,
+            metadata: input.metadata.map(|m| m.0),
+            is_favorited: input.is_favorited,
+        };
+        Ok(Recipe(
+            super::recipes::save(db, ctx.principal()?.user_id, recipe).await?,
+        ))
+    }
+
+    #[graphql(guard = "RequireUser")]
+    async fn update_recipe(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateRecipeInput,
+    ) -> ApiResult<Recipe> {
+        let changes = RecipeChanges {
+            title: input.title,
+            content: input.content,
+            metadata: input.metadata.map(|m| m.0),
+            is_favorited: input.is_favorited,
+        };
+        let recipe = super::recipes::update(
+            &state(ctx).db,
+            ctx.principal()?.user_id,
+            parse_id(&id, "Recipe")?,
+            changes,
+        )
+        .await?;
+        Ok(Recipe(recipe))
+    }
+
+    #[graphql(guard = "RequireUser")]
+    async fn delete_recipe(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
+        super::recipes::delete(
+            &state(ctx).db,
+            ctx.principal()?.user_id,
+            parse_id(&id, "Recipe")?,
+        )
+        .await?;
+        Ok(true)
+    }
+
+    /// Two-way sync of a device's recipes; safe to repeat.
+    #[graphql(guard = "RequireUser")]
+    async fn sync_recipes(
+        &self,
+        ctx: &Context<'_>,
+        input: SyncRecipesInput,
+    ) -> ApiResult<SyncResult> {
+        let batch = input
+            .recipes
+            .into_iter()
+            .map(|r| DeviceRecipe {
+                client_id: r.client_id,
+                app: AppRef::parse(&r.app_id),
+                title: r.title,
+                content: r.content,
+                category: r.category,
+                metadata: r.metadata.map(|m| m.0),
+                updated_at: r.updated_at,
+                deleted: r.deleted,
+            })
+            .collect();
+        let outcome =
+            sync::sync(&state(ctx).db, ctx.principal()?.user_id, batch, input.since).await?;
+        Ok(SyncResult {
+            mapping: outcome
+                .mapping
+                .into_iter()
+                .map(|(client_id, id)| RecipeMapping {
+                    client_id,
+                    id: ID(id.to_string()),
+                })
+                .collect(),
+            conflicts: outcome
+                .conflicts
+                .into_iter()
+                .map(|c| SyncConflict {
+                    client_id: c.client_id,
+                    resolution: match c.resolution {
+                        Resolution::ClientWins => ConflictResolution::ClientWins,
+                        Resolution::ServerWins => ConflictResolution::ServerWins,
+                    },
+                })
+                .collect(),
+            changes: outcome.changes.into_iter().map(Recipe).collect(),
+            synced_at: outcome.synced_at,
+        })
+    }
+
+    /// Writes a story starring the given characters; charges the length's DUST price once, after the
+    /// story is stored. At most 5 an hour.
+    #[graphql(guard = "RequireUser")]
+    async fn generate_story(
+        &self,
+        ctx: &Context<'_>,
+        input: GenerateStoryInput,
+    ) -> ApiResult<GenerateStoryResult> {
+        let characters = input
+            .characters
+            .into_iter()
+            .map(|c| match c {
+                StoryCharacterInput::PersonId(id) => {
+                    Ok(CharacterRequest::Person(parse_id(&id, "Person")?))
+                }
+                StoryCharacterInput::Character(c) => Ok(CharacterRequest::AdHoc(Character {
+                    person_id: None,
+                    name: c.name,
+                    relationship: c.relationship,
+                    age: c.age,
+                    traits: c.traits,
+                })),
+            })
+            .collect::<ApiResult<Vec<_>>>()?;
+        let request = StoryRequest {
+            user_id: ctx.principal()?.user_id,
+            genre: input.genre,
+            length: input.length,
+            audience: input.audience,
+            characters,
+            setting: input.setting,
+            theme: input.theme,
+            custom_prompt: input.custom_prompt,
+            idempotency_key: input.idempotency_key,
+        };
+        let generated = super::stories::generate(state(ctx), request).await?;
+        let metadata = &generated.story.metadata;
+        let usage = StoryUsage {
+            model: metadata["model"].as_str().map(str::to_owned),
+            prompt_tokens: metadata["prompt_tokens"].as_i64().unwrap_or(0) as i32,
+            completion_tokens: metadata["completion_tokens"].as_i64().unwrap_or(0) as i32,
+            cost_usd: metadata["cost_usd"]
+                .as_str()
+                .and_then(|c| c.parse().ok())
+                .unwrap_or_default(),
+        };
+        Ok(GenerateStoryResult {
+            story: Story(generated.story),
+            usage,
+            dust_charged: generated.dust_charged,
+            replayed: generated.replayed,
+        })
+    }
+
+    #[graphql(guard = "RequireUser")]
+    async fn favorite_story(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        #[graphql(default = true)] favorite: bool,
+    ) -> ApiResult<Story> {
+        let story = library::set_favorite(
+            &state(ctx).db,
+            ctx.principal()?.user_id,
+            parse_id(&id, "Story")?,
+            favorite,
+        )
+        .await?;
+        Ok(Story(story))
+    }
+
+    #[graphql(guard = "RequireUser")]
+    async fn delete_story(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
+        library::delete(
+            &state(ctx).db,
+            ctx.principal()?.user_id,
+            parse_id(&id, "Story")?,
+        )
+        .await?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,210 @@
+//! Recipes over GraphQL: the `Recipe` type and its connection, the save/update inputs, and the
+//! offline-sync inputs and results.
+
+use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use fairydust_entities::user_recipes;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::state;
+use crate::apps::catalog::{self, AppRef};
+use crate::apps::graphql::App;
+use crate::content::recipes::{self, RecipeFilter};
+use crate::error::{ApiError, ApiResult};
+use crate::loaders::{Loaders, load_error};
+use crate::pagination::{Cursor, page_size};
+
+/// A saved recipe (markdown).
+#[derive(Clone)]
+pub struct Recipe(pub user_recipes::Model);
+
+#[Object]
+impl Recipe {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// The device's own id, for recipes that came through `syncRecipes`.
+    async fn client_id(&self) -> Option<&str> {
+        self.0.client_id.as_deref()
+    }
+
+    async fn app(&self, ctx: &Context<'_>) -> ApiResult<Option<App>> {
+        let app = ctx
+            .data_unchecked::<Loaders>()
+            .apps
+            .load_one(self.0.app_id)
+            .await
+            .map_err(load_error)?;
+        Ok(app.map(App))
+    }
+
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    async fn content(&self) -> &str {
+        &self.0.content
+    }
+
+    /// The dish category.
+    async fn category(&self) -> Option<&str> {
+        self.0.category.as_deref()
+    }
+
+    /// {complexity: Simple | Medium | Gourmet, dish, include, exclude, generation_params, parsed_data}
+    async fn metadata(&self) -> Json<Value> {
+        Json(self.0.metadata.clone())
+    }
+
+    async fn is_favorited(&self) -> bool {
+        self.0.is_favorited
+    }
+
+    /// True for a tombstone: the recipe was deleted (only `syncRecipes` returns these).
+    async fn deleted(&self) -> bool {
+        self.0.deleted_at.is_some()
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.client_updated_at
+    }
+}
+
+crate::connection!(RecipeConnection, RecipeEdge, Recipe);
+
+/// `me { recipes }`.
+pub async fn recipes_page(
+    ctx: &Context<'_>,
+    user_id: Uuid,
+    first: Option<i32>,
+    after: Option<String>,
+    app_id: Option<ID>,
+    favorites_only: bool,
+    search: Option<String>,
+) -> ApiResult<RecipeConnection> {
+    let size = page_size(first)?;
+    let after = Cursor::parse_after(after.as_deref())?;
+    let app_id = match app_id {
+        Some(app) => Some(
+            catalog::resolve_app_id(&state(ctx).db, &AppRef::parse(&app))
+                .await?
+                .ok_or_else(|| ApiError::not_found("App"))?,
+        ),
+        None => None,
+    };
+    let filter = RecipeFilter {
+        app_id,
+        favorites_only,
+        search,
+    };
+    let with_total = ctx.look_ahead().field("totalCount").exists();
+    let (rows, total) = recipes::page(
+        &state(ctx).db,
+        user_id,
+        &filter,
+        after,
+        size + 1,
+        with_total,
+    )
+    .await?;
+    let rows = rows
+        .into_iter()
+        .map(|row| {
+            (
+                Cursor {
+                    created_at: row.created_at,
+                    id: row.id,
+                },
+                Recipe(row),
+            )
+        })
+        .collect();
+    Ok(RecipeConnection::from_rows(
+        rows,
+        size,
+        after.is_some(),
+        total,
+    ))
+}
+
+#[derive(InputObject)]
+pub struct SaveRecipeInput {
+    /// The app's id or slug.
+    pub app_id: ID,
+    /// Derived from the first line of the content when left out.
+    pub title: Option<String>,
+    /// Markdown, up to 10 MB.
+    pub content: String,
+    pub category: Option<String>,
+    pub metadata: Option<Json<Value>>,
+    #[graphql(default)]
+    pub is_favorited: bool,
+}
+
+#[derive(InputObject)]
+pub struct UpdateRecipeInput {
+    pub title: Option<String>,
+    pub is_favorited: Option<bool>,
+    pub content: Option<String>,
+    pub metadata: Option<Json<Value>>,
+}
+
+#[derive(InputObject)]
+pub struct SyncRecipeInput {
+    /// The device's id for the recipe.
+    pub client_id: String,
+    pub app_id: ID,
+    pub title: Option<String>,
+    #[graphql(default)]
+    pub content: String,
+    pub category: Option<String>,
+    pub metadata: Option<Json<Value>>,
+    /// When the device last edited it: the newer edit wins.
+    pub updated_at: DateTime<Utc>,
+    #[graphql(default)]
+    pub deleted: bool,
+}
+
+#[derive(InputObject)]
+pub struct SyncRecipesInput {
+    /// At most 1 000.
+    pub recipes: Vec<SyncRecipeInput>,
+    /// `syncedAt` of the device's previous sync; left out on the first.
+    pub since: Option<DateTime<Utc>>,
+}
+
+#[derive(SimpleObject)]
+pub struct RecipeMapping {
+    pub client_id: String,
+    pub id: ID,
+}
+
+#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictResolution {
+    /// The device's newer edit was kept.
+    ClientWins,
+    /// The server's newer copy was kept; it is in `changes`.
+    ServerWins,
+}
+
+#[derive(SimpleObject)]
+pub struct SyncConflict {
+    pub client_id: String,
+    pub resolution: ConflictResolution,
+}
+
+#[derive(SimpleObject)]
+pub struct SyncResult {
+    pub mapping: Vec<RecipeMapping>,
+    pub conflicts: Vec<SyncConflict>,
+    /// Server changes since `since`, deletions included (`deleted: true`).
+    pub changes: Vec<Recipe>,
+    /// Send as `since` next time.
+    pub synced_at: DateTime<Utc>,
+}

@@ -1,0 +1,254 @@
+//! The ledger's GraphQL types: `DustTransaction` and its connection, the `consumeDust` input, and the
+//! check, stats, bulk-grant, audit, analytics and balance-change results; plus `transactions_page`
+//! and `stats_of`, which `me` resolves through.
+
+use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+use fairydust_entities::dust_transactions;
+use uuid::Uuid;
+
+use crate::apps::catalog::{self, AppRef};
+use crate::apps::graphql::App;
+use crate::error::{ApiError, ApiResult};
+use crate::ledger::TransactionKind;
+use crate::ledger::reports::{self, HistoryFilter};
+use crate::loaders::Loaders;
+use crate::pagination::{Cursor, page_size};
+use crate::state::AppState;
+
+/// One change of a DUST balance.
+#[derive(Clone, Debug)]
+pub struct DustTransaction {
+    pub row: dust_transactions::Model,
+    pub replayed: bool,
+}
+
+impl DustTransaction {
+    pub fn new(row: dust_transactions::Model) -> Self {
+        Self {
+            row,
+            replayed: false,
+        }
+    }
+}
+
+#[Object]
+impl DustTransaction {
+    async fn id(&self) -> ID {
+        ID(self.row.id.to_string())
+    }
+
+    /// Signed: negative for spending.
+    async fn amount(&self) -> i32 {
+        self.row.amount
+    }
+
+    async fn balance_after(&self) -> i32 {
+        self.row.balance_after
+    }
+
+    #[graphql(name = "type")]
+    async fn kind(&self) -> Option<TransactionKind> {
+        TransactionKind::parse(&self.row.kind)
+    }
+
+    async fn status(&self) -> &str {
+        &self.row.status
+    }
+
+    async fn app(&self, ctx: &Context<'_>) -> ApiResult<Option<App>> {
+        let Some(app_id) = self.row.app_id else {
+            return Ok(None);
+        };
+        let app = ctx
+            .data_unchecked::<Loaders>()
+            .apps
+            .load_one(app_id)
+            .await
+            .map_err(|e| ApiError::internal(&*e))?;
+        Ok(app.map(App))
+    }
+
+    async fn action(&self) -> Option<&str> {
+        self.row.action.as_deref()
+    }
+
+    async fn quantity(&self) -> Option<i32> {
+        self.row.quantity
+    }
+
+    async fn description(&self) -> Option<&str> {
+        self.row.description.as_deref()
+    }
+
+    /// For a refund: the consume it reverses.
+    async fn reference_id(&self) -> Option<ID> {
+        self.row.reference_id.map(|id| ID(id.to_string()))
+    }
+
+    async fn metadata(&self) -> Option<Json<serde_json::Value>> {
+        self.row.metadata.clone().map(Json)
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.row.created_at
+    }
+
+    /// True when this answer repeats the result of an earlier request with the same idempotency key.
+    async fn replayed(&self) -> bool {
+        self.replayed
+    }
+}
+
+crate::connection!(
+    DustTransactionConnection,
+    DustTransactionEdge,
+    DustTransaction
+);
+
+#[derive(InputObject)]
+pub struct ConsumeDustInput {
+    /// The app's id or slug.
+    pub app_id: ID,
+    /// The app action whose price is charged.
+    pub action: String,
+    #[graphql(default = 1)]
+    pub quantity: i32,
+    /// 1–128 characters of A–Z a–z 0–9 _ : -. Retrying with the same key returns the first result.
+    pub idempotency_key: String,
+    pub metadata: Option<Json<serde_json::Value>>,
+}
+
+#[derive(SimpleObject)]
+pub struct DustCheck {
+    pub sufficient: bool,
+    pub balance: i32,
+    pub required: i64,
+}
+
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct DustStats {
+    pub granted: i64,
+    pub consumed: i64,
+    pub purchased: i64,
+    pub refunded: i64,
+    pub rewarded: i64,
+    pub adjusted: i64,
+    /// Number of transactions.
+    pub count: i64,
+    #[graphql(skip)]
+    pub favorite_app_id: Option<Uuid>,
+}
+
+#[async_graphql::ComplexObject]
+impl DustStats {
+    /// The app the user spent DUST in most often.
+    async fn favorite_app(&self, ctx: &Context<'_>) -> ApiResult<Option<App>> {
+        let Some(app_id) = self.favorite_app_id else {
+            return Ok(None);
+        };
+        let app = ctx
+            .data_unchecked::<Loaders>()
+            .apps
+            .load_one(app_id)
+            .await
+            .map_err(|e| ApiError::internal(&*e))?;
+        Ok(app.map(App))
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct BulkGrantResult {
+    pub user_id: ID,
+    pub granted: bool,
+    pub transaction: Option<DustTransaction>,
+    /// Why this user got nothing: NOT_FOUND or BALANCE_LIMIT.
+    pub error: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct LedgerDiscrepancy {
+    pub user_id: ID,
+    pub balance: i32,
+    pub transaction_sum: i64,
+}
+
+#[derive(SimpleObject)]
+pub struct AppDustDay {
+    pub date: NaiveDate,
+    pub unique_users: i64,
+    pub transactions: i64,
+    pub dust_consumed: i64,
+}
+
+#[derive(SimpleObject)]
+pub struct BalanceChange {
+    pub balance: i32,
+    pub transaction: DustTransaction,
+}
+
+/// `me { dustTransactions }`: the caller's history, newest first.
+pub async fn transactions_page(
+    ctx: &Context<'_>,
+    user_id: Uuid,
+    first: Option<i32>,
+    after: Option<String>,
+    kind: Option<TransactionKind>,
+    app_id: Option<ID>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> ApiResult<DustTransactionConnection> {
+    let state = ctx.data_unchecked::<AppState>();
+    let size = page_size(first)?;
+    let after = Cursor::parse_after(after.as_deref())?;
+    let app_id = match app_id {
+        Some(app) => Some(
+            catalog::resolve_app_id(&state.db, &AppRef::parse(&app))
+                .await?
+                .ok_or_else(|| ApiError::not_found("App"))?,
+        ),
+        None => None,
+    };
+    let filter = HistoryFilter {
+        kind,
+        app_id,
+        from,
+        to,
+    };
+    let with_total = ctx.look_ahead().field("totalCount").exists();
+    let (rows, total) =
+        reports::history(&state.db, user_id, &filter, after, size + 1, with_total).await?;
+    let rows = rows
+        .into_iter()
+        .map(|row| {
+            (
+                Cursor {
+                    created_at: row.created_at,
+                    id: row.id,
+                },
+                DustTransaction::new(row),
+            )
+        })
+        .collect();
+    Ok(DustTransactionConnection::from_rows(
+        rows,
+        size,
+        after.is_some(),
+        total,
+    ))
+}
+
+pub async fn stats_of(ctx: &Context<'_>, user_id: Uuid) -> ApiResult<DustStats> {
+    let stats = reports::stats(&ctx.data_unchecked::<AppState>().db, user_id).await?;
+    Ok(DustStats {
+        granted: stats.granted,
+        consumed: stats.consumed,
+        purchased: stats.purchased,
+        refunded: stats.refunded,
+        rewarded: stats.rewarded,
+        adjusted: stats.adjusted,
+        count: stats.count,
+        favorite_app_id: stats.favorite_app_id,
+    })
+}

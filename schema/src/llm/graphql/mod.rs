@@ -1,0 +1,308 @@
+//! Models, prices and configurations; `generateText`; usage logging and analytics over GraphQL.
+//!
+//! This module holds the `LlmQuery`/`LlmMutation` roots and the `generateText` input and result.
+//! The model and configuration types live in `models.rs` and the usage and analytics types in
+//! `usage.rs`; both are re-exported here, so their paths stay `crate::llm::graphql::X`. (Inside
+//! this module, `super::usage` is the domain module, not that file.)
+
+mod models;
+mod usage;
+
+pub use models::{
+    AppModelConfig, AppModelConfigInput, CostLimitsView, FallbackModel, FeatureFlagsView, LlmModel,
+    ModelParameters, model_config_of,
+};
+pub use usage::{
+    AppUsageDay, LlmAnalytics, LlmUsageGroup, LlmUsageLog, LlmUsageReport, LlmUsageTotals,
+    LogLlmUsageInput, groups, window,
+};
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use super::analytics::{self, GroupBy, UsageFilter};
+use super::gateway::{self, GenerateRequest};
+use super::provider::{ChatMessage, Provider, Role};
+use super::usage::ReportedUsage;
+use super::{admin, pricing};
+use crate::apps::catalog::{self, AppRef};
+use crate::auth::{ContextExt, RequireAdmin, RequireUser};
+use crate::error::{ApiError, ApiResult};
+use crate::ledger::graphql::DustTransaction;
+use crate::state::AppState;
+
+#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq)]
+pub enum MessageRole {
+    User,
+    Assistant,
+}
+
+#[derive(InputObject)]
+pub struct MessageInput {
+    pub role: MessageRole,
+    pub content: String,
+}
+
+/// Give `prompt` (one user message) or `messages` (a conversation ending with the user's turn).
+#[derive(InputObject)]
+pub struct GenerateTextInput {
+    /// The app's id or slug.
+    pub app_id: ID,
+    /// The app action whose DUST price is charged on success.
+    pub action: String,
+    pub prompt: Option<String>,
+    pub messages: Option<Vec<MessageInput>>,
+    pub system: Option<String>,
+    pub idempotency_key: String,
+}
+
+#[derive(SimpleObject)]
+pub struct LlmCallUsage {
+    pub prompt_tokens: i32,
+    pub completion_tokens: i32,
+    /// Computed on the server from the price table.
+    pub cost_usd: Decimal,
+}
+
+#[derive(SimpleObject)]
+pub struct GenerateTextResult {
+    pub text: String,
+    pub model: String,
+    pub provider: Provider,
+    pub was_fallback: bool,
+    pub usage: LlmCallUsage,
+    pub dust_charged: i32,
+    pub transaction: DustTransaction,
+}
+
+#[derive(Default)]
+pub struct LlmQuery;
+
+#[Object]
+impl LlmQuery {
+    /// The price table every LLM call is billed from.
+    async fn llm_models(&self, ctx: &Context<'_>) -> ApiResult<Vec<LlmModel>> {
+        let models = pricing::price_table(&ctx.data_unchecked::<AppState>().db).await?;
+        Ok(models.into_iter().map(LlmModel::from).collect())
+    }
+
+    /// Usage of an app (its builder or an admin), of a user (themself or an admin), or both.
+    #[graphql(guard = "RequireUser")]
+    async fn llm_usage(
+        &self,
+        ctx: &Context<'_>,
+        app_id: Option<ID>,
+        user_id: Option<ID>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> ApiResult<LlmUsageReport> {
+        window(from, to)?;
+        let state = ctx.data_unchecked::<AppState>();
+        let viewer = ctx.principal()?;
+        let app = match &app_id {
+            Some(app) => Some(
+                catalog::find_app(&state.db, &AppRef::parse(app))
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("App"))?,
+            ),
+            None => None,
+        };
+        let user_id = user_id
+            .map(|id| Uuid::parse_str(&id).map_err(|_| ApiError::not_found("User")))
+            .transpose()?;
+        let owns_app = app
+            .as_ref()
+            .is_some_and(|app| app.builder_id == viewer.user_id);
+        let is_self = user_id == Some(viewer.user_id);
+        let allowed =
+            viewer.roles.admin || owns_app || (is_self && app.is_none()) || (is_self && owns_app);
+        if !allowed || (app.is_none() && user_id.is_none() && !viewer.roles.admin) {
+            return Err(ApiError::forbidden(
+                "Only an app's builder, the user themself or an admin can see this usage",
+            ));
+        }
+        let filter = UsageFilter {
+            app_id: app.map(|a| a.id),
+            user_id,
+            from,
+            to,
+        };
+        Ok(LlmUsageReport {
+            totals: analytics::totals(&state.db, &filter).await?.into(),
+            by_day: groups(&state.db, &filter, GroupBy::Day).await?,
+        })
+    }
+
+    /// Platform-wide LLM usage.
+    #[graphql(guard = "RequireAdmin")]
+    async fn llm_analytics(
+        &self,
+        ctx: &Context<'_>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> ApiResult<LlmAnalytics> {
+        window(from, to)?;
+        let db = &ctx.data_unchecked::<AppState>().db;
+        let filter = UsageFilter {
+            app_id: None,
+            user_id: None,
+            from,
+            to,
+        };
+        let totals: LlmUsageTotals = analytics::totals(db, &filter).await?.into();
+        Ok(LlmAnalytics {
+            fallback_rate: totals.fallback_rate,
+            totals,
+            by_model: groups(db, &filter, GroupBy::Model).await?,
+            by_app: groups(db, &filter, GroupBy::App).await?,
+            by_action: groups(db, &filter, GroupBy::Action).await?,
+            by_day: groups(db, &filter, GroupBy::Day).await?,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct LlmMutation;
+
+#[Object]
+impl LlmMutation {
+    /// Calls the app's model (falling back as configured) and charges the action's DUST price once, on
+    /// success only. Retrying with the same idempotency key returns the first answer.
+    #[graphql(guard = "RequireUser")]
+    async fn generate_text(
+        &self,
+        ctx: &Context<'_>,
+        input: GenerateTextInput,
+    ) -> ApiResult<GenerateTextResult> {
+        let state = ctx.data_unchecked::<AppState>();
+        let messages = match (input.prompt, input.messages) {
+            (Some(prompt), None) => vec![ChatMessage {
+                role: Role::User,
+                content: prompt,
+            }],
+            (None, Some(messages)) => messages
+                .into_iter()
+                .map(|m| ChatMessage {
+                    role: if m.role == MessageRole::User {
+                        Role::User
+                    } else {
+                        Role::Assistant
+                    },
+                    content: m.content,
+                })
+                .collect(),
+            _ => {
+                return Err(ApiError::bad_input(
+                    "Give exactly one of prompt or messages",
+                ));
+            }
+        };
+        let request = GenerateRequest {
+            user_id: ctx.principal()?.user_id,
+            app: AppRef::parse(&input.app_id),
+            action: input.action,
+            system: input.system,
+            messages,
+            idempotency_key: input.idempotency_key,
+        };
+        let generated = gateway::generate(state, request).await?;
+        let generation = generated.generation;
+        Ok(GenerateTextResult {
+            text: generation.text,
+            model: generation.model,
+            provider: generation.provider,
+            was_fallback: generation.was_fallback,
+            usage: LlmCallUsage {
+                prompt_tokens: generation.prompt_tokens as i32,
+                completion_tokens: generation.completion_tokens as i32,
+                cost_usd: generation.cost_usd,
+            },
+            dust_charged: -generated.transaction.amount,
+            transaction: DustTransaction {
+                row: generated.transaction,
+                replayed: generated.replayed,
+            },
+        })
+    }
+
+    /// Records a call an app made to a model itself; the cost is computed here from the price table.
+    #[graphql(guard = "RequireUser")]
+    async fn log_llm_usage(
+        &self,
+        ctx: &Context<'_>,
+        input: LogLlmUsageInput,
+    ) -> ApiResult<LlmUsageLog> {
+        let state = ctx.data_unchecked::<AppState>();
+        let reported = ReportedUsage {
+            app: AppRef::parse(&input.app_id),
+            provider: input.provider,
+            model: input.model,
+            prompt_tokens: input.prompt_tokens,
+            completion_tokens: input.completion_tokens,
+            total_tokens: input.total_tokens,
+            latency_ms: input.latency_ms,
+            finish_reason: input.finish_reason,
+            fallback_reason: input.fallback_reason,
+            action: input.action,
+        };
+        Ok(super::usage::record_reported(
+            &state.db,
+            &*state.cache,
+            ctx.principal()?.user_id,
+            reported,
+        )
+        .await?
+        .into())
+    }
+
+    /// Sets the app's models; its builder or an admin.
+    #[graphql(guard = "RequireUser")]
+    async fn set_app_model_config(
+        &self,
+        ctx: &Context<'_>,
+        app_id: ID,
+        input: AppModelConfigInput,
+    ) -> ApiResult<AppModelConfig> {
+        let state = ctx.data_unchecked::<AppState>();
+        let app_id = catalog::resolve_app_id(&state.db, &AppRef::parse(&app_id))
+            .await?
+            .ok_or_else(|| ApiError::not_found("App"))?;
+        let config = admin::set_model_config(
+            &state.db,
+            &*state.cache,
+            ctx.principal()?,
+            app_id,
+            input.into_config()?,
+        )
+        .await?;
+        Ok(config.into())
+    }
+
+    /// Sets a model's USD prices per million tokens; with `provider`, adds a new model.
+    #[graphql(guard = "RequireAdmin")]
+    async fn set_llm_model_price(
+        &self,
+        ctx: &Context<'_>,
+        model_id: String,
+        provider: Option<Provider>,
+        input_usd_per_million: Decimal,
+        output_usd_per_million: Decimal,
+        is_active: Option<bool>,
+    ) -> ApiResult<LlmModel> {
+        let state = ctx.data_unchecked::<AppState>();
+        let admin_id = ctx.principal()?.user_id;
+        let model = admin::set_model_price(
+            &state.db,
+            admin_id,
+            &model_id,
+            provider,
+            input_usd_per_million,
+            output_usd_per_million,
+            is_active,
+        )
+        .await?;
+        Ok(model.into())
+    }
+}

@@ -1,0 +1,142 @@
+//! LLM usage over GraphQL: logging an app's own model calls, the usage log entry, the totals and
+//! breakdowns of `llmUsage`/`llmAnalytics` (with their `window` check and `groups` helper), and an
+//! app's per-day `AppUsageDay`.
+
+use async_graphql::{ID, InputObject, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+use fairydust_entities::llm_usage_logs;
+use rust_decimal::Decimal;
+
+use crate::error::{ApiError, ApiResult};
+use crate::llm::analytics::{self, GroupBy, UsageFilter, UsageTotals};
+use crate::llm::config::FallbackTrigger;
+use crate::llm::pricing;
+use crate::llm::provider::Provider;
+
+#[derive(InputObject)]
+pub struct LogLlmUsageInput {
+    pub app_id: ID,
+    pub provider: Provider,
+    pub model: String,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    /// When given, must equal promptTokens + completionTokens.
+    pub total_tokens: Option<i64>,
+    pub latency_ms: i64,
+    pub finish_reason: Option<String>,
+    pub fallback_reason: Option<FallbackTrigger>,
+    pub action: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct LlmUsageLog {
+    pub id: ID,
+    pub model: String,
+    pub total_tokens: i32,
+    /// Computed on the server; clients never send a cost.
+    pub cost_usd: Decimal,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<llm_usage_logs::Model> for LlmUsageLog {
+    fn from(row: llm_usage_logs::Model) -> Self {
+        Self {
+            id: ID(row.id.to_string()),
+            model: row.model,
+            total_tokens: row.total_tokens,
+            cost_usd: row.cost_usd.0,
+            created_at: row.created_at,
+        }
+    }
+}
+
+#[derive(SimpleObject, Clone)]
+pub struct LlmUsageTotals {
+    pub requests: i64,
+    pub successes: i64,
+    pub fallbacks: i64,
+    /// Share of calls answered by a fallback model, 0–1.
+    pub fallback_rate: f64,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    pub cost_usd: Decimal,
+    pub unique_users: i64,
+}
+
+impl From<UsageTotals> for LlmUsageTotals {
+    fn from(totals: UsageTotals) -> Self {
+        Self {
+            requests: totals.requests,
+            successes: totals.successes,
+            fallbacks: totals.fallbacks,
+            fallback_rate: if totals.requests == 0 {
+                0.0
+            } else {
+                totals.fallbacks as f64 / totals.requests as f64
+            },
+            prompt_tokens: totals.prompt_tokens,
+            completion_tokens: totals.completion_tokens,
+            cost_usd: pricing::from_micros(totals.cost_micros),
+            unique_users: totals.unique_users,
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct LlmUsageGroup {
+    /// A day (YYYY-MM-DD), a model id, an app id or an action, depending on the breakdown.
+    pub key: String,
+    pub totals: LlmUsageTotals,
+}
+
+#[derive(SimpleObject)]
+pub struct LlmUsageReport {
+    pub totals: LlmUsageTotals,
+    pub by_day: Vec<LlmUsageGroup>,
+}
+
+#[derive(SimpleObject)]
+pub struct LlmAnalytics {
+    pub totals: LlmUsageTotals,
+    pub by_model: Vec<LlmUsageGroup>,
+    pub by_app: Vec<LlmUsageGroup>,
+    pub by_action: Vec<LlmUsageGroup>,
+    pub by_day: Vec<LlmUsageGroup>,
+    pub fallback_rate: f64,
+}
+
+pub fn window(from: DateTime<Utc>, to: DateTime<Utc>) -> ApiResult<()> {
+    if to <= from || to - from > chrono::Duration::days(366) {
+        return Err(ApiError::bad_input(
+            "to must be after from, at most 366 days later",
+        ));
+    }
+    Ok(())
+}
+
+pub async fn groups(
+    db: &sea_orm::DatabaseConnection,
+    filter: &UsageFilter,
+    by: GroupBy,
+) -> ApiResult<Vec<LlmUsageGroup>> {
+    Ok(analytics::grouped(db, filter, by)
+        .await?
+        .into_iter()
+        .map(|group| LlmUsageGroup {
+            key: group.key,
+            totals: group.totals.into(),
+        })
+        .collect())
+}
+
+/// `app { usageStats }`: one UTC day of an app's LLM and DUST use.
+#[derive(SimpleObject)]
+pub struct AppUsageDay {
+    pub date: NaiveDate,
+    pub requests: i64,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    pub cost_usd: Decimal,
+    pub dust_consumed: i64,
+    pub unique_users: i64,
+}
