@@ -3,6 +3,10 @@
 //! Resolvers stay thin: they read the viewer, call a domain service, and map its error through
 //! [`error::ApiError`]. Business rules live in the services, which tests call directly.
 
+// The merged Query/Mutation roots nest one async resolver per domain; laying out those futures goes
+// deeper than rustc's default query depth of 128.
+#![recursion_limit = "256"]
+
 pub mod admin;
 pub mod apps;
 pub mod auth;
