@@ -16,6 +16,7 @@ use crate::ledger::graphql::{LedgerMutation, LedgerQuery, LedgerSubscription};
 use crate::llm::graphql::{LlmMutation, LlmQuery};
 use crate::loaders::Loaders;
 use crate::profile::graphql::{ProfileMutation, ProfileQuery};
+use crate::questions::graphql::{QuestionsMutation, QuestionsQuery};
 use crate::state::{AppState, RequestMeta};
 use crate::system::SystemQuery;
 
@@ -37,6 +38,7 @@ pub struct Query(
     LedgerQuery,
     AppsQuery,
     LlmQuery,
+    QuestionsQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -47,6 +49,7 @@ pub struct Mutation(
     LedgerMutation,
     AppsMutation,
     LlmMutation,
+    QuestionsMutation,
 );
 
 #[derive(MergedSubscription, Default)]
