@@ -12,5 +12,6 @@ mod limits;
 mod llm;
 mod migrations;
 mod profile;
+mod questions;
 mod readiness;
 mod websocket;
