@@ -345,3 +345,21 @@ impl From<crate::content::ContentError> for ApiError {
         }
     }
 }
+
+impl From<crate::questions::QuestionsError> for ApiError {
+    fn from(error: crate::questions::QuestionsError) -> Self {
+        use crate::questions::QuestionsError as E;
+        let message = error.to_string();
+        match error {
+            E::InvalidInput(_) => ApiError::new(ErrorCode::BadUserInput, message),
+            E::NotFound(_) | E::QuestionNotFound(_) => ApiError::new(ErrorCode::NotFound, message),
+            E::QuestionIdTaken(_) | E::QuestionHasAnswers(_) => {
+                ApiError::new(ErrorCode::Conflict, message)
+            }
+            E::Profile(e) => e.into(),
+            E::Ledger(e) => e.into(),
+            E::Cache(e) => ApiError::internal(&e),
+            E::Database(e) => ApiError::internal(&e),
+        }
+    }
+}

@@ -21,6 +21,7 @@ pub mod llm;
 pub mod loaders;
 pub mod pagination;
 pub mod profile;
+pub mod questions;
 pub mod settings;
 pub mod sql;
 pub mod state;

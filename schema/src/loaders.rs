@@ -2,11 +2,13 @@
 //! cross users), so a page of N items costs one query per relation, not N.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use fairydust_entities::{
-    app_actions, app_model_configs, apps, people_in_my_life, person_profile_data, users,
+    app_actions, app_model_configs, apps, people_in_my_life, person_profile_data,
+    profiling_questions, users,
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -19,6 +21,7 @@ pub struct Loaders {
     pub people: DataLoader<PeopleByUserLoader>,
     pub person: DataLoader<PersonLoader>,
     pub person_facts: DataLoader<PersonFactsLoader>,
+    pub questions: DataLoader<QuestionLoader>,
 }
 
 impl Loaders {
@@ -31,6 +34,7 @@ impl Loaders {
             people: batched(PeopleByUserLoader(db.clone())),
             person: batched(PersonLoader(db.clone())),
             person_facts: batched(PersonFactsLoader(db.clone())),
+            questions: batched(QuestionLoader(db.clone())),
         }
     }
 }
@@ -39,7 +43,11 @@ impl Loaders {
 /// default, so a page of 100 items resolving on a busy 2-core machine still lands in one batch.
 const BATCH_DELAY: std::time::Duration = std::time::Duration::from_millis(3);
 
-fn batched<T: Loader<Uuid>>(loader: T) -> DataLoader<T> {
+fn batched<K, T>(loader: T) -> DataLoader<T>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    T: Loader<K>,
+{
     DataLoader::new(loader, tokio::spawn).delay(BATCH_DELAY)
 }
 
@@ -171,5 +179,24 @@ impl Loader<Uuid> for PersonLoader {
             .all(&self.0)
             .await?;
         Ok(rows.into_iter().map(|person| (person.id, person)).collect())
+    }
+}
+
+/// Profiling questions by their slug id, active or not (an answer keeps its question).
+pub struct QuestionLoader(DatabaseConnection);
+
+impl Loader<String> for QuestionLoader {
+    type Value = profiling_questions::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, LoadError> {
+        let rows = profiling_questions::Entity::find()
+            .filter(profiling_questions::Column::Id.is_in(keys.iter().cloned()))
+            .all(&self.0)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|question| (question.id.clone(), question))
+            .collect())
     }
 }

@@ -17,6 +17,7 @@ use crate::ledger::graphql::{LedgerMutation, LedgerQuery, LedgerSubscription};
 use crate::llm::graphql::{LlmMutation, LlmQuery};
 use crate::loaders::Loaders;
 use crate::profile::graphql::{ProfileMutation, ProfileQuery};
+use crate::questions::graphql::{QuestionsMutation, QuestionsQuery};
 use crate::state::{AppState, RequestMeta};
 use crate::system::SystemQuery;
 
@@ -39,6 +40,7 @@ pub struct Query(
     AppsQuery,
     LlmQuery,
     ContentQuery,
+    QuestionsQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -50,6 +52,7 @@ pub struct Mutation(
     AppsMutation,
     LlmMutation,
     ContentMutation,
+    QuestionsMutation,
 );
 
 #[derive(MergedSubscription, Default)]

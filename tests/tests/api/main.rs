@@ -16,6 +16,7 @@ mod llm_support;
 mod llm_usage;
 mod migrations;
 mod profile;
+mod questions;
 mod readiness;
 mod recipes;
 mod stories;
