@@ -137,3 +137,33 @@ fn regex_like_fairyname(name: &str) -> bool {
     let parts: Vec<&str> = name.split('_').collect();
     parts.len() == 3 && parts[2].len() == 4 && parts[2].bytes().all(|b| b.is_ascii_digit())
 }
+
+#[test]
+fn docker_compose_file_validates() {
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../docker-compose.yml");
+    let attempts: [&[&str]; 2] = [
+        &["docker-compose", "-f", file, "config", "-q"],
+        &["docker", "compose", "-f", file, "config", "-q"],
+    ];
+    for attempt in attempts {
+        let Ok(output) = Command::new(attempt[0]).args(&attempt[1..]).output() else {
+            continue;
+        };
+        if attempt[0] == "docker"
+            && !output.status.success()
+            && String::from_utf8_lossy(&output.stderr).contains("not a docker command")
+        {
+            continue;
+        }
+        assert!(
+            output.status.success(),
+            "{} rejects docker-compose.yml: {}",
+            attempt.join(" "),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        return;
+    }
+    eprintln!(
+        "SKIPPED docker_compose_file_validates: neither docker-compose nor the docker compose plugin is installed"
+    );
+}
