@@ -43,6 +43,10 @@ else
   runner=(cargo test --workspace)
 fi
 
+log "Format and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
 log "Building the test binaries"
 "${runner[@]}" --no-run
 runner+=(--no-fail-fast)

@@ -51,7 +51,7 @@ impl ValueType for Usd {
 impl TryGetable for Usd {
     fn try_get_by<I: ColIdx>(res: &QueryResult, index: I) -> Result<Self, TryGetError> {
         // PostgreSQL NUMERIC refuses to decode as text, SQLite TEXT decodes as text: try text first.
-        if let Ok(text) = String::try_get_by(res, index.clone()) {
+        if let Ok(text) = String::try_get_by(res, index) {
             return text
                 .parse()
                 .map(|d: Decimal| Usd(d.normalize()))

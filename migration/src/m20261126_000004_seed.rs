@@ -16,7 +16,7 @@ pub struct Migration;
 /// A decimal literal bound the way the column stores it: NUMERIC on PostgreSQL, TEXT on SQLite.
 fn usd_value(backend: DbBackend, literal: &str) -> SimpleExpr {
     match backend {
-        DbBackend::Sqlite => Expr::val(literal.to_owned()).into(),
+        DbBackend::Sqlite => Expr::val(literal.to_owned()),
         _ => Expr::cust(format!("CAST('{literal}' AS NUMERIC(12, 6))")),
     }
 }

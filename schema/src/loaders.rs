@@ -1,11 +1,18 @@
 //! DataLoaders for every relation a list can fan out to. Created per request (their caches must never
 //! cross users), so a page of N items costs one query per relation, not N.
+//!
+//! Batching by delay alone depends on timing: on a busy machine a page may resolve slower than the
+//! delay and split into two batches. So list resolvers also *prime* the loaders they know their items
+//! will need ([`Loaders::prime_apps`] and friends) with one `load_many`; the per-item `load_one` then
+//! hits the request's cache. Loaders answer every key they are asked for (an empty list, `None`), so a
+//! missing relation is cached too.
 
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::Context;
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use fairydust_entities::{
     app_actions, app_model_configs, apps, people_in_my_life, person_profile_data,
     profiling_questions, users,
@@ -13,15 +20,18 @@ use fairydust_entities::{
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
+/// A loader that remembers, for this request, what it loaded.
+pub type Cached<T> = DataLoader<T, HashMapCache>;
+
 pub struct Loaders {
-    pub apps: DataLoader<AppLoader>,
-    pub users: DataLoader<UserLoader>,
-    pub app_actions: DataLoader<AppActionsLoader>,
-    pub model_configs: DataLoader<ModelConfigLoader>,
-    pub people: DataLoader<PeopleByUserLoader>,
-    pub person: DataLoader<PersonLoader>,
-    pub person_facts: DataLoader<PersonFactsLoader>,
-    pub questions: DataLoader<QuestionLoader>,
+    pub apps: Cached<AppLoader>,
+    pub users: Cached<UserLoader>,
+    pub app_actions: Cached<AppActionsLoader>,
+    pub model_configs: Cached<ModelConfigLoader>,
+    pub people: Cached<PeopleByUserLoader>,
+    pub person: Cached<PersonLoader>,
+    pub person_facts: Cached<PersonFactsLoader>,
+    pub questions: Cached<QuestionLoader>,
 }
 
 impl Loaders {
@@ -43,12 +53,71 @@ impl Loaders {
 /// default, so a page of 100 items resolving on a busy 2-core machine still lands in one batch.
 const BATCH_DELAY: std::time::Duration = std::time::Duration::from_millis(3);
 
-fn batched<K, T>(loader: T) -> DataLoader<T>
+fn batched<K, T>(loader: T) -> Cached<T>
 where
     K: Send + Sync + Hash + Eq + Clone + 'static,
     T: Loader<K>,
 {
-    DataLoader::new(loader, tokio::spawn).delay(BATCH_DELAY)
+    DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default()).delay(BATCH_DELAY)
+}
+
+/// Whether the list being resolved selects `path` on its items — through `nodes`, `edges { node }`,
+/// or directly for a plain list.
+pub fn selects(ctx: &Context<'_>, path: &[&str]) -> bool {
+    let look = ctx.look_ahead();
+    let (mut nodes, mut edges, mut items) =
+        (look.field("nodes"), look.field("edges").field("node"), look);
+    for name in path {
+        nodes = nodes.field(name);
+        edges = edges.field(name);
+        items = items.field(name);
+    }
+    nodes.exists() || edges.exists() || items.exists()
+}
+
+impl Loaders {
+    /// Loads in one batch each relation the selected apps will ask for.
+    pub async fn prime_apps(
+        &self,
+        ctx: &Context<'_>,
+        apps: &[apps::Model],
+    ) -> Result<(), LoadError> {
+        let ids: Vec<Uuid> = apps.iter().map(|app| app.id).collect();
+        if selects(ctx, &["builder"]) {
+            self.users
+                .load_many(apps.iter().map(|app| app.builder_id))
+                .await?;
+        }
+        if selects(ctx, &["actions"]) {
+            self.app_actions.load_many(ids.iter().copied()).await?;
+        }
+        if selects(ctx, &["modelConfig"]) {
+            self.model_configs.load_many(ids).await?;
+        }
+        Ok(())
+    }
+
+    /// The same for people whose facts will be asked for (`prefix` leads from the list's items to them).
+    pub async fn prime_people(
+        &self,
+        ctx: &Context<'_>,
+        prefix: &[&str],
+        person_ids: &[Uuid],
+    ) -> Result<(), LoadError> {
+        let wants = |field: &str| {
+            let path: Vec<&str> = prefix.iter().copied().chain([field]).collect();
+            selects(ctx, &path)
+        };
+        if !prefix.is_empty() && selects(ctx, prefix) {
+            self.person.load_many(person_ids.iter().copied()).await?;
+        }
+        if wants("profileData") {
+            self.person_facts
+                .load_many(person_ids.iter().copied())
+                .await?;
+        }
+        Ok(())
+    }
 }
 
 /// Every load error is an internal one.
@@ -87,7 +156,7 @@ impl Loader<Uuid> for PeopleByUserLoader {
             .order_by_asc(people_in_my_life::Column::CreatedAt)
             .all(&self.0)
             .await?;
-        Ok(group(rows, |person| person.user_id))
+        Ok(group(keys, rows, |person| person.user_id))
     }
 }
 
@@ -104,12 +173,13 @@ impl Loader<Uuid> for PersonFactsLoader {
             .order_by_asc(person_profile_data::Column::FieldName)
             .all(&self.0)
             .await?;
-        Ok(group(rows, |fact| fact.person_id))
+        Ok(group(keys, rows, |fact| fact.person_id))
     }
 }
 
-fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
-    let mut groups: HashMap<Uuid, Vec<T>> = HashMap::new();
+/// Rows grouped by key, with an empty group for every asked key that has none.
+fn group<T>(keys: &[Uuid], rows: Vec<T>, key: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
+    let mut groups: HashMap<Uuid, Vec<T>> = keys.iter().map(|key| (*key, Vec::new())).collect();
     for row in rows {
         groups.entry(key(&row)).or_default().push(row);
     }
@@ -144,14 +214,15 @@ impl Loader<Uuid> for AppActionsLoader {
             .order_by_asc(app_actions::Column::Action)
             .all(&self.0)
             .await?;
-        Ok(group(rows, |action| action.app_id))
+        Ok(group(keys, rows, |action| action.app_id))
     }
 }
 
 pub struct ModelConfigLoader(DatabaseConnection);
 
+/// An app's model configuration; `None` for an app without one.
 impl Loader<Uuid> for ModelConfigLoader {
-    type Value = app_model_configs::Model;
+    type Value = Option<app_model_configs::Model>;
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, LoadError> {
@@ -159,10 +230,9 @@ impl Loader<Uuid> for ModelConfigLoader {
             .filter(app_model_configs::Column::AppId.is_in(keys.iter().copied()))
             .all(&self.0)
             .await?;
-        Ok(rows
-            .into_iter()
-            .map(|config| (config.app_id, config))
-            .collect())
+        let mut configs: HashMap<Uuid, Self::Value> = keys.iter().map(|key| (*key, None)).collect();
+        configs.extend(rows.into_iter().map(|config| (config.app_id, Some(config))));
+        Ok(configs)
     }
 }
 

@@ -7,6 +7,7 @@ use async_graphql::SimpleObject;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, Condition};
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -56,6 +57,21 @@ impl Cursor {
 
     pub fn parse_after(after: Option<&str>) -> Result<Option<Self>, ApiError> {
         after.map(Self::decode).transpose()
+    }
+
+    /// The rows past this cursor in a list ordered by (`created_at`, `id`): older ones when newest
+    /// come first, newer ones otherwise.
+    pub fn beyond<C: ColumnTrait>(&self, created_at: C, id: C, newest_first: bool) -> Condition {
+        let (strictly, ties) = if newest_first {
+            (created_at.lt(self.created_at), id.lt(self.id))
+        } else {
+            (created_at.gt(self.created_at), id.gt(self.id))
+        };
+        Condition::any().add(strictly).add(
+            Condition::all()
+                .add(created_at.eq(self.created_at))
+                .add(ties),
+        )
     }
 }
 

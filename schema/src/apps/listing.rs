@@ -73,15 +73,7 @@ pub async fn page(
 ) -> Result<(Vec<apps::Model>, i64), sea_orm::DbErr> {
     let mut query = apps::Entity::find().filter(filter.condition());
     if let Some(cursor) = after {
-        query = query.filter(
-            Condition::any()
-                .add(Column::CreatedAt.lt(cursor.created_at))
-                .add(
-                    Condition::all()
-                        .add(Column::CreatedAt.eq(cursor.created_at))
-                        .add(Column::Id.lt(cursor.id)),
-                ),
-        );
+        query = query.filter(cursor.beyond(Column::CreatedAt, Column::Id, true));
     }
     let rows = query
         .order_by_desc(Column::CreatedAt)

@@ -48,23 +48,8 @@ pub async fn page(
 ) -> Result<(Vec<user_stories::Model>, i64), ContentError> {
     let mut query = user_stories::Entity::find().filter(filter.condition(user_id));
     if let Some(cursor) = after {
-        let beyond = match sort {
-            StorySort::Newest => Condition::any()
-                .add(Column::CreatedAt.lt(cursor.created_at))
-                .add(
-                    Condition::all()
-                        .add(Column::CreatedAt.eq(cursor.created_at))
-                        .add(Column::Id.lt(cursor.id)),
-                ),
-            StorySort::Oldest => Condition::any()
-                .add(Column::CreatedAt.gt(cursor.created_at))
-                .add(
-                    Condition::all()
-                        .add(Column::CreatedAt.eq(cursor.created_at))
-                        .add(Column::Id.gt(cursor.id)),
-                ),
-        };
-        query = query.filter(beyond);
+        query =
+            query.filter(cursor.beyond(Column::CreatedAt, Column::Id, sort == StorySort::Newest));
     }
     query = match sort {
         StorySort::Newest => query

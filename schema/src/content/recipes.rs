@@ -248,15 +248,7 @@ pub async fn page(
     use user_recipes::Column as C;
     let mut query = user_recipes::Entity::find().filter(filter.condition(user_id));
     if let Some(cursor) = after {
-        query = query.filter(
-            Condition::any()
-                .add(C::CreatedAt.lt(cursor.created_at))
-                .add(
-                    Condition::all()
-                        .add(C::CreatedAt.eq(cursor.created_at))
-                        .add(C::Id.lt(cursor.id)),
-                ),
-        );
+        query = query.filter(cursor.beyond(C::CreatedAt, C::Id, true));
     }
     let rows = query
         .order_by_desc(C::CreatedAt)

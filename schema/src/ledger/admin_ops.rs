@@ -196,7 +196,7 @@ pub async fn refund(
 /// What happened to one user of a bulk grant.
 #[derive(Clone, Debug)]
 pub enum BulkOutcome {
-    Granted(dust_transactions::Model),
+    Granted(Box<dust_transactions::Model>),
     UserNotFound,
     BalanceLimit,
 }
@@ -312,7 +312,7 @@ pub async fn grant_bulk(
         .into_iter()
         .map(|id| {
             let outcome = match granted.get(&id) {
-                Some(row) => BulkOutcome::Granted(row.clone()),
+                Some(row) => BulkOutcome::Granted(Box::new(row.clone())),
                 None if existing.contains(&id) => BulkOutcome::BalanceLimit,
                 None => BulkOutcome::UserNotFound,
             };

@@ -50,15 +50,7 @@ pub async fn history(
 ) -> Result<(Vec<dust_transactions::Model>, i64), LedgerError> {
     let mut query = dust_transactions::Entity::find().filter(filter.condition(user_id));
     if let Some(cursor) = after {
-        query = query.filter(
-            Condition::any()
-                .add(Column::CreatedAt.lt(cursor.created_at))
-                .add(
-                    Condition::all()
-                        .add(Column::CreatedAt.eq(cursor.created_at))
-                        .add(Column::Id.lt(cursor.id)),
-                ),
-        );
+        query = query.filter(cursor.beyond(Column::CreatedAt, Column::Id, true));
     }
     let rows = query
         .order_by_desc(Column::CreatedAt)

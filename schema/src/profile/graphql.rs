@@ -174,13 +174,19 @@ pub async fn profile_data_of(
 
 /// `me { people }`.
 pub async fn people_of(ctx: &Context<'_>, user_id: Uuid) -> ApiResult<Vec<Person>> {
-    let people = ctx
-        .data_unchecked::<Loaders>()
+    let loaders = ctx.data_unchecked::<Loaders>();
+    let people = loaders
         .people
         .load_one(user_id)
         .await
+        .map_err(load_error)?
+        .unwrap_or_default();
+    let ids: Vec<Uuid> = people.iter().map(|person| person.id).collect();
+    loaders
+        .prime_people(ctx, &[], &ids)
+        .await
         .map_err(load_error)?;
-    Ok(people.unwrap_or_default().into_iter().map(Person).collect())
+    Ok(people.into_iter().map(Person).collect())
 }
 
 #[derive(InputObject)]
@@ -199,14 +205,6 @@ pub struct UpdatePersonInput {
     pub relationship: MaybeUndefined<String>,
     pub birth_date: MaybeUndefined<NaiveDate>,
     pub age_range: MaybeUndefined<String>,
-}
-
-fn change<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
-    match value {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(value) => Some(Some(value)),
-    }
 }
 
 #[derive(SimpleObject)]
@@ -300,9 +298,9 @@ impl ProfileMutation {
         let user_id = ctx.principal()?.user_id;
         let changes = people::PersonChanges {
             name: input.name,
-            relationship: change(input.relationship),
-            birth_date: change(input.birth_date),
-            age_range: change(input.age_range),
+            relationship: input.relationship.into(),
+            birth_date: input.birth_date.into(),
+            age_range: input.age_range.into(),
         };
         let person = people::update(&state.db, user_id, person_id(&id)?, changes).await?;
         context::invalidate(&*state.cache, user_id).await?;

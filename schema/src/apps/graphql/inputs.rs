@@ -33,11 +33,3 @@ pub struct UpdateAppInput {
     /// The builder's own switch to take the app off the marketplace.
     pub is_active: Option<bool>,
 }
-
-pub(super) fn change(value: MaybeUndefined<String>) -> Option<Option<String>> {
-    match value {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(value) => Some(Some(value)),
-    }
-}

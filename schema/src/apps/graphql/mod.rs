@@ -13,13 +13,13 @@ pub use inputs::{CreateAppInput, UpdateAppInput};
 use async_graphql::{Context, ID, Object};
 use uuid::Uuid;
 
-use self::inputs::change;
 use super::catalog::{self, AppRef};
 use super::listing::{self, MarketFilter};
 use super::service::{self, AppFields, Decision};
 use crate::auth::{ContextExt, RequireAdmin, RequireBuilder, RequireUser};
 use crate::error::{ApiError, ApiResult};
 use crate::identity::graphql::User;
+use crate::loaders::{Loaders, load_error};
 use crate::pagination::{Cursor, page_size};
 use crate::state::AppState;
 
@@ -58,6 +58,8 @@ impl AppsQuery {
         let with_total = ctx.look_ahead().field("totalCount").exists();
         let (rows, total) =
             listing::page(&state(ctx).db, &filter, after, size + 1, with_total).await?;
+        let loaders = ctx.data_unchecked::<Loaders>();
+        loaders.prime_apps(ctx, &rows).await.map_err(load_error)?;
         let rows = rows
             .into_iter()
             .map(|app| {
@@ -99,6 +101,8 @@ impl AppsQuery {
             ..MarketFilter::default()
         };
         let (rows, _) = listing::page(&state(ctx).db, &filter, None, 1_000, false).await?;
+        let loaders = ctx.data_unchecked::<Loaders>();
+        loaders.prime_apps(ctx, &rows).await.map_err(load_error)?;
         Ok(rows.into_iter().map(App).collect())
     }
 }
@@ -173,10 +177,10 @@ impl AppsMutation {
             slug: input.slug,
             description: input.description,
             category: input.category.map(|c| c.as_str().to_owned()),
-            icon_url: change(input.icon_url),
-            website_url: change(input.website_url),
-            demo_url: change(input.demo_url),
-            callback_url: change(input.callback_url),
+            icon_url: input.icon_url.into(),
+            website_url: input.website_url.into(),
+            demo_url: input.demo_url.into(),
+            callback_url: input.callback_url.into(),
             is_active: input.is_active,
         };
         let app_id = app_id(ctx, &id).await?;

@@ -196,6 +196,20 @@ pub async fn stories_page(
         with_total,
     )
     .await?;
+    let person_ids: Vec<Uuid> = rows
+        .iter()
+        .flat_map(|story| story.characters.as_array().cloned().unwrap_or_default())
+        .filter_map(|character| {
+            character["person_id"]
+                .as_str()
+                .and_then(|id| id.parse().ok())
+        })
+        .collect();
+    let loaders = ctx.data_unchecked::<Loaders>();
+    loaders
+        .prime_people(ctx, &["characters", "person"], &person_ids)
+        .await
+        .map_err(load_error)?;
     let rows = rows
         .into_iter()
         .map(|row| {

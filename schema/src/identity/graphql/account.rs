@@ -27,14 +27,6 @@ pub struct UpdateMeInput {
     pub avatar_url: MaybeUndefined<String>,
 }
 
-fn change<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
-    match value {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(value) => Some(Some(value)),
-    }
-}
-
 #[derive(SimpleObject)]
 pub struct DailyBonusClaim {
     pub amount: i32,
@@ -99,12 +91,12 @@ impl AccountMutation {
     async fn update_me(&self, ctx: &Context<'_>, input: UpdateMeInput) -> ApiResult<User> {
         let changes = AccountChanges {
             fairyname: input.fairyname,
-            first_name: change(input.first_name),
-            birth_date: change(input.birth_date),
-            age_range: change(input.age_range),
-            city: change(input.city),
-            country: change(input.country),
-            avatar_url: change(input.avatar_url),
+            first_name: input.first_name.into(),
+            birth_date: input.birth_date.into(),
+            age_range: input.age_range.into(),
+            city: input.city.into(),
+            country: input.country.into(),
+            avatar_url: input.avatar_url.into(),
         };
         let user =
             account_settings::update_account(&state(ctx).db, ctx.principal()?.user_id, changes)

@@ -21,7 +21,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::identity::oauth::OAuthProvider;
 use crate::identity::{daily_bonus, sign_in};
 use crate::ledger::TransactionKind;
-use crate::ledger::graphql::{DustStats, DustTransactionConnection, stats_of, transactions_page};
+use crate::ledger::graphql::{
+    DustStats, DustTransactionConnection, TransactionsArgs, stats_of, transactions_page,
+};
 use crate::profile::graphql::{Person, ProfileDataItem, people_of, profile_data_of};
 use crate::state::AppState;
 
@@ -104,7 +106,15 @@ impl User {
         from: Option<DateTime<Utc>>,
         to: Option<DateTime<Utc>>,
     ) -> ApiResult<DustTransactionConnection> {
-        transactions_page(ctx, self.0.id, first, after, kind, app_id, from, to).await
+        let args = TransactionsArgs {
+            first,
+            after,
+            kind,
+            app_id,
+            from,
+            to,
+        };
+        transactions_page(ctx, self.0.id, args).await
     }
 
     /// Totals by kind of transaction.

@@ -8,8 +8,8 @@ mod types;
 
 pub use types::{
     AppDustDay, BalanceChange, BulkGrantResult, ConsumeDustInput, DustCheck, DustStats,
-    DustTransaction, DustTransactionConnection, DustTransactionEdge, LedgerDiscrepancy, stats_of,
-    transactions_page,
+    DustTransaction, DustTransactionConnection, DustTransactionEdge, LedgerDiscrepancy,
+    TransactionsArgs, stats_of, transactions_page,
 };
 
 use async_graphql::{Context, ID, Object, Subscription};
@@ -185,7 +185,7 @@ impl LedgerMutation {
             .into_iter()
             .map(|(user_id, outcome)| {
                 let (transaction, error) = match outcome {
-                    BulkOutcome::Granted(row) => (Some(DustTransaction::new(row)), None),
+                    BulkOutcome::Granted(row) => (Some(DustTransaction::new(*row)), None),
                     BulkOutcome::UserNotFound => (None, Some("NOT_FOUND".to_owned())),
                     BulkOutcome::BalanceLimit => (None, Some("BALANCE_LIMIT".to_owned())),
                 };

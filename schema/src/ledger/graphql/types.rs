@@ -188,17 +188,30 @@ pub struct BalanceChange {
     pub transaction: DustTransaction,
 }
 
+/// The arguments of `dustTransactions`.
+pub struct TransactionsArgs {
+    pub first: Option<i32>,
+    pub after: Option<String>,
+    pub kind: Option<TransactionKind>,
+    pub app_id: Option<ID>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
 /// `me { dustTransactions }`: the caller's history, newest first.
 pub async fn transactions_page(
     ctx: &Context<'_>,
     user_id: Uuid,
-    first: Option<i32>,
-    after: Option<String>,
-    kind: Option<TransactionKind>,
-    app_id: Option<ID>,
-    from: Option<DateTime<Utc>>,
-    to: Option<DateTime<Utc>>,
+    args: TransactionsArgs,
 ) -> ApiResult<DustTransactionConnection> {
+    let TransactionsArgs {
+        first,
+        after,
+        kind,
+        app_id,
+        from,
+        to,
+    } = args;
     let state = ctx.data_unchecked::<AppState>();
     let size = page_size(first)?;
     let after = Cursor::parse_after(after.as_deref())?;

@@ -116,8 +116,7 @@ impl LlmQuery {
             .as_ref()
             .is_some_and(|app| app.builder_id == viewer.user_id);
         let is_self = user_id == Some(viewer.user_id);
-        let allowed =
-            viewer.roles.admin || owns_app || (is_self && app.is_none()) || (is_self && owns_app);
+        let allowed = viewer.roles.admin || owns_app || (is_self && app.is_none());
         if !allowed || (app.is_none() && user_id.is_none() && !viewer.roles.admin) {
             return Err(ApiError::forbidden(
                 "Only an app's builder, the user themself or an admin can see this usage",

@@ -184,7 +184,8 @@ pub async fn model_config_of(ctx: &Context<'_>, app_id: Uuid) -> ApiResult<Optio
         .model_configs
         .load_one(app_id)
         .await
-        .map_err(load_error)?;
+        .map_err(load_error)?
+        .flatten();
     match row {
         None => Ok(None),
         Some(row) => ModelConfig::from_row(&row)
