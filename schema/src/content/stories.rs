@@ -25,7 +25,7 @@ use crate::apps::catalog::{self, AppRef};
 use crate::cache::RateLimit;
 use crate::db_errors::{UniqueKey, violates_unique};
 use crate::ledger::consume::validate_idempotency_key;
-use crate::ledger::{self, Entry, LedgerError, TransactionKind, events};
+use crate::ledger::{self, Entry, TransactionKind, events};
 use crate::llm::LlmError;
 use crate::llm::calls::{self, Caller, ModelAnswer, Prompt};
 use crate::llm::provider::{ChatMessage, Role};
@@ -234,14 +234,7 @@ async fn generate_locked(
     let config = snapshot.model_config.clone().ok_or_else(|| {
         LlmError::NotConfigured("The story app has no model configuration".into())
     })?;
-    let balance = ledger::balance_of(&state.db, request.user_id).await?;
-    if balance < price {
-        return Err(LedgerError::InsufficientDust {
-            balance,
-            required: i64::from(price),
-        }
-        .into());
-    }
+    ledger::ensure_affordable(&state.db, request.user_id, price).await?;
 
     let brief = StoryBrief {
         genre: request.genre,

@@ -178,14 +178,7 @@ async fn generate_locked(
     config: &ModelConfig,
     hash: &str,
 ) -> Result<Generated, LlmError> {
-    let balance = ledger::balance_of(&state.db, request.user_id).await?;
-    if balance < price {
-        return Err(LedgerError::InsufficientDust {
-            balance,
-            required: i64::from(price),
-        }
-        .into());
-    }
+    ledger::ensure_affordable(&state.db, request.user_id, price).await?;
     let caller = Caller {
         user_id: request.user_id,
         app_id,
