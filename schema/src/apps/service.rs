@@ -4,8 +4,8 @@
 use fairydust_entities::{app_actions, apps, now, users};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -182,6 +182,33 @@ pub async fn editable(
     Ok(app)
 }
 
+/// An admin changing someone else's app is an admin action: it leaves an audit row, written in the
+/// caller's transaction. A builder changing their own app does not.
+pub async fn audit_admin_edit<C: ConnectionTrait>(
+    conn: &C,
+    viewer: &Principal,
+    app: &apps::Model,
+    action: &str,
+    after: serde_json::Value,
+) -> Result<(), sea_orm::DbErr> {
+    if app.builder_id == viewer.user_id {
+        return Ok(());
+    }
+    audit::record(
+        conn,
+        AuditEntry {
+            actor_id: viewer.user_id,
+            action,
+            target_type: "app",
+            target_id: app.id.to_string(),
+            before: None,
+            after: Some(after),
+            reason: None,
+        },
+    )
+    .await
+}
+
 pub async fn update(
     db: &DatabaseConnection,
     cache: &dyn Cache,
@@ -191,13 +218,21 @@ pub async fn update(
 ) -> Result<apps::Model, AppsError> {
     let app = editable(db, viewer, app_id).await?;
     let old_slug = app.slug.clone();
-    let updated = match apply(app.into_active_model(), &fields)?.update(db).await {
+    let txn = db.begin().await?;
+    let updated = match apply(app.clone().into_active_model(), &fields)?
+        .update(&txn)
+        .await
+    {
         Ok(app) => app,
         Err(error) if violates_unique(&error, UNIQUE_SLUG) => {
             return Err(AppsError::SlugTaken(fields.slug.unwrap_or_default()));
         }
         Err(error) => return Err(error.into()),
     };
+    let after =
+        json!({ "name": updated.name, "slug": updated.slug, "is_active": updated.is_active });
+    audit_admin_edit(&txn, viewer, &app, "apps.update", after).await?;
+    txn.commit().await?;
     catalog::invalidate(cache, app_id).await?;
     if updated.slug != old_slug {
         catalog::forget_slug(cache, &old_slug).await?;
@@ -215,7 +250,7 @@ pub async fn set_action(
     dust_cost: i32,
     description: Option<String>,
 ) -> Result<app_actions::Model, AppsError> {
-    editable(db, viewer, app_id).await?;
+    let app = editable(db, viewer, app_id).await?;
     validation::snake_slug("action", action, 64).map_err(invalid)?;
     if !(1..=MAX_ACTION_COST).contains(&dust_cost) {
         return Err(invalid(format!(
@@ -233,14 +268,18 @@ pub async fn set_action(
         updated_at: Set(at),
     };
     use app_actions::Column as C;
+    let txn = db.begin().await?;
     app_actions::Entity::insert(row)
         .on_conflict(
             OnConflict::columns([C::AppId, C::Action])
                 .update_columns([C::DustCost, C::Description, C::UpdatedAt])
                 .to_owned(),
         )
-        .exec_without_returning(db)
+        .exec_without_returning(&txn)
         .await?;
+    let after = json!({ "action": action, "dust_cost": dust_cost });
+    audit_admin_edit(&txn, viewer, &app, "apps.set_action", after).await?;
+    txn.commit().await?;
     catalog::invalidate(cache, app_id).await?;
     app_actions::Entity::find()
         .filter(C::AppId.eq(app_id))
@@ -257,15 +296,25 @@ pub async fn remove_action(
     app_id: Uuid,
     action: &str,
 ) -> Result<(), AppsError> {
-    editable(db, viewer, app_id).await?;
+    let app = editable(db, viewer, app_id).await?;
+    let txn = db.begin().await?;
     let removed = app_actions::Entity::delete_many()
         .filter(app_actions::Column::AppId.eq(app_id))
         .filter(app_actions::Column::Action.eq(action))
-        .exec(db)
+        .exec(&txn)
         .await?;
     if removed.rows_affected == 0 {
         return Err(AppsError::NotFound("Action"));
     }
+    audit_admin_edit(
+        &txn,
+        viewer,
+        &app,
+        "apps.remove_action",
+        json!({ "action": action }),
+    )
+    .await?;
+    txn.commit().await?;
     catalog::invalidate(cache, app_id).await?;
     Ok(())
 }

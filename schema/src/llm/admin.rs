@@ -36,7 +36,7 @@ pub async fn set_model_config(
     app_id: Uuid,
     config: ModelConfig,
 ) -> Result<ModelConfig, LlmError> {
-    service::editable(db, viewer, app_id).await?;
+    let app = service::editable(db, viewer, app_id).await?;
     config
         .validate(&pricing::price_table(db).await?)
         .map_err(LlmError::InvalidInput)?;
@@ -54,6 +54,7 @@ pub async fn set_model_config(
         updated_at: Set(at),
     };
     use app_model_configs::Column as C;
+    let txn = db.begin().await?;
     app_model_configs::Entity::insert(row)
         .on_conflict(
             OnConflict::column(C::AppId)
@@ -68,8 +69,11 @@ pub async fn set_model_config(
                 ])
                 .to_owned(),
         )
-        .exec_without_returning(db)
+        .exec_without_returning(&txn)
         .await?;
+    let after = json!({ "provider": config.provider.as_str(), "model": config.model });
+    service::audit_admin_edit(&txn, viewer, &app, "llm.set_model_config", after).await?;
+    txn.commit().await?;
     catalog::invalidate(cache, app_id).await?;
     Ok(config)
 }

@@ -2,7 +2,7 @@
 
 use fairydust_entities::admin_audit_log;
 use fairydust_tests::{TestApp, TestUser};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
 const CREATE: &str = "mutation C($input: CreateAppInput!) { createApp(input: $input) { id slug status isActive category } }";
@@ -139,6 +139,19 @@ async fn only_the_builder_or_an_admin_edits_and_sees_private_fields() {
     )
     .await
     .data();
+    app.gql_as(&admin.token, set_action, json!({ "id": created["id"] }))
+        .await
+        .data();
+    // The admin's edits of someone else's app are audited, with the admin as the actor; the owner's are not.
+    let audited = admin_audit_log::Entity::find()
+        .filter(admin_audit_log::Column::TargetId.eq(created["id"].as_str().unwrap()))
+        .order_by_asc(admin_audit_log::Column::CreatedAt)
+        .all(&app.db)
+        .await
+        .unwrap();
+    let actions: Vec<&str> = audited.iter().map(|row| row.action.as_str()).collect();
+    assert_eq!(actions, vec!["apps.update", "apps.set_action"]);
+    assert!(audited.iter().all(|row| row.actor_id == Some(admin.id)));
 
     let query =
         "query A($id: ID!) { app(id: $id) { name callbackUrl adminNotes builder { fairyname } } }";
