@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use fairydust_entities::{app_actions, apps};
+use uuid::Uuid;
 
 use crate::auth::ContextExt;
 use crate::error::{ApiError, ApiResult};
@@ -103,6 +104,17 @@ impl From<app_actions::Model> for AppAction {
 pub struct App(pub apps::Model);
 
 impl App {
+    /// The app with this id through the request's loader (lists of transactions, recipes, … share it).
+    pub async fn load(ctx: &Context<'_>, app_id: Uuid) -> ApiResult<Option<App>> {
+        let app = ctx
+            .data_unchecked::<Loaders>()
+            .apps
+            .load_one(app_id)
+            .await
+            .map_err(load_error)?;
+        Ok(app.map(App))
+    }
+
     /// The builder and admins see everything; others the public fields.
     pub(super) fn privileged(&self, ctx: &Context<'_>) -> bool {
         ctx.viewer()

@@ -12,7 +12,6 @@ use crate::apps::catalog::{self, AppRef};
 use crate::apps::graphql::App;
 use crate::content::recipes::{self, RecipeFilter};
 use crate::error::{ApiError, ApiResult};
-use crate::loaders::{Loaders, load_error};
 use crate::pagination::{Cursor, page_size};
 
 /// A saved recipe (markdown).
@@ -31,13 +30,7 @@ impl Recipe {
     }
 
     async fn app(&self, ctx: &Context<'_>) -> ApiResult<Option<App>> {
-        let app = ctx
-            .data_unchecked::<Loaders>()
-            .apps
-            .load_one(self.0.app_id)
-            .await
-            .map_err(load_error)?;
-        Ok(app.map(App))
+        App::load(ctx, self.0.app_id).await
     }
 
     async fn title(&self) -> &str {

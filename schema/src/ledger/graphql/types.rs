@@ -12,7 +12,6 @@ use crate::apps::graphql::App;
 use crate::error::{ApiError, ApiResult};
 use crate::ledger::TransactionKind;
 use crate::ledger::reports::{self, HistoryFilter};
-use crate::loaders::Loaders;
 use crate::pagination::{Cursor, page_size};
 use crate::state::AppState;
 
@@ -60,13 +59,7 @@ impl DustTransaction {
         let Some(app_id) = self.row.app_id else {
             return Ok(None);
         };
-        let app = ctx
-            .data_unchecked::<Loaders>()
-            .apps
-            .load_one(app_id)
-            .await
-            .map_err(|e| ApiError::internal(&*e))?;
-        Ok(app.map(App))
+        App::load(ctx, app_id).await
     }
 
     async fn action(&self) -> Option<&str> {
@@ -148,13 +141,7 @@ impl DustStats {
         let Some(app_id) = self.favorite_app_id else {
             return Ok(None);
         };
-        let app = ctx
-            .data_unchecked::<Loaders>()
-            .apps
-            .load_one(app_id)
-            .await
-            .map_err(|e| ApiError::internal(&*e))?;
-        Ok(app.map(App))
+        App::load(ctx, app_id).await
     }
 }
 
