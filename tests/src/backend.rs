@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use fairydust_migration::{Migrator, MigratorTrait};
-use sea_orm::sqlx::{AssertSqlSafe, Connection, PgConnection, Row};
+use sea_orm::sqlx::{AssertSqlSafe, Connection, PgConnection};
 use uuid::Uuid;
 
 const TEMPLATE_LOCK: i64 = 0x7E57_0001;
@@ -208,20 +208,8 @@ async fn ensure_template(admin_url: &str) -> String {
         .expect("pg_database readable")
         .is_some();
     if !exists {
-        let stale = sea_orm::sqlx::query(
-            "SELECT datname FROM pg_database WHERE datname LIKE 'fairydust_tpl_%'",
-        )
-        .fetch_all(&mut admin)
-        .await
-        .unwrap_or_default();
-        for row in stale {
-            let name: String = row.get(0);
-            let _ = run(
-                &mut admin,
-                format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-            )
-            .await;
-        }
+        // Older templates are left in place: another checkout (a second worktree, CI beside a
+        // developer) may be cloning from one right now, and dropping it would fail its tests.
         let building = format!("{template}_building");
         let _ = run(
             &mut admin,
