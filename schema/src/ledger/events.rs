@@ -4,6 +4,7 @@
 use fairydust_entities::dust_transactions;
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use crate::cache::{Cache, CacheError};
@@ -29,4 +30,18 @@ pub async fn subscribe(
     Ok(messages
         .filter_map(|payload| async move { serde_json::from_str(&payload).ok() })
         .boxed())
+}
+
+/// The user's latest transaction: its `balance_after` is the balance now. A new subscriber receives it
+/// first, so a client knows its subscription is live without waiting and shows the balance at once.
+pub async fn latest<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+) -> Result<Option<dust_transactions::Model>, DbErr> {
+    dust_transactions::Entity::find()
+        .filter(dust_transactions::Column::UserId.eq(user_id))
+        .order_by_desc(dust_transactions::Column::CreatedAt)
+        .order_by_desc(dust_transactions::Column::Id)
+        .one(db)
+        .await
 }

@@ -106,8 +106,13 @@ async fn subscribe_balance(app: &TestApp, token: &str) -> Socket {
         .send(Message::Text(subscribe.to_string().into()))
         .await
         .unwrap();
-    // The subscription registers with the pub/sub asynchronously; give it a moment.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The first event is the balance now: once it is here, the subscription is listening.
+    let current = next_json(&mut socket).await.expect("the current balance");
+    assert_eq!(current["type"], "next", "{current}");
+    assert_eq!(
+        current["payload"]["data"]["dustBalanceChanged"]["transaction"]["type"], "GRANT",
+        "a new user's latest transaction is the welcome bonus: {current}"
+    );
     socket
 }
 

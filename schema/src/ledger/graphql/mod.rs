@@ -270,8 +270,8 @@ pub struct LedgerSubscription;
 
 #[Subscription]
 impl LedgerSubscription {
-    /// The caller's balance after every change, from any server replica. Ends when the access token
-    /// expires; reconnect with a fresh one.
+    /// The caller's balance now (with the transaction that set it), then after every change, from any
+    /// server replica. Ends when the access token expires; reconnect with a fresh one.
     #[graphql(guard = "RequireUser")]
     async fn dust_balance_changed(
         &self,
@@ -281,8 +281,11 @@ impl LedgerSubscription {
         let viewer = ctx.principal()?;
         let remaining = (viewer.token_expires_at - Utc::now().timestamp()).max(0) as u64;
         let expiry = tokio::time::sleep(std::time::Duration::from_secs(remaining));
+        // Listen first, then read: a change committed in between is sent twice rather than lost.
         let changes = events::subscribe(&*state.cache, viewer.user_id).await?;
-        Ok(changes
+        let current = events::latest(&state.db, viewer.user_id).await?;
+        Ok(futures_util::stream::iter(current)
+            .chain(changes)
             .map(|row| BalanceChange {
                 balance: row.balance_after,
                 transaction: DustTransaction::new(row),
