@@ -205,6 +205,7 @@ pub async fn revoke_family(
     cache
         .delete(&cache_keys::principal(user_id, family_id))
         .await?;
+    crate::auth::announce_change(cache, user_id).await;
     Ok(revoked.rows_affected > 0)
 }
 
@@ -303,5 +304,6 @@ pub async fn forget_principals(
             .delete(&cache_keys::principal(user_id, row.family_id))
             .await?;
     }
+    crate::auth::announce_change(cache, user_id).await;
     Ok(())
 }
