@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use crate::config::Config;
 use crate::db::{self, StatementCounter};
 use crate::delivery;
-use crate::http::{self, ServerState};
+use crate::http::{self, ServerState, SocketRegistry};
 use crate::integrations;
 use crate::integrations::http::build_http_client;
 use crate::integrations::oauth::OAuthClients;
@@ -78,11 +78,14 @@ pub fn assemble(
         cache,
     };
     let schema = fairydust_schema::build_schema(app.clone(), config.graphql_introspection);
+    let sockets = SocketRegistry::new(config.websocket.max_sockets_per_user);
+    sockets.listen(app.cache.clone());
     App {
         state: ServerState {
             app,
             schema,
             config: Arc::new(config),
+            sockets,
         },
         statements,
     }

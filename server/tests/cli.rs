@@ -138,15 +138,20 @@ fn regex_like_fairyname(name: &str) -> bool {
     parts.len() == 3 && parts[2].len() == 4 && parts[2].bytes().all(|b| b.is_ascii_digit())
 }
 
-#[test]
-fn docker_compose_file_validates() {
-    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../docker-compose.yml");
-    let attempts: [&[&str]; 2] = [
-        &["docker-compose", "-f", file, "config", "-q"],
-        &["docker", "compose", "-f", file, "config", "-q"],
-    ];
+/// `docker-compose config -q` on a file with the given secrets (all other secrets unset); `None` when no
+/// compose tool is installed.
+fn compose_config(file: &str, secrets: &[(&str, &str)]) -> Option<std::process::Output> {
+    let file = format!("{}/../{file}", env!("CARGO_MANIFEST_DIR"));
+    let attempts: [&[&str]; 2] = [&["docker-compose"], &["docker", "compose"]];
     for attempt in attempts {
-        let Ok(output) = Command::new(attempt[0]).args(&attempt[1..]).output() else {
+        let mut command = Command::new(attempt[0]);
+        command
+            .args(&attempt[1..])
+            .args(["-f", &file, "config", "-q"])
+            .env_remove("JWT_SECRET")
+            .env_remove("POSTGRES_PASSWORD")
+            .envs(secrets.iter().copied());
+        let Ok(output) = command.output() else {
             continue;
         };
         if attempt[0] == "docker"
@@ -155,15 +160,55 @@ fn docker_compose_file_validates() {
         {
             continue;
         }
-        assert!(
-            output.status.success(),
-            "{} rejects docker-compose.yml: {}",
-            attempt.join(" "),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        return;
+        return Some(output);
     }
     eprintln!(
-        "SKIPPED docker_compose_file_validates: neither docker-compose nor the docker compose plugin is installed"
+        "SKIPPED compose-file check: neither docker-compose nor the docker compose plugin is installed"
+    );
+    None
+}
+
+#[test]
+fn the_production_compose_file_refuses_to_start_without_its_secrets() {
+    let secrets = [
+        ("JWT_SECRET", "a-long-random-secret-of-at-least-32-bytes"),
+        ("POSTGRES_PASSWORD", "a-database-password"),
+    ];
+    let Some(complete) = compose_config("docker-compose.yml", &secrets) else {
+        return;
+    };
+    assert!(
+        complete.status.success(),
+        "docker-compose.yml is rejected: {}",
+        String::from_utf8_lossy(&complete.stderr)
+    );
+    for missing in ["JWT_SECRET", "POSTGRES_PASSWORD"] {
+        let others: Vec<(&str, &str)> = secrets
+            .iter()
+            .copied()
+            .filter(|(name, _)| *name != missing)
+            .collect();
+        let output = compose_config("docker-compose.yml", &others).expect("the tool ran above");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "starts without {missing}");
+        assert!(stderr.contains(missing), "names {missing}: {stderr}");
+    }
+    let file = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docker-compose.yml"
+    ))
+    .unwrap();
+    assert!(file.contains("ENVIRONMENT: production"), "{file}");
+}
+
+#[test]
+fn the_development_compose_file_validates_without_secrets() {
+    let Some(output) = compose_config("docker-compose.dev.yml", &[]) else {
+        return;
+    };
+    assert!(
+        output.status.success(),
+        "docker-compose.dev.yml is rejected: {}",
+        String::from_utf8_lossy(&output.stderr)
     );
 }

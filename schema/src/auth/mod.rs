@@ -4,10 +4,12 @@
 //! token format and the one verification path every request goes through (HTTP and WebSocket alike), so
 //! revocation is honoured by the whole API.
 
+mod changes;
 mod guards;
 mod tokens;
 pub mod viewer;
 
+pub use changes::{AUTH_CHANGED_CHANNEL, announce_change};
 pub use guards::{ContextExt, RequireAdmin, RequireBuilder, RequireUser};
 pub use tokens::{AccessClaims, TOKEN_TYPE_ACCESS, TokenKeys};
 pub use viewer::{Authenticator, Principal, Roles, Viewer};

@@ -7,6 +7,7 @@
 mod memory;
 mod redis_cache;
 
+use std::net::{IpAddr, Ipv6Addr};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -56,6 +57,18 @@ impl RateDecision {
 pub struct RateLimit {
     pub limit: u32,
     pub window: Duration,
+}
+
+/// The rate-limit bucket of a client address: the address itself for IPv4, its /64 for IPv6 (one
+/// subscriber usually holds a whole /64, so per-address IPv6 buckets would be free to multiply).
+pub fn ip_bucket(ip: IpAddr) -> String {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let network = Ipv6Addr::from(u128::from(v6) & !((1u128 << 64) - 1));
+            format!("{network}/64")
+        }
+    }
 }
 
 impl RateLimit {

@@ -178,8 +178,18 @@ impl Cache for RedisCache {
     }
 
     async fn subscribe(&self, channel: &str) -> Result<BoxStream<'static, String>, CacheError> {
-        let receiver = self.hub.subscribe(self.key(channel)).await?;
-        Ok(super::memory::broadcast_stream(receiver))
+        let channel = self.key(channel);
+        let receiver = self.hub.subscribe(channel.clone()).await?;
+        let listener = Listener {
+            hub: self.hub.clone(),
+            channel,
+        };
+        Ok(super::memory::broadcast_stream(receiver)
+            .map(move |message| {
+                let _listening = &listener;
+                message
+            })
+            .boxed())
     }
 
     async fn ping(&self) -> Result<(), CacheError> {
@@ -191,6 +201,22 @@ impl Cache for RedisCache {
 
     fn backend(&self) -> &'static str {
         "redis"
+    }
+}
+
+/// Held by each subscriber's stream; dropping the stream releases the channel.
+struct Listener {
+    hub: Arc<PubSubHub>,
+    channel: String,
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let (hub, channel) = (self.hub.clone(), std::mem::take(&mut self.channel));
+        // A task, so it runs after the receiver that sits next to this value in the stream is gone.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move { hub.release(&channel).await });
+        }
     }
 }
 
@@ -210,7 +236,8 @@ impl PubSubHub {
     ) -> Result<broadcast::Receiver<String>, CacheError> {
         let (receiver, is_new) = {
             let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
-            channels.retain(|_, sender| sender.receiver_count() > 0);
+            // An entry without receivers is still subscribed until its pending unsubscribe runs (which
+            // then finds the new receiver and keeps it).
             match channels.get(&channel) {
                 Some(sender) => (sender.subscribe(), false),
                 None => {
@@ -230,6 +257,30 @@ impl PubSubHub {
             }
         }
         Ok(receiver)
+    }
+
+    /// Called when a local subscriber of `channel` went away: when it was the last one, forgets the
+    /// channel and unsubscribes on Redis. Both happen under the sink lock, so a concurrent new
+    /// subscriber either finds the entry still there (and it stays subscribed) or subscribes after
+    /// this unsubscribe.
+    async fn release(&self, channel: &str) {
+        let mut sink = self.sink.lock().await;
+        let unused = {
+            let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
+            let unused = channels
+                .get(channel)
+                .is_some_and(|sender| sender.receiver_count() == 0);
+            if unused {
+                channels.remove(channel);
+            }
+            unused
+        };
+        if unused && let Some(sink) = sink.as_mut() {
+            // On failure the reconnect (which only subscribes channels with listeners) cleans up.
+            if let Err(error) = sink.unsubscribe(channel).await {
+                tracing::warn!(%error, channel, "redis unsubscribe failed");
+            }
+        }
     }
 
     /// Opens the shared connection and starts the task that dispatches its messages.

@@ -239,3 +239,68 @@ async fn redis_subscribers_hear_other_replicas() {
         .unwrap();
     assert_eq!(received.as_deref(), Some("42"));
 }
+
+#[test]
+fn ipv6_addresses_share_their_slash_64_bucket() {
+    use super::ip_bucket;
+    let bucket = |raw: &str| ip_bucket(raw.parse().unwrap());
+    assert_eq!(bucket("2001:db8:1:2::1"), bucket("2001:db8:1:2:ffff::9"));
+    assert_ne!(bucket("2001:db8:1:2::1"), bucket("2001:db8:1:3::1"));
+    assert_eq!(bucket("203.0.113.9"), "203.0.113.9");
+    assert_eq!(bucket("::ffff:203.0.113.9"), "203.0.113.9");
+}
+
+/// Subscribers of `channel` on the Redis server, across all connections.
+async fn redis_subscribers(url: &str, channel: &str) -> i64 {
+    let client = redis::Client::open(url).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let counts: Vec<(String, i64)> = redis::cmd("PUBSUB")
+        .arg("NUMSUB")
+        .arg(channel)
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    counts.first().map(|(_, count)| *count).unwrap_or(0)
+}
+
+#[tokio::test]
+async fn redis_unsubscribes_when_the_last_local_subscriber_goes() {
+    let Ok(url) = std::env::var("TEST_REDIS_URL") else {
+        eprintln!(
+            "SKIPPED redis_unsubscribes_when_the_last_local_subscriber_goes: TEST_REDIS_URL is not set"
+        );
+        return;
+    };
+    let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
+    let channel = format!("{prefix}user-events");
+    let cache = RedisCache::connect(&url, &prefix).await.unwrap();
+    let first = cache.subscribe("user-events").await.unwrap();
+    let mut second = cache.subscribe("user-events").await.unwrap();
+    assert_eq!(redis_subscribers(&url, &channel).await, 1, "one connection");
+
+    drop(first);
+    cache.publish("user-events", "still here").await.unwrap();
+    let received = tokio::time::timeout(Duration::from_secs(3), second.next())
+        .await
+        .unwrap();
+    assert_eq!(received.as_deref(), Some("still here"));
+    assert_eq!(redis_subscribers(&url, &channel).await, 1);
+
+    drop(second);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    while redis_subscribers(&url, &channel).await > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the channel is still subscribed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // Subscribing again after the release works.
+    let mut again = cache.subscribe("user-events").await.unwrap();
+    cache.publish("user-events", "back").await.unwrap();
+    let received = tokio::time::timeout(Duration::from_secs(3), again.next())
+        .await
+        .unwrap();
+    assert_eq!(received.as_deref(), Some("back"));
+}

@@ -1,7 +1,7 @@
 //! Schema-wide extensions: stable error codes on every error, a cap on fields per document, and metrics.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use async_graphql::extensions::{
@@ -114,18 +114,27 @@ fn count_fields(document: &ExecutableDocument) -> usize {
     operations + fragments
 }
 
-/// Counts and times operations by name for `/metrics`. Names come from clients, so only the first
-/// [`MAX_OPERATION_NAMES`] distinct well-formed names get their own series; the rest share "other".
+/// Counts and times operations by name for `/metrics`. Names come from clients, so a name gets its own
+/// series only when the server knows it: it names a root field of the schema (`query Me`, `mutation
+/// ConsumeDust`, compared without case) or is one of the first-party portals' operations. Everything
+/// else shares "other", so a client cannot create series at will.
 pub struct OperationMetrics {
-    names: Arc<Mutex<HashSet<String>>>,
+    known: Arc<HashSet<String>>,
 }
 
-const MAX_OPERATION_NAMES: usize = 300;
+/// Operations the portals send whose names are not root fields.
+const FIRST_PARTY_OPERATIONS: [&str; 1] = ["PortalHealth"];
 
-impl Default for OperationMetrics {
-    fn default() -> Self {
+impl OperationMetrics {
+    /// `root_fields`: every field of the Query, Mutation and Subscription types.
+    pub fn new(root_fields: impl IntoIterator<Item = String>) -> Self {
+        let known = root_fields
+            .into_iter()
+            .chain(FIRST_PARTY_OPERATIONS.iter().map(|name| (*name).to_owned()))
+            .map(|name| name.to_ascii_lowercase())
+            .collect();
         Self {
-            names: Arc::new(Mutex::new(HashSet::new())),
+            known: Arc::new(known),
         }
     }
 }
@@ -133,31 +142,21 @@ impl Default for OperationMetrics {
 impl ExtensionFactory for OperationMetrics {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(OperationMetricsExtension {
-            names: self.names.clone(),
+            known: self.known.clone(),
         })
     }
 }
 
 struct OperationMetricsExtension {
-    names: Arc<Mutex<HashSet<String>>>,
+    known: Arc<HashSet<String>>,
 }
 
 impl OperationMetricsExtension {
     fn label(&self, operation_name: Option<&str>) -> String {
-        let Some(name) = operation_name else {
-            return "anonymous".to_owned();
-        };
-        let well_formed =
-            name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !well_formed {
-            return "other".to_owned();
-        }
-        let mut names = self.names.lock().unwrap_or_else(|p| p.into_inner());
-        if names.contains(name) || names.len() < MAX_OPERATION_NAMES {
-            names.insert(name.to_owned());
-            name.to_owned()
-        } else {
-            "other".to_owned()
+        match operation_name {
+            None => "anonymous".to_owned(),
+            Some(name) if self.known.contains(&name.to_ascii_lowercase()) => name.to_owned(),
+            Some(_) => "other".to_owned(),
         }
     }
 }

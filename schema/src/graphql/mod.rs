@@ -1,6 +1,7 @@
 //! The schema: roots merged from every domain, limits and extensions.
 
 pub mod extensions;
+pub mod read_only;
 
 use async_graphql::extensions::apollo_persisted_queries::{
     ApolloPersistedQueries, LruCacheStorage,
@@ -76,10 +77,11 @@ pub fn build_schema(state: AppState, introspection: bool) -> FairydustSchema {
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .extension(extensions::ErrorCodes)
-        .extension(extensions::OperationMetrics::default())
+        .extension(extensions::OperationMetrics::new(root_fields()))
         .extension(ApolloPersistedQueries::new(LruCacheStorage::new(
             PERSISTED_QUERY_CACHE_SIZE,
-        )));
+        )))
+        .extension(read_only::RefuseWritesWhenReadOnly);
     if !introspection {
         schema = schema.disable_introspection();
     }
@@ -100,6 +102,29 @@ pub fn fill_request_data(
     data.insert(viewer);
     data.insert(meta);
     data.insert(Loaders::new(&state.db));
+}
+
+/// The names of every Query, Mutation and Subscription field: the operations the server knows.
+fn root_fields() -> Vec<String> {
+    use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+    let document = async_graphql::parser::parse_schema(sdl()).expect("our own SDL parses");
+    document
+        .definitions
+        .into_iter()
+        .filter_map(|definition| match definition {
+            TypeSystemDefinition::Type(ty)
+                if ["Query", "Mutation", "Subscription"].contains(&ty.node.name.node.as_str()) =>
+            {
+                match ty.node.kind {
+                    TypeKind::Object(object) => Some(object.fields),
+                    _ => None,
+                }
+            }
+            _ => None,
+        })
+        .flatten()
+        .map(|field| field.node.name.node.to_string())
+        .collect()
 }
 
 /// The SDL exported to `schema.graphql`.

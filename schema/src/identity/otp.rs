@@ -117,7 +117,12 @@ pub async fn issue(
             .await?,
     )?;
     if let Some(ip) = ip {
-        refuse(cache.hit(&format!("otp-rate:ip:{ip}"), PER_IP_HOUR).await?)?;
+        let bucket = crate::cache::ip_bucket(ip);
+        refuse(
+            cache
+                .hit(&format!("otp-rate:ip:{bucket}"), PER_IP_HOUR)
+                .await?,
+        )?;
     }
 
     let code = format!("{:06}", rand::rng().random_range(0..1_000_000));

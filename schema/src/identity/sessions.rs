@@ -206,6 +206,7 @@ pub async fn revoke_family(
     cache
         .delete(&cache_keys::principal(user_id, family_id))
         .await?;
+    crate::auth::announce_change(cache, user_id).await;
     Ok(revoked.rows_affected > 0)
 }
 
@@ -304,5 +305,6 @@ pub async fn forget_principals(
             .delete(&cache_keys::principal(user_id, row.family_id))
             .await?;
     }
+    crate::auth::announce_change(cache, user_id).await;
     Ok(())
 }

@@ -6,8 +6,10 @@
 mod delivery;
 #[cfg(test)]
 mod tests;
+mod transport;
 
 pub use delivery::{DeliveryConfig, ResendConfig, TwilioConfig};
+pub use transport::{IpNetwork, WebSocketLimits, client_ip};
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -48,12 +50,15 @@ pub struct Config {
     /// Exact origins allowed to call the API from a browser; empty means same-origin only.
     pub allowed_origins: Vec<String>,
     pub graphql_introspection: bool,
+    /// Serve GraphiQL at `/graphiql`.
+    pub graphiql: bool,
     pub log_format: LogFormat,
     pub request_timeout: Duration,
     /// Where the built portals live (`<dir>/admin`, `<dir>/builder`).
     pub portals_dir: String,
-    /// Take the client IP from `X-Forwarded-For` (only behind a proxy that sets it).
-    pub trust_forwarded_for: bool,
+    /// Proxies whose `X-Forwarded-For` entries are believed (`TRUSTED_PROXIES`, or loopback and
+    /// private networks with the older `TRUST_FORWARDED_FOR=true`); empty: the peer is the client.
+    pub trusted_proxies: Vec<IpNetwork>,
     pub delivery: DeliveryConfig,
     /// DUST for day 1, 2, … of a daily-bonus streak; the last entry repeats.
     pub daily_bonus_table: Vec<i32>,
@@ -65,6 +70,9 @@ pub struct Config {
     pub role_cache: Duration,
     /// OAuth and LLM providers (see docs/INTEGRATIONS.md).
     pub integrations: IntegrationsConfig,
+    pub websocket: WebSocketLimits,
+    /// Bearer token that opens `/metrics` to callers other than loopback; `None`: loopback only.
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -134,7 +142,7 @@ impl Source<'_> {
         }
     }
 
-    fn flag(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+    pub(crate) fn flag(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
         match self.text(name).map(|raw| raw.to_ascii_lowercase()) {
             None => Ok(default),
             Some(raw) if ["1", "true", "yes", "on"].contains(&raw.as_str()) => Ok(true),
@@ -318,6 +326,8 @@ impl Config {
             IntegrationsConfig::from_source(&source, environment == Environment::Production)?;
 
         Ok(Self {
+            websocket: WebSocketLimits::from_source(&source)?,
+            metrics_token: source.text("METRICS_TOKEN"),
             integrations,
             role_cache: Duration::from_secs(role_cache_seconds),
             delivery,
@@ -337,12 +347,13 @@ impl Config {
             jwt_secret: jwt_secret.unwrap_or_else(|| DEVELOPMENT_JWT_SECRET.to_owned()),
             allowed_origins,
             graphql_introspection: source.flag("GRAPHQL_INTROSPECTION", true)?,
+            graphiql: source.flag("GRAPHIQL", true)?,
             log_format,
             request_timeout: Duration::from_secs(request_timeout_seconds),
             portals_dir: source
                 .text("PORTALS_DIR")
                 .unwrap_or_else(|| "dist".to_owned()),
-            trust_forwarded_for: source.flag("TRUST_FORWARDED_FOR", false)?,
+            trusted_proxies: transport::trusted_proxies(&source)?,
         })
     }
 

@@ -1,21 +1,19 @@
-//! `/graphql` over HTTP and WebSocket, and GraphiQL.
+//! `/graphql` over HTTP (WebSocket: `ws/`, GraphiQL: `graphiql.rs`).
 //!
 //! The handler does transport work only: enforce body and batch limits, turn the bearer token into a
 //! viewer, attach request data, execute. Everything else happens in the schema.
 
 use std::net::SocketAddr;
 
-use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
 use async_graphql::parser::types::{OperationType, Selection};
-use async_graphql::{BatchRequest, BatchResponse, Data};
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use async_graphql::{BatchRequest, BatchResponse};
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, RawQuery, State, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
-use fairydust_schema::auth::Viewer;
+use axum::response::{IntoResponse, Response};
 use fairydust_schema::error::{ApiError, ErrorCode};
+use fairydust_schema::graphql::read_only::{GET_IS_READ_ONLY, ReadOnlyRequest};
 use fairydust_schema::graphql::{LARGE_PAYLOAD_MUTATIONS, MAX_BATCH, fill_request_data};
 use fairydust_schema::identity::portal_session::{CSRF_HEADER, PortalCookie};
 use fairydust_schema::state::RequestMeta;
@@ -27,16 +25,6 @@ use super::error_body::ErrorBody;
 /// DESIGN §4: 1 MB for every request, 12 MB for the content mutations that carry recipe text.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 pub const LARGE_BODY_LIMIT: usize = 12 * 1024 * 1024;
-
-pub async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .title("fairydust GraphiQL")
-            .finish(),
-    )
-}
 
 pub async fn post(
     State(state): State<ServerState>,
@@ -109,14 +97,13 @@ pub async fn get(
             }
         };
     if operation_type(&request) != Some(OperationType::Query) && !request.query.is_empty() {
-        return ErrorBody::new(
-            ErrorCode::BadUserInput,
-            "Only queries may use GET; send mutations with POST",
-        )
-        .status(StatusCode::METHOD_NOT_ALLOWED)
-        .for_graphql()
-        .into_response();
+        return ErrorBody::new(ErrorCode::BadUserInput, GET_IS_READ_ONLY)
+            .status(StatusCode::METHOD_NOT_ALLOWED)
+            .for_graphql()
+            .into_response();
     }
+    // A document the handler cannot see here (a persisted-query hash) is checked once it is resolved.
+    let request = request.data(ReadOnlyRequest);
     execute(&state, BatchRequest::Single(request), &headers, peer).await
 }
 
@@ -176,51 +163,6 @@ fn portal_cookie(headers: &HeaderMap) -> PortalCookie {
     )
 }
 
-pub async fn websocket(
-    State(state): State<ServerState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    protocol: GraphQLProtocol,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    let meta = RequestMeta {
-        ip: Some(state.client_ip(&headers, peer)),
-        user_agent: user_agent(&headers),
-    };
-    let schema = state.schema.clone();
-    let auth = state.app.auth.clone();
-    let app_state = state.app.clone();
-    upgrade
-        .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| {
-            GraphQLWebSocket::new(socket, schema, protocol)
-                .on_connection_init(move |payload| async move {
-                    // Browsers cannot set headers on a WebSocket, so the token comes in `connection_init`.
-                    let token = ["Authorization", "authorization", "authToken"]
-                        .iter()
-                        .find_map(|key| payload.get(key).and_then(|v| v.as_str()))
-                        .map(|token| {
-                            if token.contains(' ') {
-                                token.to_owned()
-                            } else {
-                                format!("Bearer {token}")
-                            }
-                        });
-                    let viewer = match token {
-                        None => Viewer::Anonymous,
-                        Some(token) => auth
-                            .authenticate(Some(&token))
-                            .await
-                            .map_err(|error| async_graphql::Error::from(ApiError::from(error)))?,
-                    };
-                    let mut data = Data::default();
-                    fill_request_data(&mut data, &app_state, viewer, meta);
-                    Ok(data)
-                })
-                .serve()
-        })
-}
-
 fn payload_too_large(limit: usize) -> Response {
     ErrorBody::new(
         ErrorCode::PayloadTooLarge,
@@ -242,7 +184,7 @@ fn no_store(mut response: Response) -> Response {
     response
 }
 
-fn user_agent(headers: &HeaderMap) -> Option<String> {
+pub(super) fn user_agent(headers: &HeaderMap) -> Option<String> {
     headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())

@@ -2,12 +2,16 @@
 
 use std::sync::OnceLock;
 
-use axum::extract::State;
-use axum::http::{HeaderValue, header};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use super::ServerState;
+use fairydust_schema::error::ErrorCode;
+
+use super::{ErrorBody, ServerState};
 
 const LATENCY_BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -31,7 +35,21 @@ pub fn recorder() -> &'static PrometheusHandle {
     })
 }
 
-pub async fn render(State(state): State<ServerState>) -> Response {
+/// Metrics describe the deployment (traffic, pool sizes, operation names), so only the host itself
+/// (a scraper on loopback, not through a proxy) or a holder of `METRICS_TOKEN` may read them.
+pub async fn render(
+    State(state): State<ServerState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    if !may_read(&state, &headers, peer) {
+        return ErrorBody::new(
+            ErrorCode::Forbidden,
+            "Metrics are served to loopback, or with the METRICS_TOKEN bearer token",
+        )
+        .status(StatusCode::FORBIDDEN)
+        .into_response();
+    }
     let (size, idle) = crate::db::pool_usage(&state.app.db);
     metrics::gauge!("db_pool_connections", "state" => "idle").set(f64::from(idle));
     metrics::gauge!("db_pool_connections", "state" => "in_use")
@@ -44,4 +62,32 @@ pub async fn render(State(state): State<ServerState>) -> Response {
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
     );
     response
+}
+
+fn may_read(state: &ServerState, headers: &HeaderMap, peer: SocketAddr) -> bool {
+    let forwarded =
+        headers.contains_key("x-forwarded-for") || headers.contains_key(header::FORWARDED);
+    if !forwarded && state.client_ip(headers, peer).is_loopback() {
+        return true;
+    }
+    let Some(expected) = &state.config.metrics_token else {
+        return false;
+    };
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
+    presented.is_some_and(|token| same_secret(token.as_bytes(), expected.as_bytes()))
+}
+
+/// Compares without stopping at the first difference, so timing does not reveal the token.
+fn same_secret(presented: &[u8], expected: &[u8]) -> bool {
+    presented.len() == expected.len()
+        && presented
+            .iter()
+            .zip(expected)
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+            == 0
 }

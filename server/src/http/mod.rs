@@ -1,11 +1,13 @@
 //! The HTTP surface: routes and the middleware stack around them.
 
 mod error_body;
+mod graphiql;
 mod graphql;
 mod health;
 pub mod metrics;
 mod middleware;
 mod portals;
+mod ws;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -24,6 +26,7 @@ use tower_http::trace::TraceLayer;
 
 pub use error_body::ErrorBody;
 pub use graphql::{BODY_LIMIT, LARGE_BODY_LIMIT};
+pub use ws::SocketRegistry;
 
 use crate::config::Config;
 
@@ -32,22 +35,24 @@ pub struct ServerState {
     pub app: AppState,
     pub schema: FairydustSchema,
     pub config: Arc<Config>,
+    /// This replica's open WebSockets.
+    pub sockets: Arc<SocketRegistry>,
 }
 
 impl ServerState {
-    /// The caller's address: the socket peer, or the first `X-Forwarded-For` hop when the server is
-    /// configured to trust its proxy (otherwise clients could pick their own rate-limit bucket).
+    /// The caller's address (see [`crate::config::client_ip`]).
     pub fn client_ip(&self, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
-        if self.config.trust_forwarded_for
-            && let Some(ip) = headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .and_then(|v| v.trim().parse().ok())
-        {
-            return ip;
-        }
-        peer.ip()
+        let forwarded_for = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(",");
+        crate::config::client_ip(
+            &self.config.trusted_proxies,
+            Some(&forwarded_for),
+            peer.ip(),
+        )
     }
 }
 
@@ -57,11 +62,15 @@ pub fn router(state: ServerState) -> Router {
     let config = state.config.clone();
     let routes = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
-        .route("/graphql/ws", get(graphql::websocket))
-        .route("/graphiql", get(graphql::graphiql))
+        .route("/graphql/ws", get(ws::handler))
         .route("/health", get(health::live))
         .route("/health/ready", get(health::ready))
         .route("/metrics", get(metrics::render))
+        .merge(if config.graphiql {
+            graphiql::routes()
+        } else {
+            Router::new()
+        })
         .merge(portals::routes(&config.portals_dir))
         .fallback(|| async { error_body::not_found().into_response() })
         .with_state(state);

@@ -47,9 +47,19 @@ async fn graphiql_is_served() {
     let page = app.http.get(app.url("/graphiql")).send().await.unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
+    assert!(html.contains("/graphiql/app.js"), "{html}");
+    let script = app
+        .http
+        .get(app.url("/graphiql/app.js"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(
-        html.contains("graphiql") && html.contains("/graphql"),
-        "{html}"
+        script.contains("\"/graphql\"") && script.contains("/graphql/ws"),
+        "{script}"
     );
 }
 

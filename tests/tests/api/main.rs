@@ -21,4 +21,6 @@ mod questions;
 mod readiness;
 mod recipes;
 mod stories;
+mod transport_hardening;
 mod websocket;
+mod websocket_auth;
