@@ -50,3 +50,14 @@ printf '  %-36s %10s %10s\n' file raw gzip
 for file in dist/*/*; do
     printf '  %-36s %10s %10s\n' "$file" "$(wc -c < "$file")" "$(gzip -9c "$file" | wc -c)"
 done
+
+# The budget from the admin-console issue: each portal's WebAssembly at most 600 KiB gzipped.
+limit=$((600 * 1024))
+for portal in "${portals[@]}"; do
+    wasm="dist/$portal/${portal}_ui_bg.wasm"
+    size=$(gzip -9c "$wasm" | wc -c)
+    if (( size > limit )); then
+        echo "$wasm is $size bytes gzipped, over the $limit-byte budget (docs/BENCHMARKS.md)" >&2
+        exit 1
+    fi
+done

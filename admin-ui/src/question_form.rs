@@ -248,7 +248,7 @@ async fn update(draft: Draft) -> Result<String, PortalError> {
 #[component]
 pub fn NewQuestionPage() -> impl IntoView {
     view! {
-        <PageHeader title="New question" crumbs=vec![("Questions", "/questions".to_owned())] />
+        <PageHeader title="New question" crumbs=vec![("Questions", "/admin/questions".to_owned())] />
         <QuestionForm draft=Draft::new() editing=false />
     }
 }
@@ -260,7 +260,7 @@ pub fn EditQuestionPage() -> impl IntoView {
     // There is no single-question query: the catalogue is small, so the editor reads it whole.
     let stats = LocalResource::new(|| run::<QuestionStats>(question_stats::Variables {}));
     view! {
-        <PageHeader title=id() crumbs=vec![("Questions", "/questions".to_owned())] />
+        <PageHeader title=id() crumbs=vec![("Questions", "/admin/questions".to_owned())] />
         <Suspense fallback=|| view! { <Loading label="Loading the question…" /> }>
             {move || Suspend::new(async move {
                 let id = id();
@@ -300,6 +300,7 @@ fn QuestionForm(draft: Draft, editing: bool) -> impl IntoView {
             };
             if let Ok(id) = &result {
                 toasts.success(format!("Question {id} saved"));
+                // Navigation adds the router base itself (links do not).
                 navigate("/questions", Default::default());
             }
             result
@@ -368,7 +369,7 @@ fn QuestionForm(draft: Draft, editing: bool) -> impl IntoView {
                     })
             }}
             <div class="actions">
-                <A href="/questions" attr:class="button secondary">"Cancel"</A>
+                <A href="/admin/questions" attr:class="button secondary">"Cancel"</A>
                 <button id="save-question" type="submit" disabled=move || save.pending().get()>
                     {move || if save.pending().get() { "Saving…" } else { "Save question" }}
                 </button>

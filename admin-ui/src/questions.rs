@@ -81,7 +81,7 @@ pub fn QuestionsPage() -> impl IntoView {
 
     view! {
         <PageHeader title="Questions">
-            <A href="/questions/new" attr:class="button" attr:id="new-question">
+            <A href="/admin/questions/new" attr:class="button" attr:id="new-question">
                 "New question"
             </A>
         </PageHeader>
@@ -186,7 +186,7 @@ fn QuestionRow(
     view! {
         <tr data-question=id.clone()>
             <th scope="row">
-                <A href=format!("/questions/{id}")>{label}</A>
+                <A href=format!("/admin/questions/{id}")>{label}</A>
                 <span class="hint block">{question.text}</span>
             </th>
             <td>{format!("{:?}", question.type_)}</td>

@@ -136,7 +136,7 @@ pub fn Shell(
                                 view! {
                                     <li>
                                         <A
-                                            href=href
+                                            href=format!("{base}{href}")
                                             attr:class=move || {
                                                 if is_current(href) { "current" } else { "" }
                                             }
@@ -161,7 +161,7 @@ pub fn Shell(
 #[component]
 pub fn PageHeader(
     #[prop(into)] title: String,
-    /// Earlier pages as (label, href relative to the portal base, e.g. `/questions`).
+    /// Earlier pages as (label, absolute href, e.g. `/admin/questions`: links do not add the router base).
     #[prop(default = Vec::new())]
     crumbs: Vec<(&'static str, String)>,
     #[prop(optional)] children: Option<Children>,

@@ -328,6 +328,13 @@ async fn model_price_edit_costs_the_next_call(client: &Client, app: &TestApp) {
     wait_for(client, "#usage-totals").await;
     wait_for(client, "#cost-chart svg polyline").await;
     wait_for(client, "#calls-chart svg rect.bar").await;
+    client
+        .execute(
+            "document.getElementById('usage-totals').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .unwrap();
     screenshots(client, "admin-llm-usage").await;
 }
 
@@ -337,7 +344,23 @@ async fn question_created_in_the_portal_is_asked(client: &Client, app: &TestApp)
     client.goto(&app.url("/admin/questions")).await.unwrap();
     wait_for(client, "#questions-table, .state.empty").await;
     click(client, "#new-question").await;
-    wait_for(client, "#question-form").await;
+    if client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("#question-form"))
+        .await
+        .is_err()
+    {
+        let url = client.current_url().await.unwrap();
+        let body = client
+            .find(Locator::Css("body"))
+            .await
+            .unwrap()
+            .html(false)
+            .await
+            .unwrap();
+        panic!("no form at {url}: {body}");
+    }
     fill(client, "#q-id", "favourite_pet").await;
     fill(client, "#q-text", "Which pet do you like best?").await;
     fill(client, "#q-category", "pets").await;
