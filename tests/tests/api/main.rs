@@ -18,6 +18,7 @@ mod migrations;
 mod profile;
 mod questions;
 mod readiness;
+mod recipe_limits;
 mod recipes;
 mod stories;
 mod websocket;
