@@ -236,7 +236,12 @@ impl From<crate::identity::IdentityError> for ApiError {
             | E::FairynameExhausted
             | E::IdentityLinkedElsewhere(_)
             | E::LastWayIn => ApiError::new(ErrorCode::Conflict, message),
+            E::ProviderLinkRequired(_) => {
+                ApiError::new(ErrorCode::Conflict, message).with("reason", "PROVIDER_LINK_REQUIRED")
+            }
             E::UserNotFound | E::NotFound(_) => ApiError::new(ErrorCode::NotFound, message),
+            E::RecentSignInRequired => ApiError::new(ErrorCode::Forbidden, message)
+                .with("reason", "RECENT_SIGN_IN_REQUIRED"),
             E::AccountDisabled | E::InvalidRefreshToken | E::RefreshTokenReused => {
                 ApiError::new(ErrorCode::Unauthenticated, message)
             }
@@ -276,7 +281,7 @@ impl From<crate::profile::ProfileError> for ApiError {
         match error {
             E::InvalidInput(_) => ApiError::new(ErrorCode::BadUserInput, message),
             E::NotFound(_) => ApiError::new(ErrorCode::NotFound, message),
-            E::TooManyPeople(_) => ApiError::new(ErrorCode::Conflict, message),
+            E::TooManyPeople(_) => ApiError::new(ErrorCode::BadUserInput, message),
             E::Cache(e) => ApiError::internal(&e),
             E::Database(e) => ApiError::internal(&e),
         }
@@ -294,6 +299,7 @@ impl From<crate::apps::AppsError> for ApiError {
             E::SlugTaken(_) | E::InvalidTransition { .. } => {
                 ApiError::new(ErrorCode::Conflict, message)
             }
+            E::RateLimited { retry_after } => ApiError::rate_limited(retry_after),
             E::Identity(e) => e.into(),
             E::Cache(e) => ApiError::internal(&e),
             E::Database(e) => ApiError::internal(&e),
@@ -334,7 +340,7 @@ impl From<crate::content::ContentError> for ApiError {
                 ApiError::new(ErrorCode::BadUserInput, message).with("reason", "unsafe_content")
             }
             E::NotFound(_) => ApiError::new(ErrorCode::NotFound, message),
-            E::RateLimited { retry_after, .. } => {
+            E::RateLimited { retry_after, .. } | E::TooManyWrites { retry_after } => {
                 ApiError::new(ErrorCode::RateLimited, message).with("retryAfter", retry_after)
             }
             E::Llm(e) => e.into(),

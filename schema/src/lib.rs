@@ -27,6 +27,7 @@ pub mod sql;
 pub mod state;
 pub mod system;
 pub mod validation;
+pub mod write_limits;
 
 pub use graphql::{FairydustSchema, build_schema, sdl};
 pub use state::AppState;

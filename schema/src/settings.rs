@@ -16,6 +16,59 @@ pub struct Settings {
     pub llm_user_rate_limit: u32,
     /// LLM calls per app per minute, all users together.
     pub llm_app_rate_limit: u32,
+    /// ID-token sign-ins must carry the nonce the app put in the provider request, so a token taken
+    /// from elsewhere cannot be replayed.
+    pub oauth_require_nonce: bool,
+    pub profile: ProfileLimits,
+    pub content: ContentLimits,
+}
+
+/// Bounds on what one user can store and how much one answer can carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ContentLimits {
+    /// Live recipes per user.
+    pub max_recipes_per_user: u64,
+    /// Apps per builder.
+    pub max_apps_per_builder: u64,
+    /// `saveRecipe`, `syncRecipes` and `createApp` calls per user per minute, together.
+    pub writes_per_minute: u32,
+    /// Recipe content bytes one page (a `recipes` page or a `syncRecipes` answer) may carry; a page
+    /// ends early (with `hasNextPage`/`hasMoreChanges`) rather than exceed it. At least one recipe
+    /// always fits.
+    pub max_page_content_bytes: u64,
+    /// Changes per `syncRecipes` answer.
+    pub sync_changes_per_call: u64,
+}
+
+impl Default for ContentLimits {
+    fn default() -> Self {
+        Self {
+            max_recipes_per_user: 10_000,
+            max_apps_per_builder: 50,
+            writes_per_minute: 60,
+            max_page_content_bytes: 32 * 1024 * 1024,
+            sync_changes_per_call: 500,
+        }
+    }
+}
+/// Per-user caps on what the profile stores (and so on what every `aiContext` carries).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProfileLimits {
+    /// Facts about the user, and separately facts about their people (all people together).
+    pub max_facts: u64,
+    pub max_people: u64,
+    /// Bytes of one fact's JSON value.
+    pub max_value_bytes: usize,
+}
+
+impl Default for ProfileLimits {
+    fn default() -> Self {
+        Self {
+            max_facts: 500,
+            max_people: 100,
+            max_value_bytes: 4 * 1024,
+        }
+    }
 }
 
 impl Settings {
@@ -32,6 +85,9 @@ impl Settings {
             daily_bonus_table: vec![1, 2, 3, 4, 5],
             llm_user_rate_limit: 60,
             llm_app_rate_limit: 1_000,
+            oauth_require_nonce: true,
+            profile: ProfileLimits::default(),
+            content: ContentLimits::default(),
         }
     }
 }

@@ -34,6 +34,7 @@ impl SystemQuery {
     }
 
     /// Whether the API and its database and cache answer right now.
+    #[graphql(complexity = "crate::graphql::EXPENSIVE_FIELD + child_complexity")]
     async fn health(&self, ctx: &Context<'_>) -> Health {
         let state = ctx.data_unchecked::<AppState>();
         let report = state.check_dependencies().await;

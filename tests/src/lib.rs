@@ -29,7 +29,9 @@ pub use llm::{
     ANTHROPIC_KEY, ANTHROPIC_PATH, MockLlm, OPENAI_KEY, OPENAI_PATH, anthropic_answer,
     openai_answer,
 };
-pub use oauth::{APPLE_CLIENT_ID, FACEBOOK_APP_ID, GOOGLE_CLIENT_ID, MockIdentityProvider};
+pub use oauth::{
+    APPLE_CLIENT_ID, FACEBOOK_APP_ID, GOOGLE_CLIENT_ID, MockIdentityProvider, TEST_NONCE,
+};
 pub use providers::{MockProviders, TWILIO_SID};
 pub use users::TestUser;
 

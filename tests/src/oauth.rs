@@ -18,6 +18,8 @@ use crate::Overrides;
 pub const GOOGLE_CLIENT_ID: &str = "test-client.apps.googleusercontent.com";
 pub const APPLE_CLIENT_ID: &str = "fun.fairydust.test";
 pub const FACEBOOK_APP_ID: &str = "424242";
+/// The nonce the test "app" put in its provider request; the claim helpers carry it.
+pub const TEST_NONCE: &str = "test-nonce-0001";
 
 struct Keys {
     provider: EncodingKey,
@@ -80,7 +82,7 @@ impl MockIdentityProvider {
         let now = chrono::Utc::now().timestamp();
         let mut claims = json!({
             "iss": "https://accounts.google.com", "aud": GOOGLE_CLIENT_ID, "sub": subject,
-            "iat": now, "exp": now + 3600, "email_verified": email_verified,
+            "iat": now, "exp": now + 3600, "email_verified": email_verified, "nonce": TEST_NONCE,
         });
         if let Some(email) = email {
             claims["email"] = json!(email);
@@ -88,11 +90,14 @@ impl MockIdentityProvider {
         claims
     }
 
+    /// Apple puts the SHA-256 hex of the app's nonce in the token.
     pub fn apple_claims(subject: &str, email: Option<&str>) -> Value {
+        use sha2::Digest;
         let now = chrono::Utc::now().timestamp();
         let mut claims = json!({
             "iss": "https://appleid.apple.com", "aud": APPLE_CLIENT_ID, "sub": subject,
             "iat": now, "exp": now + 3600,
+            "nonce": hex::encode(sha2::Sha256::digest(TEST_NONCE.as_bytes())),
         });
         if let Some(email) = email {
             claims["email"] = json!(email);

@@ -8,6 +8,8 @@ pub enum AppsError {
     Forbidden(&'static str),
     #[error("The slug {0:?} is taken")]
     SlugTaken(String),
+    #[error("Too many writes; try again in {retry_after} s")]
+    RateLimited { retry_after: u64 },
     #[error("An app cannot go from {from} to {to}")]
     InvalidTransition { from: String, to: &'static str },
     #[error(transparent)]

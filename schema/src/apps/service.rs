@@ -5,7 +5,7 @@ use fairydust_entities::{app_actions, apps, now, users};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -104,12 +104,36 @@ fn apply(mut app: apps::ActiveModel, fields: &AppFields) -> Result<apps::ActiveM
     Ok(app)
 }
 
+/// Counts an app creation against the builder's per-minute write throttle.
+pub async fn throttle_create(
+    cache: &dyn Cache,
+    limits: &crate::settings::ContentLimits,
+    builder_id: Uuid,
+) -> Result<(), AppsError> {
+    match crate::write_limits::hit(cache, limits, builder_id).await? {
+        Some(retry_after) => Err(AppsError::RateLimited { retry_after }),
+        None => Ok(()),
+    }
+}
+
 /// Creates an app, approved and active at once. A slug derived from the name gets `-2`, `-3`, … when taken.
+/// A builder keeps at most `max_apps` apps (checked before the insert; the write throttle bounds what
+/// parallel creations could add past it).
 pub async fn create(
     db: &DatabaseConnection,
     builder_id: Uuid,
     fields: AppFields,
+    max_apps: u64,
 ) -> Result<apps::Model, AppsError> {
+    let owned = apps::Entity::find()
+        .filter(apps::Column::BuilderId.eq(builder_id))
+        .count(db)
+        .await?;
+    if owned >= max_apps {
+        return Err(invalid(format!(
+            "a builder can have at most {max_apps} apps"
+        )));
+    }
     let name = fields
         .name
         .clone()

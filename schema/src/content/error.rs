@@ -8,6 +8,8 @@ pub enum ContentError {
     Unsafe(String),
     #[error("At most {limit} stories per hour; try again in {retry_after} s")]
     RateLimited { limit: u32, retry_after: u64 },
+    #[error("Too many writes; try again in {retry_after} s")]
+    TooManyWrites { retry_after: u64 },
     #[error(transparent)]
     Llm(#[from] crate::llm::LlmError),
     #[error(transparent)]

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::ContentError;
 use crate::pagination::Cursor;
+use crate::settings::ContentLimits;
 
 pub const MAX_CONTENT_BYTES: usize = 10 * 1024 * 1024;
 pub const MAX_TITLE_CHARS: usize = 500;
@@ -105,12 +106,32 @@ pub struct NewRecipe {
     pub is_favorited: bool,
 }
 
+/// Counts a write against the user's per-minute throttle.
+pub async fn throttle_write(
+    cache: &dyn crate::cache::Cache,
+    limits: &ContentLimits,
+    user_id: Uuid,
+) -> Result<(), ContentError> {
+    match crate::write_limits::hit(cache, limits, user_id).await? {
+        Some(retry_after) => Err(ContentError::TooManyWrites { retry_after }),
+        None => Ok(()),
+    }
+}
+
 pub async fn save(
     db: &DatabaseConnection,
+    cache: &dyn crate::cache::Cache,
+    limits: &ContentLimits,
     user_id: Uuid,
     recipe: NewRecipe,
 ) -> Result<user_recipes::Model, ContentError> {
+    throttle_write(cache, limits, user_id).await?;
     validate_content(&recipe.content)?;
+    // Checked before the insert, not under a lock: parallel saves may pass the cap by a few, which
+    // the write throttle bounds.
+    if live_count(db, user_id).await? >= limits.max_recipes_per_user {
+        return Err(too_many_recipes(limits.max_recipes_per_user));
+    }
     let metadata = recipe.metadata.unwrap_or_else(|| serde_json::json!({}));
     validate_metadata(&metadata)?;
     let at = now();
@@ -237,6 +258,9 @@ impl RecipeFilter {
     }
 }
 
+/// A page of recipes, newest first. Returns the rows, the total (when asked) and whether the page was
+/// cut short to stay within `content_budget` bytes of content (then there is a next page, even with
+/// fewer rows than asked for).
 pub async fn page(
     db: &DatabaseConnection,
     user_id: Uuid,
@@ -244,18 +268,18 @@ pub async fn page(
     after: Option<Cursor>,
     limit: u64,
     with_total: bool,
-) -> Result<(Vec<user_recipes::Model>, i64), ContentError> {
+    content_budget: u64,
+) -> Result<(Vec<user_recipes::Model>, i64, bool), ContentError> {
     use user_recipes::Column as C;
     let mut query = user_recipes::Entity::find().filter(filter.condition(user_id));
     if let Some(cursor) = after {
         query = query.filter(cursor.beyond(C::CreatedAt, C::Id, true));
     }
-    let rows = query
+    let query = query
         .order_by_desc(C::CreatedAt)
         .order_by_desc(C::Id)
-        .limit(limit)
-        .all(db)
-        .await?;
+        .limit(limit);
+    let (rows, cut) = within_budget(db, query, content_budget).await?;
     let total = if with_total {
         user_recipes::Entity::find()
             .filter(filter.condition(user_id))
@@ -264,15 +288,76 @@ pub async fn page(
     } else {
         0
     };
-    Ok((rows, total))
+    Ok((rows, total, cut))
 }
 
-/// Server-side changes since a moment, including tombstones, oldest first.
+/// Runs `query` in two steps so that no more than about `budget` bytes of content are ever loaded:
+/// first the ids and content lengths, then the rows that fit (at least one). Returns whether rows were
+/// left out.
+async fn within_budget(
+    db: &DatabaseConnection,
+    query: sea_orm::Select<user_recipes::Entity>,
+    budget: u64,
+) -> Result<(Vec<user_recipes::Model>, bool), ContentError> {
+    use user_recipes::Column as C;
+    let sizes: Vec<(Uuid, i64)> = query
+        .clone()
+        .select_only()
+        .column(C::Id)
+        .column_as(Expr::cust("CAST(LENGTH(content) AS BIGINT)"), "size")
+        .into_tuple()
+        .all(db)
+        .await?;
+    let fitting = fitting_rows(sizes.iter().map(|(_, size)| *size), budget);
+    let ids: Vec<Uuid> = sizes[..fitting].iter().map(|(id, _)| *id).collect();
+    let mut rows = user_recipes::Entity::find()
+        .filter(C::Id.is_in(ids.clone()))
+        .all(db)
+        .await?;
+    rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
+    Ok((rows, fitting < sizes.len()))
+}
+
+/// How many leading rows fit in `budget`; the first always does, whatever its size.
+fn fitting_rows(sizes: impl Iterator<Item = i64>, budget: u64) -> usize {
+    let mut used = 0u64;
+    let mut count = 0;
+    for size in sizes {
+        used = used.saturating_add(u64::try_from(size).unwrap_or(0));
+        if count > 0 && used > budget {
+            break;
+        }
+        count += 1;
+    }
+    count
+}
+
+/// Live recipes the user keeps (tombstones do not count).
+pub async fn live_count(db: &DatabaseConnection, user_id: Uuid) -> Result<u64, ContentError> {
+    Ok(user_recipes::Entity::find()
+        .filter(user_recipes::Column::UserId.eq(user_id))
+        .filter(user_recipes::Column::DeletedAt.is_null())
+        .count(db)
+        .await?)
+}
+
+pub fn too_many_recipes(max: u64) -> ContentError {
+    ContentError::InvalidInput(format!(
+        "at most {max} recipes can be kept; delete some first"
+    ))
+}
+
+/// Server-side changes since a moment (and past `after`, a position within them), including
+/// tombstones, oldest first: at most `limit` rows and about `content_budget` bytes of content. Returns
+/// whether more changes remain.
 pub async fn changed_since(
     db: &DatabaseConnection,
     user_id: Uuid,
     since: Option<DateTime<Utc>>,
-) -> Result<Vec<user_recipes::Model>, ContentError> {
+    after: Option<Cursor>,
+    limit: u64,
+    content_budget: u64,
+) -> Result<(Vec<user_recipes::Model>, bool), ContentError> {
     use user_recipes::Column as C;
     let mut query = user_recipes::Entity::find().filter(C::UserId.eq(user_id));
     match since {
@@ -280,11 +365,18 @@ pub async fn changed_since(
         // A first sync needs no tombstones: the device never had those recipes.
         None => query = query.filter(C::DeletedAt.is_null()),
     }
-    Ok(query
+    if let Some(after) = after {
+        // The cursor's `created_at` holds the change's `updated_at` here.
+        query = query.filter(after.beyond(C::UpdatedAt, C::Id, false));
+    }
+    let query = query
         .order_by_asc(C::UpdatedAt)
         .order_by_asc(C::Id)
-        .all(db)
-        .await?)
+        .limit(limit + 1);
+    let (mut rows, cut) = within_budget(db, query, content_budget).await?;
+    let more = cut || rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    Ok((rows, more))
 }
 
 #[cfg(test)]
@@ -304,6 +396,14 @@ mod tests {
             title_or_derived(Some("  Mine "), "# Other").unwrap(),
             "Mine"
         );
+    }
+
+    #[test]
+    fn a_page_keeps_the_rows_that_fit_and_always_one() {
+        assert_eq!(fitting_rows([10, 10, 10].into_iter(), 25), 2);
+        assert_eq!(fitting_rows([10, 10, 10].into_iter(), 30), 3);
+        assert_eq!(fitting_rows([50, 1].into_iter(), 25), 1);
+        assert_eq!(fitting_rows(std::iter::empty(), 25), 0);
     }
 
     #[test]

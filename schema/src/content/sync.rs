@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use fairydust_entities::{now, user_recipes};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, TransactionTrait,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -19,6 +19,8 @@ use super::recipes::{
     self, title_or_derived, validate_category, validate_content, validate_metadata,
 };
 use crate::apps::catalog::{self, AppRef};
+use crate::pagination::Cursor;
+use crate::state::AppState;
 
 pub const MAX_RECIPES_PER_SYNC: usize = 1_000;
 
@@ -54,8 +56,10 @@ pub struct SyncOutcome {
     pub mapping: Vec<(String, Uuid)>,
     pub conflicts: Vec<Conflict>,
     /// Server recipes changed since `since` (tombstones included), except the ones this sync just wrote
-    /// from the device's own copy.
+    /// from the device's own copy: one page of them.
     pub changes: Vec<user_recipes::Model>,
+    /// Where the next page of changes starts, when there is one.
+    pub next_changes: Option<Cursor>,
     /// Pass as `since` next time.
     pub synced_at: DateTime<Utc>,
 }
@@ -136,11 +140,14 @@ fn apply(
 }
 
 pub async fn sync(
-    db: &DatabaseConnection,
+    state: &AppState,
     user_id: Uuid,
     batch: Vec<DeviceRecipe>,
     since: Option<DateTime<Utc>>,
+    changes_after: Option<Cursor>,
 ) -> Result<SyncOutcome, ContentError> {
+    let (db, limits) = (&state.db, &state.settings.content);
+    recipes::throttle_write(&*state.cache, limits, user_id).await?;
     validate(&batch)?;
     let synced_at = now();
     let apps = resolve_apps(db, &batch).await?;
@@ -165,8 +172,12 @@ pub async fn sync(
     let mut conflicts = Vec::new();
     let mut written_from_device = HashSet::new();
     let mut inserts = Vec::new();
-    for recipe in &batch {
+    for (index, recipe) in batch.iter().enumerate() {
         let app_id = apps[&recipe.app];
+        // Each written row gets its own instant just before `synced_at`: the changes other devices
+        // page through then never share one timestamp by the hundreds, and this device's next sync
+        // (from `synced_at`) does not get its own writes back.
+        let stamp = synced_at - chrono::Duration::microseconds((batch.len() - index) as i64);
         match existing.remove(&recipe.client_id) {
             None if recipe.deleted => {}
             None => {
@@ -180,7 +191,7 @@ pub async fn sync(
                     created_at: Set(synced_at),
                     ..Default::default()
                 };
-                apply(&mut row, recipe, app_id, synced_at)?;
+                apply(&mut row, recipe, app_id, stamp)?;
                 inserts.push(row);
                 written_from_device.insert(id);
                 mapping.push((recipe.client_id.clone(), id));
@@ -206,16 +217,44 @@ pub async fn sync(
                 }
                 written_from_device.insert(stored.id);
                 let mut row = stored.into_active_model();
-                apply(&mut row, recipe, app_id, synced_at)?;
+                apply(&mut row, recipe, app_id, stamp)?;
                 row.update(&txn).await?;
             }
+        }
+    }
+    if !inserts.is_empty() {
+        let live = user_recipes::Entity::find()
+            .filter(user_recipes::Column::UserId.eq(user_id))
+            .filter(user_recipes::Column::DeletedAt.is_null())
+            .count(&txn)
+            .await?;
+        if live + inserts.len() as u64 > limits.max_recipes_per_user {
+            return Err(recipes::too_many_recipes(limits.max_recipes_per_user));
         }
     }
     insert_in_chunks(&txn, inserts).await?;
     txn.commit().await?;
 
-    let changes = recipes::changed_since(db, user_id, since)
-        .await?
+    let (page, more) = recipes::changed_since(
+        db,
+        user_id,
+        since,
+        changes_after,
+        limits.sync_changes_per_call,
+        limits.max_page_content_bytes,
+    )
+    .await?;
+    let next_changes = page.last().filter(|_| more).map(|last| Cursor {
+        created_at: last.updated_at,
+        id: last.id,
+    });
+    // A client that ignores the cursor and syncs again from `syncedAt` must not skip the rest: give it
+    // a moment just before the last change returned.
+    let synced_at = match &next_changes {
+        Some(cursor) => cursor.created_at - chrono::Duration::microseconds(1),
+        None => synced_at,
+    };
+    let changes = page
         .into_iter()
         .filter(|row| !written_from_device.contains(&row.id))
         .collect();
@@ -223,6 +262,7 @@ pub async fn sync(
         mapping,
         conflicts,
         changes,
+        next_changes,
         synced_at,
     })
 }

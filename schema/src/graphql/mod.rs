@@ -26,6 +26,10 @@ use crate::system::SystemQuery;
 pub const MAX_DEPTH: usize = 15;
 pub const MAX_COMPLEXITY: usize = 2_000;
 pub const MAX_BATCH: usize = 20;
+/// The complexity of a field that scans or aggregates (usage reports, analytics, marketplace search,
+/// the dependency check), so a document aliasing many of them is refused as `QUERY_TOO_COMPLEX`
+/// (at most 40 fit in `MAX_COMPLEXITY`) instead of multiplying the work.
+pub const EXPENSIVE_FIELD: usize = 50;
 /// Persisted queries are remembered per replica; a replica that has not seen a hash answers
 /// `PersistedQueryNotFound` and the client re-sends the full query, as the APQ protocol intends.
 const PERSISTED_QUERY_CACHE_SIZE: usize = 1_000;

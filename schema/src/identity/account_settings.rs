@@ -7,13 +7,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::accounts::{UNIQUE_EMAIL, UNIQUE_FAIRYNAME, UNIQUE_PHONE};
-use super::delivery::Identifier;
-use super::otp::{self, Purpose};
-use super::sign_in::{self, CodeSent};
+use super::accounts::UNIQUE_FAIRYNAME;
 use super::{IdentityError, fairyname};
 use crate::db_errors::violates_unique;
-use crate::state::{AppState, RequestMeta};
 
 pub const AGE_RANGES: [&str; 7] = [
     "under_13", "13_17", "18_24", "25_34", "35_44", "45_64", "65_plus",
@@ -107,94 +103,6 @@ pub async fn update_account(
         Ok(user) => Ok(user),
         Err(error) if violates_unique(&error, UNIQUE_FAIRYNAME) => {
             Err(IdentityError::FairynameTaken)
-        }
-        Err(error) => Err(error.into()),
-    }
-}
-
-fn pending_key(user_id: Uuid) -> String {
-    format!("contact-change:{user_id}")
-}
-
-/// Sends a code to the new address; the change happens only when the code comes back.
-pub async fn request_contact_change(
-    state: &AppState,
-    user_id: Uuid,
-    identifier: Identifier,
-    meta: &RequestMeta,
-) -> Result<CodeSent, IdentityError> {
-    if let Some(owner) = super::accounts::find_by_identifier(&state.db, &identifier).await? {
-        return Err(if owner.id == user_id {
-            IdentityError::InvalidInput("That is already your address".into())
-        } else {
-            IdentityError::ContactTaken
-        });
-    }
-    let sent =
-        sign_in::send_code(state, &Purpose::ContactChange(user_id), &identifier, meta).await?;
-    let pending = serde_json::to_string(&PendingChange::from(&identifier)).expect("serialisable");
-    state
-        .cache
-        .set(&pending_key(user_id), &pending, otp::CODE_TTL)
-        .await?;
-    Ok(sent)
-}
-
-#[derive(serde::Serialize, serde::Deserialize)]
-enum PendingChange {
-    Email(String),
-    Phone(String),
-}
-
-impl From<&Identifier> for PendingChange {
-    fn from(identifier: &Identifier) -> Self {
-        match identifier {
-            Identifier::Email(email) => PendingChange::Email(email.as_str().to_owned()),
-            Identifier::Phone(phone) => PendingChange::Phone(phone.as_str().to_owned()),
-        }
-    }
-}
-
-pub async fn confirm_contact_change(
-    state: &AppState,
-    user_id: Uuid,
-    code: &str,
-) -> Result<users::Model, IdentityError> {
-    let pending = state
-        .cache
-        .get(&pending_key(user_id))
-        .await?
-        .and_then(|raw| serde_json::from_str::<PendingChange>(&raw).ok())
-        .ok_or(IdentityError::Otp(otp::OtpError::NoCode))?;
-    let identifier = match &pending {
-        PendingChange::Email(email) => Identifier::Email(super::contact::Email::parse(email)?),
-        PendingChange::Phone(phone) => Identifier::Phone(super::contact::Phone::parse(phone)?),
-    };
-    otp::verify(
-        &*state.cache,
-        &state.settings.otp_key,
-        &Purpose::ContactChange(user_id),
-        &identifier,
-        code.trim(),
-    )
-    .await?;
-    state.cache.delete(&pending_key(user_id)).await?;
-    let user = users::Entity::find_by_id(user_id)
-        .one(&state.db)
-        .await?
-        .ok_or(IdentityError::UserNotFound)?;
-    let mut active = user.into_active_model();
-    match &identifier {
-        Identifier::Email(email) => active.email = Set(Some(email.as_str().to_owned())),
-        Identifier::Phone(phone) => active.phone = Set(Some(phone.as_str().to_owned())),
-    }
-    active.updated_at = Set(now());
-    match active.update(&state.db).await {
-        Ok(user) => Ok(user),
-        Err(error)
-            if violates_unique(&error, UNIQUE_EMAIL) || violates_unique(&error, UNIQUE_PHONE) =>
-        {
-            Err(IdentityError::ContactTaken)
         }
         Err(error) => Err(error.into()),
     }

@@ -13,6 +13,10 @@ pub enum IdentityError {
     InvalidInput(String),
     #[error("That email address or phone number belongs to another account")]
     ContactTaken,
+    #[error(
+        "Changing a sign-in address needs a recent sign-in: sign in again on this device (within 10 minutes) and retry"
+    )]
+    RecentSignInRequired,
     #[error("That fairyname is taken")]
     FairynameTaken,
     #[error("Could not find a free fairyname; try again")]
@@ -29,6 +33,10 @@ pub enum IdentityError {
     RefreshTokenReused,
     #[error("This {0} account is already linked to another fairydust account")]
     IdentityLinkedElsewhere(&'static str),
+    #[error(
+        "An account with this email already exists. Sign in with your email or phone, then link {0} from your account"
+    )]
+    ProviderLinkRequired(&'static str),
     #[error(
         "This is your last way to sign in; add an email, a phone number or another provider first"
     )]

@@ -4,6 +4,7 @@
 pub mod account_settings;
 pub mod accounts;
 pub mod contact;
+pub mod contact_change;
 pub mod daily_bonus;
 pub mod delivery;
 mod error;

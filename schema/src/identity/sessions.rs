@@ -308,3 +308,35 @@ pub async fn forget_principals(
     crate::auth::announce_change(cache, user_id).await;
     Ok(())
 }
+
+/// When the user proved who they are for this device: the first token of the family. Refreshing keeps
+/// the family, so a device that has only been refreshing since is not a fresh sign-in.
+pub async fn signed_in_at(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    family_id: Uuid,
+) -> Result<Option<DateTime<Utc>>, IdentityError> {
+    Ok(auth_sessions::Entity::find()
+        .filter(auth_sessions::Column::UserId.eq(user_id))
+        .filter(auth_sessions::Column::FamilyId.eq(family_id))
+        .order_by_asc(auth_sessions::Column::CreatedAt)
+        .one(db)
+        .await?
+        .map(|row| row.created_at))
+}
+
+/// Signs the user out of every device but `keep`. Returns how many sessions ended.
+pub async fn sign_out_others(
+    db: &DatabaseConnection,
+    cache: &dyn Cache,
+    user_id: Uuid,
+    keep: Uuid,
+) -> Result<u64, IdentityError> {
+    let mut ended = 0;
+    for row in live_rows(db, user_id).await? {
+        if row.family_id != keep && revoke_family(db, cache, user_id, row.family_id).await? {
+            ended += 1;
+        }
+    }
+    Ok(ended)
+}

@@ -12,7 +12,7 @@ use super::IdentityError;
 use super::accounts::{self, NewAccount};
 use super::contact::Email;
 use super::delivery::{Identifier, code_email, code_sms};
-use super::oauth::{OAuthCredential, OAuthProvider, VerifiedIdentity};
+use super::oauth::{OAuthCredential, OAuthError, OAuthProvider, VerifiedIdentity};
 use super::otp::{self, Purpose};
 use super::sessions::{self, IssuedTokens};
 use crate::db_errors::{UniqueKey, violates_unique};
@@ -132,16 +132,22 @@ fn identity_row(user_id: Uuid, identity: &VerifiedIdentity) -> auth_identities::
     }
 }
 
+/// The identity's email when the provider vouches for it. Only Google and Apple do (`email_verified`);
+/// Facebook has no such flag, so its emails never count, whatever the verifier says.
 fn verified_email(identity: &VerifiedIdentity) -> Option<Email> {
     identity
         .email
         .as_deref()
-        .filter(|_| identity.email_verified)
+        .filter(|_| identity.email_verified && identity.provider != OAuthProvider::Facebook)
         .and_then(|email| Email::parse(email).ok())
 }
 
 /// Signs in with a provider: the account linked to this provider identity; else the account with the
 /// same *verified* email (which gets linked); else a new account keyed on the identity.
+///
+/// A Facebook sign-in whose (unverified) email belongs to an existing account is refused with
+/// `ProviderLinkRequired` rather than linked, or split off into a second account the user did not mean
+/// to create: the owner signs in their usual way and links Facebook with `linkOAuth`.
 pub async fn sign_in_with_oauth(
     state: &AppState,
     provider: OAuthProvider,
@@ -149,6 +155,12 @@ pub async fn sign_in_with_oauth(
     nonce: Option<&str>,
     meta: &RequestMeta,
 ) -> Result<SignedIn, IdentityError> {
+    ensure_nonce(state, provider, &credential, nonce)?;
+    if provider == OAuthProvider::Facebook
+        && let Some(ip) = meta.ip
+    {
+        otp::throttle_ip(&*state.cache, "facebook", ip).await?;
+    }
     let identity = state.oauth.verify(provider, credential, nonce).await?;
     let (user, is_new_user) = oauth_account(&state.db, &identity).await?;
     let tokens =
@@ -161,6 +173,28 @@ pub async fn sign_in_with_oauth(
     })
 }
 
+/// An ID token without a nonce could have been issued to any sign-in of our app (or leaked from one),
+/// so it proves nothing about this request. Authorization codes are bound by PKCE instead.
+fn ensure_nonce(
+    state: &AppState,
+    provider: OAuthProvider,
+    credential: &OAuthCredential,
+    nonce: Option<&str>,
+) -> Result<(), IdentityError> {
+    let missing = nonce.is_none_or(|nonce| nonce.trim().is_empty());
+    if state.settings.oauth_require_nonce
+        && missing
+        && matches!(credential, OAuthCredential::IdToken(_))
+    {
+        return Err(OAuthError::Rejected {
+            provider: provider.as_str(),
+            reason: "an ID token needs the nonce the app sent to the provider (nonce)".to_owned(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
 async fn oauth_account(
     db: &DatabaseConnection,
     identity: &VerifiedIdentity,
@@ -171,6 +205,9 @@ async fn oauth_account(
             return Ok((user, false));
         }
         let email = verified_email(identity);
+        if email.is_none() && identity.provider == OAuthProvider::Facebook {
+            ensure_no_account_claims_email(db, identity).await?;
+        }
         if let Some(email) = &email
             && let Some(user) =
                 accounts::find_by_identifier(db, &Identifier::Email(email.clone())).await?
@@ -214,6 +251,21 @@ async fn oauth_account(
         .ok_or(IdentityError::UserNotFound)
 }
 
+async fn ensure_no_account_claims_email(
+    db: &DatabaseConnection,
+    identity: &VerifiedIdentity,
+) -> Result<(), IdentityError> {
+    let Some(email) = identity.email.as_deref().and_then(|e| Email::parse(e).ok()) else {
+        return Ok(());
+    };
+    match accounts::find_by_identifier(db, &Identifier::Email(email)).await? {
+        Some(_) => Err(IdentityError::ProviderLinkRequired(
+            identity.provider.as_str(),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Adds a provider to the signed-in user's account.
 pub async fn link(
     state: &AppState,
@@ -222,6 +274,7 @@ pub async fn link(
     credential: OAuthCredential,
     nonce: Option<&str>,
 ) -> Result<(), IdentityError> {
+    ensure_nonce(state, provider, &credential, nonce)?;
     let identity = state.oauth.verify(provider, credential, nonce).await?;
     if let Some(owner) = find_linked_user(&state.db, &identity).await? {
         return if owner.id == user_id {

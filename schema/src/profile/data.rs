@@ -10,9 +10,9 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::ProfileError;
+use crate::settings::ProfileLimits;
 
 pub const MAX_ITEMS_PER_BATCH: usize = 100;
-const MAX_VALUE_BYTES: usize = 4 * 1024;
 pub const SOURCES: [&str; 5] = ["user_input", "inferred", "question", "migration", "app"];
 
 /// One fact to store.
@@ -33,7 +33,7 @@ fn is_slug(text: &str, max: usize) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
-pub fn validate(facts: &[Fact]) -> Result<(), ProfileError> {
+pub fn validate(facts: &[Fact], limits: &ProfileLimits) -> Result<(), ProfileError> {
     let invalid = |message: String| Err(ProfileError::InvalidInput(message));
     if facts.is_empty() || facts.len() > MAX_ITEMS_PER_BATCH {
         return invalid(format!("send 1–{MAX_ITEMS_PER_BATCH} items at a time"));
@@ -64,10 +64,10 @@ pub fn validate(facts: &[Fact]) -> Result<(), ProfileError> {
         if !SOURCES.contains(&fact.source.as_str()) {
             return invalid(format!("source must be one of {}", SOURCES.join(", ")));
         }
-        if fact.value.is_null() || fact.value.to_string().len() > MAX_VALUE_BYTES {
+        if fact.value.is_null() || fact.value.to_string().len() > limits.max_value_bytes {
             return invalid(format!(
-                "fieldValue of {:?} must be non-null JSON of at most 4 KB",
-                fact.field_name
+                "fieldValue of {:?} must be non-null JSON of at most {} bytes",
+                fact.field_name, limits.max_value_bytes
             ));
         }
         if fact
@@ -81,12 +81,52 @@ pub fn validate(facts: &[Fact]) -> Result<(), ProfileError> {
     Ok(())
 }
 
+/// Refuses a batch that would take the user past `max_facts`. Callers run it in a transaction that
+/// has locked the user's row (see [`lock_user`]), so parallel batches cannot both pass.
+fn ensure_room(kept: u64, adding: usize, limits: &ProfileLimits) -> Result<(), ProfileError> {
+    if kept + adding as u64 > limits.max_facts {
+        return Err(ProfileError::InvalidInput(format!(
+            "at most {} facts can be stored; delete some first",
+            limits.max_facts
+        )));
+    }
+    Ok(())
+}
+
+/// Takes the user's row lock for the rest of the transaction (a no-op write), serialising the
+/// count-then-insert of caps per user on every backend.
+pub async fn lock_user<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> Result<(), ProfileError> {
+    use fairydust_entities::users;
+    users::Entity::update_many()
+        .col_expr(
+            users::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(now()),
+        )
+        .filter(users::Column::Id.eq(user_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Upserts the user's facts; call inside a transaction that holds [`lock_user`].
 pub async fn upsert_for_user<C: ConnectionTrait>(
     conn: &C,
+    limits: &ProfileLimits,
     user_id: Uuid,
     facts: &[Fact],
 ) -> Result<Vec<user_profile_data::Model>, ProfileError> {
-    validate(facts)?;
+    validate(facts, limits)?;
+    {
+        use sea_orm::PaginatorTrait;
+        use user_profile_data::Column as C;
+        let names: Vec<&str> = facts.iter().map(|fact| fact.field_name.as_str()).collect();
+        let kept = user_profile_data::Entity::find()
+            .filter(C::UserId.eq(user_id))
+            .filter(C::FieldName.is_not_in(names))
+            .count(conn)
+            .await?;
+        ensure_room(kept, facts.len(), limits)?;
+    }
     let at = now();
     let rows = facts.iter().map(|fact| user_profile_data::ActiveModel {
         id: sea_orm::Set(Uuid::now_v7()),
@@ -157,14 +197,30 @@ pub async fn delete_for_user<C: ConnectionTrait>(
     Ok(deleted.rows_affected > 0)
 }
 
-/// Upserts facts about a person, who must already be known to belong to `user_id`.
+/// Upserts facts about a person, who must already be known to belong to `user_id`; call inside a
+/// transaction that holds [`lock_user`]. All the user's people share one `max_facts`.
 pub async fn upsert_for_person<C: ConnectionTrait>(
     conn: &C,
+    limits: &ProfileLimits,
     user_id: Uuid,
     person_id: Uuid,
     facts: &[Fact],
 ) -> Result<Vec<person_profile_data::Model>, ProfileError> {
-    validate(facts)?;
+    validate(facts, limits)?;
+    {
+        use person_profile_data::Column as C;
+        use sea_orm::{Condition, PaginatorTrait};
+        let names: Vec<&str> = facts.iter().map(|fact| fact.field_name.as_str()).collect();
+        let replaced = Condition::all()
+            .add(C::PersonId.eq(person_id))
+            .add(C::FieldName.is_in(names));
+        let kept = person_profile_data::Entity::find()
+            .filter(C::UserId.eq(user_id))
+            .filter(replaced.not())
+            .count(conn)
+            .await?;
+        ensure_room(kept, facts.len(), limits)?;
+    }
     let at = now();
     let rows = facts.iter().map(|fact| person_profile_data::ActiveModel {
         id: sea_orm::Set(Uuid::now_v7()),

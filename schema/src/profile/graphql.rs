@@ -4,6 +4,7 @@
 use async_graphql::{Context, Enum, ID, InputObject, Json, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use fairydust_entities::{people_in_my_life, person_profile_data, user_profile_data};
+use sea_orm::TransactionTrait;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -225,15 +226,27 @@ pub struct ProfileQuery;
 #[Object]
 impl ProfileQuery {
     /// The caller's profile and people, summarised for an app's prompts. Cached 15 minutes and
-    /// refreshed at once after any profile or people change.
+    /// refreshed at once after any profile or people change. `NOT_FOUND` for an unknown app or one off
+    /// the marketplace (except for its builder and admins).
     #[graphql(guard = "RequireUser")]
     async fn ai_context(&self, ctx: &Context<'_>, app_id: ID) -> ApiResult<AiContext> {
         let state = ctx.data_unchecked::<AppState>();
+        let principal = ctx.principal()?;
+        let not_found = || ApiError::not_found("App");
         let app_id = catalog::resolve_app_id(&state.db, &AppRef::parse(&app_id))
             .await?
-            .ok_or_else(|| ApiError::not_found("App"))?;
+            .ok_or_else(not_found)?;
+        // Checked before the context cache is touched: entries exist only for real, listed apps, so
+        // made-up ids cannot fill the cache.
+        let app = catalog::snapshot(&state.db, &*state.cache, app_id)
+            .await
+            .map_err(super::ProfileError::from)?
+            .ok_or_else(not_found)?;
+        if !(app.chargeable || app.builder_id == principal.user_id || principal.roles.admin) {
+            return Err(not_found());
+        }
         let context =
-            context::ai_context(&state.db, &*state.cache, ctx.principal()?.user_id, app_id).await?;
+            context::ai_context(&state.db, &*state.cache, principal.user_id, app_id).await?;
         Ok(AiContext {
             json: Json(context.json),
             text: context.text,
@@ -246,7 +259,9 @@ pub struct ProfileMutation;
 
 #[Object]
 impl ProfileMutation {
-    /// Stores up to 100 facts at once, all or none; an existing `fieldName` is replaced.
+    /// Stores up to 100 facts at once, all or none; an existing `fieldName` is replaced. A user keeps at
+    /// most 500 facts (and 500 about their people), each value at most 4 KB (defaults); past that
+    /// `BAD_USER_INPUT`.
     #[graphql(guard = "RequireUser")]
     async fn upsert_profile_data(
         &self,
@@ -255,7 +270,11 @@ impl ProfileMutation {
     ) -> ApiResult<Vec<ProfileDataItem>> {
         let state = ctx.data_unchecked::<AppState>();
         let user_id = ctx.principal()?.user_id;
-        let rows = data::upsert_for_user(&state.db, user_id, &facts(items)).await?;
+        let txn = state.db.begin().await?;
+        data::lock_user(&txn, user_id).await?;
+        let rows =
+            data::upsert_for_user(&txn, &state.settings.profile, user_id, &facts(items)).await?;
+        txn.commit().await?;
         context::invalidate(&*state.cache, user_id).await?;
         Ok(rows.into_iter().map(ProfileDataItem::from).collect())
     }
@@ -271,7 +290,7 @@ impl ProfileMutation {
         Ok(true)
     }
 
-    /// Adds someone (at most 50 people).
+    /// Adds someone (at most 100 people by default; past that `BAD_USER_INPUT`).
     #[graphql(guard = "RequireUser")]
     async fn add_person(&self, ctx: &Context<'_>, input: AddPersonInput) -> ApiResult<Person> {
         let state = ctx.data_unchecked::<AppState>();
@@ -282,7 +301,7 @@ impl ProfileMutation {
             birth_date: Some(input.birth_date),
             age_range: Some(input.age_range),
         };
-        let person = people::add(&state.db, user_id, changes).await?;
+        let person = people::add(&state.db, &state.settings.profile, user_id, changes).await?;
         context::invalidate(&*state.cache, user_id).await?;
         Ok(Person(person))
     }
@@ -326,8 +345,12 @@ impl ProfileMutation {
     ) -> ApiResult<Vec<ProfileDataItem>> {
         let state = ctx.data_unchecked::<AppState>();
         let user_id = ctx.principal()?.user_id;
-        let person = people::owned(&state.db, user_id, self::person_id(&person_id)?).await?;
-        let rows = data::upsert_for_person(&state.db, user_id, person.id, &facts(items)).await?;
+        let txn = state.db.begin().await?;
+        data::lock_user(&txn, user_id).await?;
+        let person = people::owned(&txn, user_id, self::person_id(&person_id)?).await?;
+        let limits = &state.settings.profile;
+        let rows = data::upsert_for_person(&txn, limits, user_id, person.id, &facts(items)).await?;
+        txn.commit().await?;
         context::invalidate(&*state.cache, user_id).await?;
         Ok(rows.into_iter().map(ProfileDataItem::from).collect())
     }

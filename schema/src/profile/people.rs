@@ -12,8 +12,6 @@ use uuid::Uuid;
 use super::ProfileError;
 use crate::identity::account_settings::AGE_RANGES;
 
-pub const MAX_PEOPLE: u64 = 50;
-
 /// Fields of a person; on update `None` leaves a field alone and `Some(None)` clears it.
 #[derive(Clone, Debug, Default)]
 pub struct PersonChanges {
@@ -68,6 +66,7 @@ fn apply(
 
 pub async fn add(
     db: &DatabaseConnection,
+    limits: &crate::settings::ProfileLimits,
     user_id: Uuid,
     changes: PersonChanges,
 ) -> Result<people_in_my_life::Model, ProfileError> {
@@ -85,8 +84,8 @@ pub async fn add(
         .filter(people_in_my_life::Column::UserId.eq(user_id))
         .count(&txn)
         .await?;
-    if count >= MAX_PEOPLE {
-        return Err(ProfileError::TooManyPeople(MAX_PEOPLE));
+    if count >= limits.max_people {
+        return Err(ProfileError::TooManyPeople(limits.max_people));
     }
     let at = now();
     let blank = people_in_my_life::ActiveModel {

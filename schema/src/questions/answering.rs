@@ -46,6 +46,7 @@ fn reward_key(question_id: &str) -> String {
 pub async fn answer(
     db: &DatabaseConnection,
     cache: &dyn Cache,
+    limits: &crate::settings::ProfileLimits,
     user_id: Uuid,
     answers: Vec<Answer>,
 ) -> Result<Answered, QuestionsError> {
@@ -78,7 +79,8 @@ pub async fn answer(
     }
 
     store_responses(&txn, user_id, &checked, &granted).await?;
-    data::upsert_for_user(&txn, user_id, &profile_facts(&checked)).await?;
+    data::lock_user(&txn, user_id).await?;
+    data::upsert_for_user(&txn, limits, user_id, &profile_facts(&checked)).await?;
     let mut responses = question_responses::Entity::find()
         .filter(question_responses::Column::UserId.eq(user_id))
         .filter(question_responses::Column::QuestionId.is_in(ids.clone()))

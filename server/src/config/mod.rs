@@ -68,6 +68,12 @@ pub struct Config {
     pub llm_app_rate_limit: u32,
     /// How long roles and session state read from the database are trusted (1–30 s).
     pub role_cache: Duration,
+    /// ID-token sign-ins must carry their nonce (`OAUTH_REQUIRE_NONCE`).
+    pub oauth_require_nonce: bool,
+    /// Per-user caps on profile facts, people and value size (`PROFILE_MAX_*`).
+    pub profile_limits: fairydust_schema::settings::ProfileLimits,
+    /// Per-user caps and write throttle for recipes and apps, and the content carried per page.
+    pub content_limits: fairydust_schema::settings::ContentLimits,
     /// OAuth and LLM providers (see docs/INTEGRATIONS.md).
     pub integrations: IntegrationsConfig,
     pub websocket: WebSocketLimits,
@@ -322,12 +328,49 @@ impl Config {
             ));
         }
 
+        let profile_limits = fairydust_schema::settings::ProfileLimits {
+            max_facts: source.parse("PROFILE_MAX_FACTS", 500)?,
+            max_people: source.parse("PROFILE_MAX_PEOPLE", 100)?,
+            max_value_bytes: source.parse("PROFILE_MAX_VALUE_BYTES", 4 * 1024)?,
+        };
+        if profile_limits.max_facts == 0
+            || profile_limits.max_people == 0
+            || profile_limits.max_value_bytes < 16
+        {
+            return Err(ConfigError::new(
+                "PROFILE_MAX_FACTS",
+                "profile caps must be at least 1 (values at least 16 bytes)",
+            ));
+        }
+
+        let content_limits = fairydust_schema::settings::ContentLimits {
+            max_recipes_per_user: source.parse("MAX_RECIPES_PER_USER", 10_000)?,
+            max_apps_per_builder: source.parse("MAX_APPS_PER_BUILDER", 50)?,
+            writes_per_minute: source.parse("WRITE_RATE_LIMIT_PER_MINUTE", 60)?,
+            max_page_content_bytes: source.parse("MAX_PAGE_CONTENT_BYTES", 32 * 1024 * 1024)?,
+            sync_changes_per_call: source.parse("SYNC_CHANGES_PER_CALL", 500)?,
+        };
+        if content_limits.max_recipes_per_user == 0
+            || content_limits.max_apps_per_builder == 0
+            || content_limits.writes_per_minute == 0
+            || content_limits.max_page_content_bytes == 0
+            || content_limits.sync_changes_per_call == 0
+        {
+            return Err(ConfigError::new(
+                "MAX_RECIPES_PER_USER",
+                "recipe, app, write, page and sync limits must be at least 1",
+            ));
+        }
+
         let integrations =
             IntegrationsConfig::from_source(&source, environment == Environment::Production)?;
 
         Ok(Self {
             websocket: WebSocketLimits::from_source(&source)?,
             metrics_token: source.text("METRICS_TOKEN"),
+            oauth_require_nonce: source.flag("OAUTH_REQUIRE_NONCE", true)?,
+            profile_limits,
+            content_limits,
             integrations,
             role_cache: Duration::from_secs(role_cache_seconds),
             delivery,
@@ -374,6 +417,9 @@ impl Config {
         settings.daily_bonus_table = self.daily_bonus_table.clone();
         settings.llm_user_rate_limit = self.llm_user_rate_limit;
         settings.llm_app_rate_limit = self.llm_app_rate_limit;
+        settings.oauth_require_nonce = self.oauth_require_nonce;
+        settings.profile = self.profile_limits;
+        settings.content = self.content_limits;
         settings
     }
 }

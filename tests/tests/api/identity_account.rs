@@ -1,6 +1,6 @@
 //! The caller's own account: details, contact changes, public profiles, daily bonus.
 
-use fairydust_entities::{dust_transactions, users};
+use fairydust_entities::{auth_sessions, dust_transactions, users};
 use fairydust_tests::TestApp;
 use futures_util::future::join_all;
 use sea_orm::sea_query::Expr;
@@ -50,45 +50,202 @@ async fn users_update_their_details_with_validation() {
         .expect_error("UNAUTHENTICATED");
 }
 
+const REQUEST_CHANGE: &str =
+    "mutation C($input: RequestOtpInput!) { requestContactChange(input: $input) { sentTo } }";
+const CONFIRM_CHANGE: &str =
+    "mutation F($code: String!) { confirmContactChange(code: $code) { email } }";
+
 #[tokio::test]
 async fn changing_email_needs_a_code_sent_to_the_new_address() {
     let app = TestApp::spawn().await;
     let user = app.user().await;
     let other = app.user().await;
-    let request =
-        "mutation C($input: RequestOtpInput!) { requestContactChange(input: $input) { sentTo } }";
-    let confirm = "mutation F($code: String!) { confirmContactChange(code: $code) { email } }";
-
     app.gql_as(
         &user.token,
-        request,
-        json!({ "input": { "email": other.email } }),
-    )
-    .await
-    .expect_error("CONFLICT");
-    app.gql_as(
-        &user.token,
-        request,
+        REQUEST_CHANGE,
         json!({ "input": { "email": "New@Example.com" } }),
     )
     .await
     .data();
     let code = app.providers.email_code("new@example.com").await.unwrap();
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    app.gql_as(&user.token, confirm, json!({ "code": wrong }))
+    app.gql_as(&user.token, CONFIRM_CHANGE, json!({ "code": wrong }))
         .await
         .expect_error("UNAUTHENTICATED");
     // Another user cannot use the code.
-    app.gql_as(&other.token, confirm, json!({ "code": code }))
+    app.gql_as(&other.token, CONFIRM_CHANGE, json!({ "code": code }))
         .await
         .expect_error("UNAUTHENTICATED");
     let confirmed = app
-        .gql_as(&user.token, confirm, json!({ "code": code }))
+        .gql_as(&user.token, CONFIRM_CHANGE, json!({ "code": code }))
         .await;
     assert_eq!(
         confirmed.at("confirmContactChange.email"),
         "new@example.com"
     );
+}
+
+#[tokio::test]
+async fn a_taken_address_answers_like_a_free_one_until_its_code_proves_ownership() {
+    let app = TestApp::spawn().await;
+    let (user, owner, third) = (app.user().await, app.user().await, app.user().await);
+    let taken = app
+        .gql_as(
+            &user.token,
+            REQUEST_CHANGE,
+            json!({ "input": { "email": owner.email } }),
+        )
+        .await;
+    let free = app
+        .gql_as(
+            &third.token,
+            REQUEST_CHANGE,
+            json!({ "input": { "email": "nobody-yet@example.com" } }),
+        )
+        .await;
+    assert_eq!(taken.status, free.status);
+    assert!(
+        taken.errors().is_empty() && free.errors().is_empty(),
+        "{taken:?} {free:?}"
+    );
+    assert_eq!(
+        taken
+            .at("requestContactChange.sentTo")
+            .as_str()
+            .unwrap()
+            .split('@')
+            .nth(1),
+        Some("example.com"),
+        "the answer is only the masked address"
+    );
+    // Whoever controls the owner's mailbox learns of the conflict, nobody else.
+    let code = app
+        .providers
+        .email_code(&owner.email)
+        .await
+        .expect("a code was sent");
+    app.gql_as(&user.token, CONFIRM_CHANGE, json!({ "code": code }))
+        .await
+        .expect_error("CONFLICT");
+    let unchanged = app.gql_as(&user.token, "{ me { email } }", json!({})).await;
+    assert_eq!(unchanged.at("me.email"), user.email.as_str());
+}
+
+#[tokio::test]
+async fn contact_change_codes_are_throttled_per_user_and_per_address() {
+    let app = TestApp::spawn().await;
+    let (user, other) = (app.user().await, app.user().await);
+    let request = |token: String, email: &'static str| {
+        let app = &app;
+        async move {
+            app.gql_as(
+                &token,
+                REQUEST_CHANGE,
+                json!({ "input": { "email": email } }),
+            )
+            .await
+        }
+    };
+    request(user.token.clone(), "first@example.com")
+        .await
+        .data();
+    // One user cannot walk through addresses…
+    let second = request(user.token.clone(), "second@example.com").await;
+    second.expect_error("RATE_LIMITED");
+    // …and an address gets one code a minute, whoever asks and for whatever purpose.
+    request(other.token.clone(), "first@example.com")
+        .await
+        .expect_error("RATE_LIMITED");
+    app.request_email_code("first@example.com")
+        .await
+        .expect_error("RATE_LIMITED");
+}
+
+#[tokio::test]
+async fn a_new_sign_in_email_needs_a_recent_sign_in_tells_the_old_one_and_ends_other_sessions() {
+    let app = TestApp::spawn().await;
+    let user = app.user().await;
+    // A second device that signed in just now, by a code sent to the current address.
+    let fresh = app.sign_in_by_email(&user.email).await;
+    let fresh_token = fresh["accessToken"].as_str().unwrap().to_owned();
+    // The first device signed in eleven minutes ago (and may have refreshed since).
+    auth_sessions::Entity::update_many()
+        .col_expr(
+            auth_sessions::Column::CreatedAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::minutes(11)),
+        )
+        .filter(auth_sessions::Column::FamilyId.eq(user.session_id))
+        .exec(&app.db)
+        .await
+        .unwrap();
+
+    let stale = app
+        .gql_as(
+            &user.token,
+            REQUEST_CHANGE,
+            json!({ "input": { "email": "moved@example.com" } }),
+        )
+        .await;
+    assert_eq!(
+        stale.expect_error("FORBIDDEN")["extensions"]["reason"],
+        "RECENT_SIGN_IN_REQUIRED"
+    );
+    assert!(
+        app.providers
+            .email_code("moved@example.com")
+            .await
+            .is_none()
+    );
+
+    app.gql_as(
+        &fresh_token,
+        REQUEST_CHANGE,
+        json!({ "input": { "email": "moved@example.com" } }),
+    )
+    .await
+    .data();
+    let code = app.providers.email_code("moved@example.com").await.unwrap();
+    let confirmed = app
+        .gql_as(&fresh_token, CONFIRM_CHANGE, json!({ "code": code }))
+        .await;
+    assert_eq!(
+        confirmed.at("confirmContactChange.email"),
+        "moved@example.com"
+    );
+
+    let notices = emails_to(&app, &user.email).await;
+    assert!(
+        notices
+            .iter()
+            .any(|text| text.contains("was changed to m***@example.com")),
+        "{notices:?}"
+    );
+    app.gql_as(&user.token, "{ me { id } }", json!({}))
+        .await
+        .expect_error("UNAUTHENTICATED");
+    app.gql_as(&fresh_token, "{ me { id } }", json!({}))
+        .await
+        .data();
+}
+
+/// The text of every email the server sent to `to`.
+async fn emails_to(app: &TestApp, to: &str) -> Vec<String> {
+    let requests = app
+        .providers
+        .email
+        .received_requests()
+        .await
+        .unwrap_or_default();
+    requests
+        .iter()
+        .filter_map(|request| serde_json::from_slice::<serde_json::Value>(&request.body).ok())
+        .filter(|body| {
+            body["to"]
+                .as_array()
+                .is_some_and(|r| r.iter().any(|r| r == to))
+        })
+        .filter_map(|body| body["text"].as_str().map(str::to_owned))
+        .collect()
 }
 
 #[tokio::test]

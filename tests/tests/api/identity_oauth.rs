@@ -1,7 +1,7 @@
 //! Sign-in with Google, Apple and Facebook, verified by the server's real clients against a mock provider.
 
 use fairydust_entities::{auth_identities, users};
-use fairydust_tests::{MockIdentityProvider as Idp, TestApp};
+use fairydust_tests::{MockIdentityProvider as Idp, Overrides, TEST_NONCE, TestApp};
 use futures_util::future::join_all;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
@@ -50,14 +50,17 @@ async fn tokens_that_fail_verification_are_unauthenticated() {
     let mut with_nonce = good.clone();
     with_nonce["nonce"] = json!("expected");
     let cases = [
-        ("bad signature", google(Idp::forge(&good), None)),
-        ("wrong audience", google(Idp::sign(&wrong_aud), None)),
-        ("expired", google(Idp::sign(&expired), None)),
+        ("bad signature", google(Idp::forge(&good), Some(TEST_NONCE))),
+        (
+            "wrong audience",
+            google(Idp::sign(&wrong_aud), Some(TEST_NONCE)),
+        ),
+        ("expired", google(Idp::sign(&expired), Some(TEST_NONCE))),
         (
             "wrong nonce",
             google(Idp::sign(&with_nonce), Some("something-else")),
         ),
-        ("not a jwt", google("garbage".into(), None)),
+        ("not a jwt", google("garbage".into(), Some(TEST_NONCE))),
     ];
     for (case, variables) in cases {
         let answer = app.gql(SIGN_IN, variables).await;
@@ -84,7 +87,9 @@ async fn a_verified_email_links_to_the_existing_account_an_unverified_one_never_
     let existing = app.sign_in_by_email("owner@example.com").await;
 
     let unverified = Idp::google_claims("g-evil", Some("owner@example.com"), false);
-    let answer = app.gql(SIGN_IN, google(Idp::sign(&unverified), None)).await;
+    let answer = app
+        .gql(SIGN_IN, google(Idp::sign(&unverified), Some(TEST_NONCE)))
+        .await;
     assert_eq!(
         answer.at("signInWithOAuth.isNewUser"),
         true,
@@ -100,7 +105,9 @@ async fn a_verified_email_links_to_the_existing_account_an_unverified_one_never_
     );
 
     let verified = Idp::google_claims("g-owner", Some("owner@example.com"), true);
-    let answer = app.gql(SIGN_IN, google(Idp::sign(&verified), None)).await;
+    let answer = app
+        .gql(SIGN_IN, google(Idp::sign(&verified), Some(TEST_NONCE)))
+        .await;
     assert_eq!(answer.at("signInWithOAuth.isNewUser"), false);
     assert_eq!(
         answer.at("signInWithOAuth.user.id"),
@@ -112,7 +119,7 @@ async fn a_verified_email_links_to_the_existing_account_an_unverified_one_never_
 async fn an_apple_account_without_an_email_is_keyed_on_the_identity() {
     let app = TestApp::spawn().await;
     let claims = Idp::apple_claims("apple-001.private", None);
-    let input = json!({ "input": { "provider": "APPLE", "idToken": Idp::sign(&claims) } });
+    let input = json!({ "input": { "provider": "APPLE", "idToken": Idp::sign(&claims), "nonce": TEST_NONCE } });
     let first = app.gql(SIGN_IN, input.clone()).await;
     assert_eq!(first.at("signInWithOAuth.isNewUser"), true);
     assert!(first.at("signInWithOAuth.user.email").is_null());
@@ -168,7 +175,8 @@ async fn concurrent_first_sign_ins_with_one_identity_make_one_account() {
         Some("race@example.com"),
         true,
     ));
-    let answers = join_all((0..6).map(|_| app.gql(SIGN_IN, google(token.clone(), None)))).await;
+    let answers =
+        join_all((0..6).map(|_| app.gql(SIGN_IN, google(token.clone(), Some(TEST_NONCE))))).await;
     assert!(
         answers.iter().all(|a| a.errors().is_empty()),
         "{answers:#?}"
@@ -195,12 +203,12 @@ async fn providers_can_be_linked_and_unlinked_but_never_the_last_way_in() {
     let unlink = "mutation U($p: OAuthProvider!) { unlinkOAuth(provider: $p) }";
     let token = Idp::sign(&Idp::google_claims("g-link", None, false));
     let linked = app
-        .gql_as(&user.token, link, google(token.clone(), None))
+        .gql_as(&user.token, link, google(token.clone(), Some(TEST_NONCE)))
         .await;
     assert_eq!(linked.at("linkOAuth"), &json!(["GOOGLE"]));
     // The identity now belongs to this user; nobody else can link it.
     let other = app.user().await;
-    app.gql_as(&other.token, link, google(token, None))
+    app.gql_as(&other.token, link, google(token, Some(TEST_NONCE)))
         .await
         .expect_error("CONFLICT");
     assert_eq!(
@@ -218,7 +226,7 @@ async fn providers_can_be_linked_and_unlinked_but_never_the_last_way_in() {
     let signed_in = app
         .gql(
             SIGN_IN,
-            json!({ "input": { "provider": "APPLE", "idToken": apple } }),
+            json!({ "input": { "provider": "APPLE", "idToken": apple, "nonce": TEST_NONCE } }),
         )
         .await;
     let token = signed_in
@@ -228,4 +236,118 @@ async fn providers_can_be_linked_and_unlinked_but_never_the_last_way_in() {
     app.gql_as(token, unlink, json!({ "p": "APPLE" }))
         .await
         .expect_error("CONFLICT");
+}
+
+#[tokio::test]
+async fn an_id_token_sign_in_needs_its_nonce_unless_the_server_allows_none() {
+    let app = TestApp::spawn().await;
+    let token = Idp::sign(&Idp::google_claims("g-nonce", Some("n@example.com"), true));
+    for nonce in [None, Some("  ")] {
+        let answer = app.gql(SIGN_IN, google(token.clone(), nonce)).await;
+        let error = answer.expect_error("UNAUTHENTICATED");
+        assert!(
+            error["message"].as_str().unwrap().contains("nonce"),
+            "{error}"
+        );
+    }
+    let user = app.user().await;
+    app.gql_as(
+        &user.token,
+        "mutation L($input: OAuthInput!) { linkOAuth(input: $input) }",
+        google(token.clone(), None),
+    )
+    .await
+    .expect_error("UNAUTHENTICATED");
+    assert_eq!(
+        auth_identities::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        0
+    );
+    app.gql(SIGN_IN, google(token, Some(TEST_NONCE)))
+        .await
+        .data();
+
+    let lenient =
+        TestApp::spawn_with(Overrides::default().set("OAUTH_REQUIRE_NONCE", "false")).await;
+    let mut claims = Idp::google_claims("g-old-sdk", None, false);
+    claims.as_object_mut().unwrap().remove("nonce");
+    lenient
+        .gql(SIGN_IN, google(Idp::sign(&claims), None))
+        .await
+        .data();
+}
+
+#[tokio::test]
+async fn a_facebook_email_never_links_to_an_existing_account() {
+    let app = TestApp::spawn().await;
+    let existing = app.sign_in_by_email("owner@example.com").await;
+    let idp = &app.providers.identity;
+    let app_id = fairydust_tests::FACEBOOK_APP_ID;
+    idp.facebook_user("fb-claims-owner", "fb-9", Some("Owner@Example.com"), app_id)
+        .await;
+    let facebook = json!({ "input": { "provider": "FACEBOOK", "accessToken": "fb-claims-owner" } });
+
+    let refused = app.gql(SIGN_IN, facebook.clone()).await;
+    assert_eq!(
+        refused.expect_error("CONFLICT")["extensions"]["reason"],
+        "PROVIDER_LINK_REQUIRED"
+    );
+    assert_eq!(
+        auth_identities::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        0
+    );
+    let accounts = users::Entity::find()
+        .filter(users::Column::IsSystem.eq(false))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(accounts, 1, "no second account either");
+
+    // The owner links Facebook from their own session; from then on Facebook signs them in.
+    let owner_token = existing["accessToken"].as_str().unwrap();
+    let link = "mutation L($input: OAuthInput!) { linkOAuth(input: $input) }";
+    let linked = app.gql_as(owner_token, link, facebook.clone()).await;
+    assert_eq!(linked.at("linkOAuth"), &json!(["FACEBOOK"]));
+    let signed_in = app.gql(SIGN_IN, facebook).await;
+    assert_eq!(
+        signed_in.at("signInWithOAuth.user.id"),
+        &existing["user"]["id"]
+    );
+
+    // A new Facebook user gets an account, but the unverified email does not become its address.
+    idp.facebook_user("fb-newcomer", "fb-10", Some("newcomer@example.com"), app_id)
+        .await;
+    let newcomer = json!({ "input": { "provider": "FACEBOOK", "accessToken": "fb-newcomer" } });
+    let newcomer = app.gql(SIGN_IN, newcomer).await;
+    assert_eq!(newcomer.at("signInWithOAuth.isNewUser"), true);
+    assert!(newcomer.at("signInWithOAuth.user.email").is_null());
+}
+
+#[tokio::test]
+async fn facebook_sign_ins_are_throttled_per_ip_before_the_graph_api_is_called() {
+    let app = TestApp::spawn().await;
+    let idp = &app.providers.identity;
+    idp.facebook_user("fb-busy", "fb-77", None, fairydust_tests::FACEBOOK_APP_ID)
+        .await;
+    let input = json!({ "input": { "provider": "FACEBOOK", "accessToken": "fb-busy" } });
+    for _ in 0..20 {
+        app.gql(SIGN_IN, input.clone()).await.data();
+    }
+    let graph_calls = idp.server.received_requests().await.unwrap().len();
+    let refused = app.gql(SIGN_IN, input).await;
+    assert!(
+        refused.expect_error("RATE_LIMITED")["extensions"]["retryAfter"]
+            .as_u64()
+            .is_some()
+    );
+    assert_eq!(
+        idp.server.received_requests().await.unwrap().len(),
+        graph_calls,
+        "the refused sign-in cost no Graph API call"
+    );
 }

@@ -218,3 +218,40 @@ async fn introspection_can_be_switched_off() {
         answer.body
     );
 }
+
+#[tokio::test]
+async fn aliasing_expensive_fields_is_query_too_complex() {
+    let app = TestApp::spawn().await;
+    let window = r#"from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z""#;
+    let app_id = "00000000-0000-0000-0000-000000000001";
+    let expensive = [
+        "health { status }".to_owned(),
+        r#"apps(search: "tart", first: 1) { totalCount }"#.to_owned(),
+        format!(r#"llmUsage(appId: "{app_id}", {window}) {{ totals {{ requests }} }}"#),
+        format!(r#"appDustAnalytics(appId: "{app_id}", {window}) {{ date }}"#),
+        format!(r#"app(id: "{app_id}") {{ usageStats({window}) {{ date }} }}"#),
+    ];
+    for field in &expensive {
+        // Sixty aliases are far below the field cap: only the fields' own cost refuses them.
+        for count in [60, 250] {
+            let query = (0..count)
+                .map(|i| format!("a{i}: {field}"))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let answer = app.gql(&format!("{{ {query} }}"), json!({})).await;
+            assert_eq!(
+                answer.code(),
+                Some("QUERY_TOO_COMPLEX"),
+                "{count} × {field}: {:#}",
+                answer.body
+            );
+        }
+    }
+    // One of each is fine.
+    let answer = app.gql("{ health { status } }", json!({})).await;
+    assert!(answer.errors().is_empty(), "{:#}", answer.body);
+    let answer = app
+        .gql(r#"{ apps(search: "tart") { totalCount } }"#, json!({}))
+        .await;
+    assert!(answer.errors().is_empty(), "{:#}", answer.body);
+}

@@ -19,6 +19,7 @@ mod portal_session;
 mod profile;
 mod questions;
 mod readiness;
+mod recipe_limits;
 mod recipes;
 mod stories;
 mod transport_hardening;

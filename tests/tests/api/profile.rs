@@ -1,9 +1,10 @@
 //! Progressive profiling, People in My Life and the AI context: own data only, batches atomic, no N+1.
 
-use fairydust_entities::user_profile_data;
-use fairydust_tests::{TestApp, TestUser};
+use fairydust_entities::{apps, user_profile_data};
+use fairydust_tests::{Overrides, TestApp, TestUser};
 use futures_util::future::join_all;
-use sea_orm::{EntityTrait, PaginatorTrait};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
 const UPSERT: &str = "mutation U($items: [ProfileDataInput!]!) { upsertProfileData(items: $items) { fieldName fieldValue category source confidence } }";
@@ -184,10 +185,10 @@ async fn people_belong_to_their_user_alone() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn at_most_fifty_people_even_when_added_in_parallel() {
-    let app = TestApp::spawn().await;
+async fn the_people_cap_holds_even_when_people_are_added_in_parallel() {
+    let app = TestApp::spawn_with(Overrides::default().set("PROFILE_MAX_PEOPLE", "10")).await;
     let user = app.user().await;
-    for i in 0..45 {
+    for i in 0..5 {
         add_person(&app, &user, &format!("Person {i}"), "friend").await;
     }
     let answers = join_all((0..10).map(|i| {
@@ -203,12 +204,129 @@ async fn at_most_fifty_people_even_when_added_in_parallel() {
         answers
             .iter()
             .filter(|a| !a.errors().is_empty())
-            .all(|a| a.code() == Some("CONFLICT"))
+            .all(|a| a.code() == Some("BAD_USER_INPUT")),
+        "{answers:#?}"
     );
     let people = app
         .gql_as(&user.token, "{ me { people { id } } }", json!({}))
         .await;
-    assert_eq!(people.at("me.people").as_array().unwrap().len(), 50);
+    assert_eq!(people.at("me.people").as_array().unwrap().len(), 10);
+}
+
+#[tokio::test]
+async fn facts_and_values_are_capped_per_user() {
+    let limits = Overrides::default()
+        .set("PROFILE_MAX_FACTS", "3")
+        .set("PROFILE_MAX_VALUE_BYTES", "64");
+    let app = TestApp::spawn_with(limits).await;
+    let user = app.user().await;
+    let fact = |name: &str| json!({ "category": "misc", "fieldName": name, "fieldValue": "x" });
+    app.gql_as(
+        &user.token,
+        UPSERT,
+        json!({ "items": [fact("a"), fact("b")] }),
+    )
+    .await
+    .data();
+    // The batch that would make four is refused whole.
+    app.gql_as(
+        &user.token,
+        UPSERT,
+        json!({ "items": [fact("c"), fact("d")] }),
+    )
+    .await
+    .expect_error("BAD_USER_INPUT");
+    // Replacing a stored fact takes no room.
+    app.gql_as(
+        &user.token,
+        UPSERT,
+        json!({ "items": [fact("a"), fact("c")] }),
+    )
+    .await
+    .data();
+    app.gql_as(&user.token, UPSERT, json!({ "items": [fact("d")] }))
+        .await
+        .expect_error("BAD_USER_INPUT");
+    let big = json!({ "category": "misc", "fieldName": "a", "fieldValue": "y".repeat(80) });
+    app.gql_as(&user.token, UPSERT, json!({ "items": [big] }))
+        .await
+        .expect_error("BAD_USER_INPUT");
+    assert_eq!(
+        user_profile_data::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        3
+    );
+
+    // Facts about people share one cap of their own.
+    let sam = add_person(&app, &user, "Sam", "partner").await;
+    let mia = add_person(&app, &user, "Mia", "daughter").await;
+    app.gql_as(
+        &user.token,
+        PERSON_DATA,
+        json!({ "id": sam, "items": [fact("a"), fact("b")] }),
+    )
+    .await
+    .data();
+    app.gql_as(
+        &user.token,
+        PERSON_DATA,
+        json!({ "id": mia, "items": [fact("a")] }),
+    )
+    .await
+    .data();
+    app.gql_as(
+        &user.token,
+        PERSON_DATA,
+        json!({ "id": mia, "items": [fact("b")] }),
+    )
+    .await
+    .expect_error("BAD_USER_INPUT");
+}
+
+#[tokio::test]
+async fn the_ai_context_is_only_for_apps_on_the_marketplace() {
+    let app = TestApp::spawn().await;
+    let (user, builder) = (app.user().await, app.builder().await);
+    let query = "query C($app: ID!) { aiContext(appId: $app) { text } }";
+    let made_up = uuid::Uuid::new_v4();
+    app.gql_as(&user.token, query, json!({ "app": made_up }))
+        .await
+        .expect_error("NOT_FOUND");
+    let cache = &app.app.state.app.cache;
+    assert!(
+        cache
+            .get(&format!("ai-context:{}:0:{made_up}", user.id))
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing cached for a made-up app"
+    );
+
+    let listed = app.priced_app(builder.id, &[]).await;
+    app.gql_as(&user.token, query, json!({ "app": listed.id }))
+        .await
+        .data();
+    apps::Entity::update_many()
+        .col_expr(apps::Column::Status, Expr::value("suspended"))
+        .filter(apps::Column::Id.eq(listed.id))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    fairydust_schema::apps::catalog::invalidate(&**cache, listed.id)
+        .await
+        .unwrap();
+    app.gql_as(&user.token, query, json!({ "app": listed.id }))
+        .await
+        .expect_error("NOT_FOUND");
+    app.gql_as(&user.token, query, json!({ "app": listed.slug }))
+        .await
+        .expect_error("NOT_FOUND");
+    // Its builder may still try their own app out.
+    app.gql_as(&builder.token, query, json!({ "app": listed.id }))
+        .await
+        .data();
 }
 
 #[tokio::test]

@@ -221,6 +221,7 @@ impl App {
     }
 
     /// LLM and DUST use per UTC day: the builder's and admins' eyes only. `to` is exclusive.
+    #[graphql(complexity = "crate::graphql::EXPENSIVE_FIELD + child_complexity")]
     async fn usage_stats(
         &self,
         ctx: &Context<'_>,

@@ -38,8 +38,11 @@ pub struct AppsQuery;
 
 #[Object]
 impl AppsQuery {
-    /// The marketplace: approved, active apps, newest first.
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    /// The marketplace: approved, active apps, newest first. A `search` scans names and descriptions,
+    /// so it costs more complexity.
+    #[graphql(
+        complexity = "search.as_ref().map_or(0, |_| crate::graphql::EXPENSIVE_FIELD) + first.unwrap_or(20).clamp(1, 100) as usize * child_complexity"
+    )]
     async fn apps(
         &self,
         ctx: &Context<'_>,
@@ -162,10 +165,15 @@ impl AppsMutation {
             callback_url: Some(input.callback_url),
             is_active: None,
         };
+        let state = state(ctx);
+        let builder_id = ctx.principal()?.user_id;
+        let limits = &state.settings.content;
+        service::throttle_create(&*state.cache, limits, builder_id).await?;
         Ok(App(service::create(
-            &state(ctx).db,
-            ctx.principal()?.user_id,
+            &state.db,
+            builder_id,
             fields,
+            limits.max_apps_per_builder,
         )
         .await?))
     }

@@ -28,6 +28,7 @@ use super::sync::{self, DeviceRecipe, Resolution};
 use crate::apps::catalog::{self, AppRef};
 use crate::auth::{ContextExt, RequireUser};
 use crate::error::{ApiError, ApiResult};
+use crate::pagination::Cursor;
 use crate::state::AppState;
 
 fn state<'a>(ctx: &Context<'a>) -> &'a AppState {
@@ -81,7 +82,8 @@ pub struct ContentMutation;
 impl ContentMutation {
     #[graphql(guard = "RequireUser")]
     async fn save_recipe(&self, ctx: &Context<'_>, input: SaveRecipeInput) -> ApiResult<Recipe> {
-        let db = &state(ctx).db;
+        let state = state(ctx);
+        let db = &state.db;
         let app = catalog::find_app(db, &AppRef::parse(&input.app_id))
             .await?
             .ok_or_else(|| ApiError::not_found("App"))?;
@@ -93,8 +95,10 @@ impl ContentMutation {
             metadata: input.metadata.map(|m| m.0),
             is_favorited: input.is_favorited,
         };
+        let limits = &state.settings.content;
+        let user_id = ctx.principal()?.user_id;
         Ok(Recipe(
-            super::recipes::save(db, ctx.principal()?.user_id, recipe).await?,
+            super::recipes::save(db, &*state.cache, limits, user_id, recipe).await?,
         ))
     }
 
@@ -153,8 +157,15 @@ impl ContentMutation {
                 deleted: r.deleted,
             })
             .collect();
-        let outcome =
-            sync::sync(&state(ctx).db, ctx.principal()?.user_id, batch, input.since).await?;
+        let after = Cursor::parse_after(input.changes_after.as_deref())?;
+        let outcome = sync::sync(
+            state(ctx),
+            ctx.principal()?.user_id,
+            batch,
+            input.since,
+            after,
+        )
+        .await?;
         Ok(SyncResult {
             mapping: outcome
                 .mapping
@@ -176,6 +187,8 @@ impl ContentMutation {
                 })
                 .collect(),
             changes: outcome.changes.into_iter().map(Recipe).collect(),
+            has_more_changes: outcome.next_changes.is_some(),
+            changes_cursor: outcome.next_changes.map(|cursor| cursor.encode()),
             synced_at: outcome.synced_at,
         })
     }

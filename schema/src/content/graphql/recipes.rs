@@ -97,13 +97,15 @@ pub async fn recipes_page(
         search,
     };
     let with_total = ctx.look_ahead().field("totalCount").exists();
-    let (rows, total) = recipes::page(
+    let budget = state(ctx).settings.content.max_page_content_bytes;
+    let (rows, total, cut) = recipes::page(
         &state(ctx).db,
         user_id,
         &filter,
         after,
         size + 1,
         with_total,
+        budget,
     )
     .await?;
     let rows = rows
@@ -118,12 +120,10 @@ pub async fn recipes_page(
             )
         })
         .collect();
-    Ok(RecipeConnection::from_rows(
-        rows,
-        size,
-        after.is_some(),
-        total,
-    ))
+    let mut connection = RecipeConnection::from_rows(rows, size, after.is_some(), total);
+    // A page cut short by the content budget has more after it, however few rows it holds.
+    connection.page_info.has_next_page |= cut;
+    Ok(connection)
 }
 
 #[derive(InputObject)]
@@ -170,6 +170,9 @@ pub struct SyncRecipesInput {
     pub recipes: Vec<SyncRecipeInput>,
     /// `syncedAt` of the device's previous sync; left out on the first.
     pub since: Option<DateTime<Utc>>,
+    /// `changesCursor` of the previous answer, to fetch the next page of `changes` (same `since`,
+    /// usually with no `recipes`).
+    pub changes_after: Option<String>,
 }
 
 #[derive(SimpleObject)]
@@ -196,8 +199,14 @@ pub struct SyncConflict {
 pub struct SyncResult {
     pub mapping: Vec<RecipeMapping>,
     pub conflicts: Vec<SyncConflict>,
-    /// Server changes since `since`, deletions included (`deleted: true`).
+    /// Server changes since `since`, deletions included (`deleted: true`), oldest first: at most 500
+    /// and about 32 MB of content per answer.
     pub changes: Vec<Recipe>,
-    /// Send as `since` next time.
+    /// More changes remain: call again with `changesAfter: changesCursor` and the same `since`.
+    pub has_more_changes: bool,
+    pub changes_cursor: Option<String>,
+    /// Send as `since` next time. While `hasMoreChanges` is true it is the moment just before the
+    /// last change returned, so a client that only follows `syncedAt` still receives everything
+    /// (some changes twice).
     pub synced_at: DateTime<Utc>,
 }

@@ -11,7 +11,7 @@ use super::auth::{OtpSent, RequestOtpInput, identifier, meta, state};
 use crate::auth::{ContextExt, RequireUser};
 use crate::error::{ApiError, ApiResult};
 use crate::identity::account_settings::{self, AccountChanges};
-use crate::identity::daily_bonus;
+use crate::identity::{contact_change, daily_bonus};
 
 /// Fields left out stay as they are; `null` clears an optional field.
 #[derive(InputObject, Default)]
@@ -105,6 +105,9 @@ impl AccountMutation {
     }
 
     /// Sends a code to a new email or phone; `confirmContactChange` with that code switches to it.
+    /// Answers the same whether or not the address belongs to another account (that shows only at
+    /// confirmation). Needs a sign-in on this device within the last 10 minutes (else `FORBIDDEN` with
+    /// `reason: RECENT_SIGN_IN_REQUIRED`); throttled like `requestOtp`, and per user.
     #[graphql(guard = "RequireUser")]
     async fn request_contact_change(
         &self,
@@ -112,21 +115,16 @@ impl AccountMutation {
         input: RequestOtpInput,
     ) -> ApiResult<OtpSent> {
         let identifier = identifier(input.email.as_deref(), input.phone.as_deref())?;
-        let sent = account_settings::request_contact_change(
-            state(ctx),
-            ctx.principal()?.user_id,
-            identifier,
-            meta(ctx),
-        )
-        .await?;
+        let sent =
+            contact_change::request(state(ctx), ctx.principal()?, identifier, meta(ctx)).await?;
         Ok(sent.into())
     }
 
+    /// Switches to the address the code went to (`CONFLICT` if it belongs to another account). When it
+    /// replaces an address, the old one is told and the caller's other devices are signed out.
     #[graphql(guard = "RequireUser")]
     async fn confirm_contact_change(&self, ctx: &Context<'_>, code: String) -> ApiResult<User> {
-        let user =
-            account_settings::confirm_contact_change(state(ctx), ctx.principal()?.user_id, &code)
-                .await?;
+        let user = contact_change::confirm(state(ctx), ctx.principal()?, &code).await?;
         Ok(User(user))
     }
 

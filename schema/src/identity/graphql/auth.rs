@@ -97,7 +97,8 @@ pub struct OAuthInput {
     pub code: Option<String>,
     pub code_verifier: Option<String>,
     pub redirect_uri: Option<String>,
-    /// The nonce the app put in the provider request; checked against the ID token.
+    /// The nonce the app put in the provider request; checked against the ID token. Required with
+    /// `idToken` unless the server allows nonce-less tokens (`OAUTH_REQUIRE_NONCE=false`).
     pub nonce: Option<String>,
 }
 

@@ -78,7 +78,10 @@ impl LedgerQuery {
     }
 
     /// DUST spent in an app per UTC day, for its builder or an admin. `to` is exclusive; at most 366 days.
-    #[graphql(guard = "RequireUser")]
+    #[graphql(
+        guard = "RequireUser",
+        complexity = "crate::graphql::EXPENSIVE_FIELD + child_complexity"
+    )]
     async fn app_dust_analytics(
         &self,
         ctx: &Context<'_>,

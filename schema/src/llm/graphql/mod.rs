@@ -89,7 +89,10 @@ impl LlmQuery {
     }
 
     /// Usage of an app (its builder or an admin), of a user (themself or an admin), or both.
-    #[graphql(guard = "RequireUser")]
+    #[graphql(
+        guard = "RequireUser",
+        complexity = "crate::graphql::EXPENSIVE_FIELD + child_complexity"
+    )]
     async fn llm_usage(
         &self,
         ctx: &Context<'_>,

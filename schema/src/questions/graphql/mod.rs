@@ -84,8 +84,10 @@ impl QuestionsMutation {
                 value: answer.value.0,
             })
             .collect();
+        let state = state(ctx);
+        let limits = &state.settings.profile;
         let answered =
-            answering::answer(&state(ctx).db, &*state(ctx).cache, user_id, answers).await?;
+            answering::answer(&state.db, &*state.cache, limits, user_id, answers).await?;
         Ok(AnsweredQuestions {
             answers: answered.responses.into_iter().map(QuestionAnswer).collect(),
             dust_granted: answered.dust_granted,

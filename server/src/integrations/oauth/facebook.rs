@@ -1,8 +1,9 @@
 //! Facebook Login: a user access token is opaque, so the Graph API has to vouch for it. `debug_token` (called with
 //! our app token) says whether it is valid and which app it was issued to; `/me` then says who the user is.
 //!
-//! Email: the Graph API only returns a user's email when Facebook holds a confirmed address for them and has no
-//! `email_verified` flag, so an email that is present counts as verified.
+//! Email: the Graph API has no `email_verified` flag, and an address Facebook returns is not proof that the user
+//! controls it (accounts can be registered with phone numbers and carry unconfirmed addresses). So a Facebook email
+//! never counts as verified: it neither links to an existing account nor becomes a new account's sign-in address.
 
 use fairydust_schema::identity::oauth::{OAuthError, OAuthProvider, VerifiedIdentity};
 use hmac::{Hmac, Mac};
@@ -154,7 +155,7 @@ impl FacebookClient {
         Ok(VerifiedIdentity {
             provider: PROVIDER,
             subject: profile.id,
-            email_verified: profile.email.is_some(),
+            email_verified: false,
             email: profile.email,
             name: profile.name,
             picture_url,

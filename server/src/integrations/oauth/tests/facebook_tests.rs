@@ -95,8 +95,8 @@ async fn a_valid_token_for_our_app_yields_the_profile() {
     assert_eq!(identity.name.as_deref(), Some("Grace Hopper"));
     assert_eq!(identity.email.as_deref(), Some("grace@example.com"));
     assert!(
-        identity.email_verified,
-        "an email Facebook returns counts as verified"
+        !identity.email_verified,
+        "Facebook does not assert that an email is verified"
     );
     assert_eq!(
         identity.picture_url.as_deref(),
