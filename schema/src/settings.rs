@@ -16,6 +16,8 @@ pub struct Settings {
     pub llm_user_rate_limit: u32,
     /// LLM calls per app per minute, all users together.
     pub llm_app_rate_limit: u32,
+    /// New apps are approved at once; when false they wait as `pending` for an admin's review.
+    pub app_auto_approve: bool,
 }
 
 impl Settings {
@@ -32,6 +34,7 @@ impl Settings {
             daily_bonus_table: vec![1, 2, 3, 4, 5],
             llm_user_rate_limit: 60,
             llm_app_rate_limit: 1_000,
+            app_auto_approve: true,
         }
     }
 }

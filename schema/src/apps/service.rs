@@ -104,11 +104,14 @@ fn apply(mut app: apps::ActiveModel, fields: &AppFields) -> Result<apps::ActiveM
     Ok(app)
 }
 
-/// Creates an app, approved and active at once. A slug derived from the name gets `-2`, `-3`, … when taken.
+/// Creates an app: approved and active at once when `auto_approve` (the `APP_AUTO_APPROVE` setting),
+/// otherwise pending in the admins' review queue. A slug derived from the name gets `-2`, `-3`, … when
+/// taken.
 pub async fn create(
     db: &DatabaseConnection,
     builder_id: Uuid,
     fields: AppFields,
+    auto_approve: bool,
 ) -> Result<apps::Model, AppsError> {
     let name = fields
         .name
@@ -145,7 +148,7 @@ pub async fn create(
             website_url: Set(None),
             demo_url: Set(None),
             callback_url: Set(None),
-            status: Set("approved".into()),
+            status: Set(if auto_approve { "approved" } else { "pending" }.into()),
             is_active: Set(true),
             admin_notes: Set(None),
             created_at: Set(at),

@@ -7,6 +7,7 @@ use async_graphql::extensions::apollo_persisted_queries::{
 };
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
+use crate::admin::graphql::{AdminMutation, AdminQuery};
 use crate::apps::graphql::{AppsMutation, AppsQuery};
 use crate::auth::Viewer;
 use crate::content::graphql::{ContentMutation, ContentQuery};
@@ -41,6 +42,7 @@ pub struct Query(
     LlmQuery,
     ContentQuery,
     QuestionsQuery,
+    AdminQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -53,6 +55,7 @@ pub struct Mutation(
     LlmMutation,
     ContentMutation,
     QuestionsMutation,
+    AdminMutation,
 );
 
 #[derive(MergedSubscription, Default)]

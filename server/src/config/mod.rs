@@ -61,6 +61,8 @@ pub struct Config {
     pub llm_user_rate_limit: u32,
     /// LLM calls per app per minute, all users together.
     pub llm_app_rate_limit: u32,
+    /// New apps are approved at once (default); when false they start pending admin review.
+    pub app_auto_approve: bool,
     /// How long roles and session state read from the database are trusted (1–30 s).
     pub role_cache: Duration,
     /// OAuth and LLM providers (see docs/INTEGRATIONS.md).
@@ -324,6 +326,7 @@ impl Config {
             daily_bonus_table,
             llm_user_rate_limit,
             llm_app_rate_limit,
+            app_auto_approve: source.flag("APP_AUTO_APPROVE", true)?,
             environment,
             host: source.parse("HOST", IpAddr::from([127, 0, 0, 1]))?,
             port: source.parse("PORT", 8000)?,
@@ -363,6 +366,7 @@ impl Config {
         settings.daily_bonus_table = self.daily_bonus_table.clone();
         settings.llm_user_rate_limit = self.llm_user_rate_limit;
         settings.llm_app_rate_limit = self.llm_app_rate_limit;
+        settings.app_auto_approve = self.app_auto_approve;
         settings
     }
 }

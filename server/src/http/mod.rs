@@ -1,6 +1,7 @@
 //! The HTTP surface: routes and the middleware stack around them.
 
 mod error_body;
+mod export;
 mod graphql;
 mod health;
 pub mod metrics;
@@ -62,6 +63,7 @@ pub fn router(state: ServerState) -> Router {
         .route("/health", get(health::live))
         .route("/health/ready", get(health::ready))
         .route("/metrics", get(metrics::render))
+        .route("/export/{file}", get(export::csv))
         .merge(portals::routes(&config.portals_dir))
         .fallback(|| async { error_body::not_found().into_response() })
         .with_state(state);

@@ -148,7 +148,8 @@ impl AppsMutation {
         ))
     }
 
-    /// Publishes an app; it is approved and active at once.
+    /// Publishes an app: approved at once, or pending an admin's review when the server is set to
+    /// review new apps (`APP_AUTO_APPROVE=false`).
     #[graphql(guard = "RequireBuilder")]
     async fn create_app(&self, ctx: &Context<'_>, input: CreateAppInput) -> ApiResult<App> {
         let fields = AppFields {
@@ -166,6 +167,7 @@ impl AppsMutation {
             &state(ctx).db,
             ctx.principal()?.user_id,
             fields,
+            state(ctx).settings.app_auto_approve,
         )
         .await?))
     }
