@@ -32,6 +32,7 @@ pub struct Loaders {
     pub person: Cached<PersonLoader>,
     pub person_facts: Cached<PersonFactsLoader>,
     pub questions: Cached<QuestionLoader>,
+    pub last_sign_in: Cached<crate::admin::activity::LastSignInLoader>,
 }
 
 impl Loaders {
@@ -45,6 +46,7 @@ impl Loaders {
             person: batched(PersonLoader(db.clone())),
             person_facts: batched(PersonFactsLoader(db.clone())),
             questions: batched(QuestionLoader(db.clone())),
+            last_sign_in: batched(crate::admin::activity::LastSignInLoader(db.clone())),
         }
     }
 }

@@ -21,6 +21,8 @@ pub struct Settings {
     pub oauth_require_nonce: bool,
     pub profile: ProfileLimits,
     pub content: ContentLimits,
+    /// New apps are approved at once; when false they wait as `pending` for an admin's review.
+    pub app_auto_approve: bool,
 }
 
 /// Bounds on what one user can store and how much one answer can carry.
@@ -88,6 +90,7 @@ impl Settings {
             oauth_require_nonce: true,
             profile: ProfileLimits::default(),
             content: ContentLimits::default(),
+            app_auto_approve: true,
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod catalog;
 mod error;
 pub mod graphql;
 pub mod listing;
+pub mod review;
 pub mod service;
 pub mod slug;
 

@@ -116,14 +116,16 @@ pub async fn throttle_create(
     }
 }
 
-/// Creates an app, approved and active at once. A slug derived from the name gets `-2`, `-3`, … when taken.
-/// A builder keeps at most `max_apps` apps (checked before the insert; the write throttle bounds what
-/// parallel creations could add past it).
+/// Creates an app: approved and active at once when `auto_approve` (the `APP_AUTO_APPROVE` setting),
+/// otherwise pending in the admins' review queue. A slug derived from the name gets `-2`, `-3`, … when
+/// taken. A builder keeps at most `max_apps` apps (checked before the insert; the write throttle bounds
+/// what parallel creations could add past it).
 pub async fn create(
     db: &DatabaseConnection,
     builder_id: Uuid,
     fields: AppFields,
     max_apps: u64,
+    auto_approve: bool,
 ) -> Result<apps::Model, AppsError> {
     let owned = apps::Entity::find()
         .filter(apps::Column::BuilderId.eq(builder_id))
@@ -169,7 +171,7 @@ pub async fn create(
             website_url: Set(None),
             demo_url: Set(None),
             callback_url: Set(None),
-            status: Set("approved".into()),
+            status: Set(if auto_approve { "approved" } else { "pending" }.into()),
             is_active: Set(true),
             admin_notes: Set(None),
             created_at: Set(at),

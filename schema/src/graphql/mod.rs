@@ -8,6 +8,7 @@ use async_graphql::extensions::apollo_persisted_queries::{
 };
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
+use crate::admin::graphql::{AdminMutation, AdminQuery};
 use crate::apps::graphql::{AppsMutation, AppsQuery};
 use crate::auth::Viewer;
 use crate::content::graphql::{ContentMutation, ContentQuery};
@@ -46,6 +47,7 @@ pub struct Query(
     LlmQuery,
     ContentQuery,
     QuestionsQuery,
+    AdminQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -59,6 +61,7 @@ pub struct Mutation(
     LlmMutation,
     ContentMutation,
     QuestionsMutation,
+    AdminMutation,
 );
 
 #[derive(MergedSubscription, Default)]

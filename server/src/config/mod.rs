@@ -66,6 +66,8 @@ pub struct Config {
     pub llm_user_rate_limit: u32,
     /// LLM calls per app per minute, all users together.
     pub llm_app_rate_limit: u32,
+    /// New apps are approved at once (default); when false they start pending admin review.
+    pub app_auto_approve: bool,
     /// How long roles and session state read from the database are trusted (1–30 s).
     pub role_cache: Duration,
     /// ID-token sign-ins must carry their nonce (`OAUTH_REQUIRE_NONCE`).
@@ -377,6 +379,7 @@ impl Config {
             daily_bonus_table,
             llm_user_rate_limit,
             llm_app_rate_limit,
+            app_auto_approve: source.flag("APP_AUTO_APPROVE", true)?,
             environment,
             host: source.parse("HOST", IpAddr::from([127, 0, 0, 1]))?,
             port: source.parse("PORT", 8000)?,
@@ -420,6 +423,7 @@ impl Config {
         settings.oauth_require_nonce = self.oauth_require_nonce;
         settings.profile = self.profile_limits;
         settings.content = self.content_limits;
+        settings.app_auto_approve = self.app_auto_approve;
         settings
     }
 }

@@ -2,6 +2,7 @@
 
 mod error_body;
 mod graphiql;
+mod export;
 mod graphql;
 mod health;
 pub mod metrics;
@@ -71,6 +72,7 @@ pub fn router(state: ServerState) -> Router {
         } else {
             Router::new()
         })
+        .route("/export/{file}", get(export::csv))
         .merge(portals::routes(&config.portals_dir))
         .fallback(|| async { error_body::not_found().into_response() })
         .with_state(state);

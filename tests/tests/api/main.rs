@@ -1,5 +1,11 @@
 //! API tests: the real server over HTTP and WebSocket, on PostgreSQL + Redis or SQLite + in-process cache.
 
+mod admin_accounts;
+mod admin_export;
+mod admin_lists;
+mod admin_stats;
+mod admin_support;
+mod admin_users;
 mod apps;
 mod auth;
 mod http_surface;

@@ -151,7 +151,8 @@ impl AppsMutation {
         ))
     }
 
-    /// Publishes an app; it is approved and active at once.
+    /// Publishes an app: approved at once, or pending an admin's review when the server is set to
+    /// review new apps (`APP_AUTO_APPROVE=false`).
     #[graphql(guard = "RequireBuilder")]
     async fn create_app(&self, ctx: &Context<'_>, input: CreateAppInput) -> ApiResult<App> {
         let fields = AppFields {
@@ -174,6 +175,7 @@ impl AppsMutation {
             builder_id,
             fields,
             limits.max_apps_per_builder,
+            state(ctx).settings.app_auto_approve,
         )
         .await?))
     }

@@ -30,6 +30,7 @@ use crate::profile::graphql::{Person, ProfileDataItem, people_of, profile_data_o
 use crate::state::AppState;
 
 /// A fairydust account, as its owner (or an admin) sees it.
+#[derive(Clone)]
 pub struct User(pub users::Model);
 
 #[Object]
@@ -93,6 +94,46 @@ impl User {
 
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
+    }
+
+    /// False once an admin deactivated the account: it cannot sign in.
+    async fn is_active(&self) -> bool {
+        self.0.is_active
+    }
+
+    /// When the user last signed in (started a session) on any device.
+    async fn last_sign_in_at(&self, ctx: &Context<'_>) -> ApiResult<Option<DateTime<Utc>>> {
+        self_or_admin(ctx, self.0.id)?;
+        crate::admin::graphql::last_sign_in_of(ctx, self.0.id).await
+    }
+
+    /// The user's signed-in devices (the user themself or an admin).
+    async fn sessions(&self, ctx: &Context<'_>) -> ApiResult<Vec<auth::DeviceSession>> {
+        let viewer = self_or_admin(ctx, self.0.id)?;
+        let list = crate::identity::sessions::list(&ctx.data_unchecked::<AppState>().db, self.0.id)
+            .await?;
+        Ok(list
+            .into_iter()
+            .map(|session| auth::DeviceSession {
+                id: ID(session.id.to_string()),
+                current: viewer.user_id == self.0.id && session.id == viewer.session_id,
+                user_agent: session.user_agent,
+                ip: session.ip,
+                last_used_at: session.last_used_at,
+                expires_at: session.expires_at,
+            })
+            .collect())
+    }
+
+    /// The user's LLM use over `from`–`to` (exclusive, at most 366 days).
+    async fn llm_usage(
+        &self,
+        ctx: &Context<'_>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> ApiResult<crate::llm::graphql::LlmUsageReport> {
+        self_or_admin(ctx, self.0.id)?;
+        crate::admin::graphql::llm_usage_of(ctx, self.0.id, from, to).await
     }
 
     /// DUST history, newest first. `to` is exclusive.
@@ -184,6 +225,22 @@ impl User {
     /// OAuth providers this account can sign in with.
     async fn linked_providers(&self, ctx: &Context<'_>) -> ApiResult<Vec<OAuthProvider>> {
         Ok(sign_in::linked_providers(&ctx.data_unchecked::<AppState>().db, self.0.id).await?)
+    }
+}
+
+/// `User` is only handed to the user themself and to admins; the fields that reveal activity check
+/// it again, so a future path to `User` cannot leak them.
+fn self_or_admin<'a>(
+    ctx: &'a Context<'_>,
+    user_id: uuid::Uuid,
+) -> ApiResult<&'a crate::auth::Principal> {
+    let viewer = ctx.principal()?;
+    if viewer.user_id == user_id || viewer.roles.admin {
+        Ok(viewer)
+    } else {
+        Err(ApiError::forbidden(
+            "Only the user themself or an admin can see this",
+        ))
     }
 }
 

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::apps::catalog::{self, AppRef};
 use crate::apps::graphql::App;
 use crate::error::{ApiError, ApiResult};
+use crate::identity::graphql::User;
 use crate::ledger::TransactionKind;
 use crate::ledger::reports::{self, HistoryFilter};
 use crate::pagination::{Cursor, page_size};
@@ -53,6 +54,11 @@ impl DustTransaction {
 
     async fn status(&self) -> &str {
         &self.row.status
+    }
+
+    /// Whose balance moved: for admins, and for the user themself; null for anyone else.
+    async fn user(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
+        crate::admin::graphql::user_of(ctx, self.row.user_id).await
     }
 
     async fn app(&self, ctx: &Context<'_>) -> ApiResult<Option<App>> {
@@ -155,10 +161,23 @@ pub struct BulkGrantResult {
 }
 
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct LedgerDiscrepancy {
+    /// Kept for older clients; `user` has the whole account.
     pub user_id: ID,
     pub balance: i32,
     pub transaction_sum: i64,
+}
+
+#[async_graphql::ComplexObject]
+impl LedgerDiscrepancy {
+    /// The account whose balance differs.
+    async fn user(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
+        let Ok(id) = Uuid::parse_str(&self.user_id) else {
+            return Ok(None);
+        };
+        crate::admin::graphql::user_of(ctx, id).await
+    }
 }
 
 #[derive(SimpleObject)]
