@@ -135,8 +135,10 @@ pub fn Shell(
                                 let href = item.href;
                                 view! {
                                     <li>
+                                        // `exact`: otherwise the router marks "/" current on every page.
                                         <A
                                             href=format!("{base}{href}")
+                                            exact=true
                                             attr:class=move || {
                                                 if is_current(href) { "current" } else { "" }
                                             }
