@@ -11,6 +11,7 @@ mod m20261126_000001_identity;
 mod m20261126_000002_apps_ledger;
 mod m20261126_000003_content;
 mod m20261126_000004_seed;
+mod m20261201_000005_llm_usage_source;
 mod seed_data;
 
 pub use seed_data::{LLM_PRICES, STARTER_QUESTION_REWARD, STORY_ACTIONS};
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_apps_ledger::Migration),
             Box::new(m20261126_000003_content::Migration),
             Box::new(m20261126_000004_seed::Migration),
+            Box::new(m20261201_000005_llm_usage_source::Migration),
         ]
     }
 }

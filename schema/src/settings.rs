@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use rust_decimal::Decimal;
+
 #[derive(Clone, Debug)]
 pub struct Settings {
     /// Production never falls back to the log sender for codes, nor to development secrets.
@@ -16,6 +18,32 @@ pub struct Settings {
     pub llm_user_rate_limit: u32,
     /// LLM calls per app per minute, all users together.
     pub llm_app_rate_limit: u32,
+    pub llm: LlmSettings,
+}
+
+/// Platform bounds on LLM use, whatever an app's builder configures.
+#[derive(Clone, Debug)]
+pub struct LlmSettings {
+    /// Characters of prompt (system and messages together) one `generateText` call may send.
+    pub max_prompt_chars: usize,
+    /// Tokens (prompt + completion) one `logLlmUsage` call may report.
+    pub max_logged_tokens: i64,
+    /// The highest cost limits (USD) a builder may set; only an admin can set an app above them.
+    pub max_per_request_usd: Decimal,
+    pub max_daily_usd: Decimal,
+    pub max_monthly_usd: Decimal,
+}
+
+impl Default for LlmSettings {
+    fn default() -> Self {
+        Self {
+            max_prompt_chars: 200_000,
+            max_logged_tokens: 200_000,
+            max_per_request_usd: Decimal::from(1),
+            max_daily_usd: Decimal::from(50),
+            max_monthly_usd: Decimal::from(500),
+        }
+    }
 }
 
 impl Settings {
@@ -32,6 +60,7 @@ impl Settings {
             daily_bonus_table: vec![1, 2, 3, 4, 5],
             llm_user_rate_limit: 60,
             llm_app_rate_limit: 1_000,
+            llm: LlmSettings::default(),
         }
     }
 }

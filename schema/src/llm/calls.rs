@@ -61,6 +61,7 @@ impl ModelAnswer {
             fallback_reason: self.fallback_reason,
             action: Some(caller.action.clone()),
             error: None,
+            logged: false,
         }
     }
 }
@@ -233,6 +234,7 @@ async fn attempt(
         fallback_reason: candidate.reason,
         action: Some(caller.action.clone()),
         error: None,
+        logged: false,
     };
     let failed = |trigger, description: String, unconfigured| {
         Ok(Err(Failure {

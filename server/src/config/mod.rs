@@ -4,6 +4,7 @@
 //! The code-delivery providers are parsed in `delivery.rs` and re-exported here.
 
 mod delivery;
+mod llm;
 #[cfg(test)]
 mod tests;
 
@@ -61,6 +62,8 @@ pub struct Config {
     pub llm_user_rate_limit: u32,
     /// LLM calls per app per minute, all users together.
     pub llm_app_rate_limit: u32,
+    /// Platform bounds on LLM use: prompt size, logged tokens, the highest cost limits a builder may set.
+    pub llm: fairydust_schema::settings::LlmSettings,
     /// How long roles and session state read from the database are trusted (1–30 s).
     pub role_cache: Duration,
     /// OAuth and LLM providers (see docs/INTEGRATIONS.md).
@@ -306,6 +309,8 @@ impl Config {
             ));
         }
 
+        let llm = llm::from_source(&source)?;
+
         let role_cache_seconds: u64 = source.parse("ROLE_CACHE_SECONDS", 30)?;
         if !(1..=30).contains(&role_cache_seconds) {
             return Err(ConfigError::new(
@@ -324,6 +329,7 @@ impl Config {
             daily_bonus_table,
             llm_user_rate_limit,
             llm_app_rate_limit,
+            llm,
             environment,
             host: source.parse("HOST", IpAddr::from([127, 0, 0, 1]))?,
             port: source.parse("PORT", 8000)?,
@@ -363,6 +369,7 @@ impl Config {
         settings.daily_bonus_table = self.daily_bonus_table.clone();
         settings.llm_user_rate_limit = self.llm_user_rate_limit;
         settings.llm_app_rate_limit = self.llm_app_rate_limit;
+        settings.llm = self.llm.clone();
         settings
     }
 }

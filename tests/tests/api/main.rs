@@ -12,6 +12,7 @@ mod ledger_consume;
 mod ledger_support;
 mod limits;
 mod llm_gateway;
+mod llm_hardening;
 mod llm_support;
 mod llm_usage;
 mod migrations;
