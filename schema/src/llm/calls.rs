@@ -108,6 +108,14 @@ pub async fn record_spend(
     .await
 }
 
+/// [`record_spend`] after a charge committed: a failure is logged (the spend counters reseed from the
+/// usage log when they expire), never reported, since the user was charged and must get the answer.
+pub async fn record_spend_after_charge(state: &AppState, caller: &Caller, answer: &ModelAnswer) {
+    if let Err(error) = record_spend(state, caller, answer).await {
+        tracing::warn!(%error, app_id = %caller.app_id, "could not add a charged call to the spend counters");
+    }
+}
+
 /// A rough token count (≈ 4 characters a token) for projecting a call's cost before making it.
 fn estimated_prompt_tokens(prompt: &Prompt) -> u32 {
     let chars: usize = prompt
