@@ -24,6 +24,8 @@ pub struct Model {
     pub action: Option<String>,
     pub success: bool,
     pub error: Option<String>,
+    /// `gateway` (the server called the model) or `logged` (the app reported it with `logLlmUsage`).
+    pub source: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -12,6 +12,7 @@ mod m20261126_000002_apps_ledger;
 mod m20261126_000003_content;
 mod m20261126_000004_seed;
 mod m20261201_000001_admin_indexes;
+mod m20261201_000005_llm_usage_source;
 mod seed_data;
 
 pub use seed_data::{LLM_PRICES, STARTER_QUESTION_REWARD, STORY_ACTIONS};
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_content::Migration),
             Box::new(m20261126_000004_seed::Migration),
             Box::new(m20261201_000001_admin_indexes::Migration),
+            Box::new(m20261201_000005_llm_usage_source::Migration),
         ]
     }
 }

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use rust_decimal::Decimal;
+
 #[derive(Clone, Debug)]
 pub struct Settings {
     /// Production never falls back to the log sender for codes, nor to development secrets.
@@ -23,6 +25,7 @@ pub struct Settings {
     pub content: ContentLimits,
     /// New apps are approved at once; when false they wait as `pending` for an admin's review.
     pub app_auto_approve: bool,
+    pub llm: LlmSettings,
 }
 
 /// Bounds on what one user can store and how much one answer can carry.
@@ -73,6 +76,31 @@ impl Default for ProfileLimits {
     }
 }
 
+/// Platform bounds on LLM use, whatever an app's builder configures.
+#[derive(Clone, Debug)]
+pub struct LlmSettings {
+    /// Characters of prompt (system and messages together) one `generateText` call may send.
+    pub max_prompt_chars: usize,
+    /// Tokens (prompt + completion) one `logLlmUsage` call may report.
+    pub max_logged_tokens: i64,
+    /// The highest cost limits (USD) a builder may set; only an admin can set an app above them.
+    pub max_per_request_usd: Decimal,
+    pub max_daily_usd: Decimal,
+    pub max_monthly_usd: Decimal,
+}
+
+impl Default for LlmSettings {
+    fn default() -> Self {
+        Self {
+            max_prompt_chars: 200_000,
+            max_logged_tokens: 200_000,
+            max_per_request_usd: Decimal::from(1),
+            max_daily_usd: Decimal::from(50),
+            max_monthly_usd: Decimal::from(500),
+        }
+    }
+}
+
 impl Settings {
     pub fn for_secret(jwt_secret: &[u8], production: bool) -> Self {
         use hmac::{Hmac, Mac};
@@ -91,6 +119,7 @@ impl Settings {
             profile: ProfileLimits::default(),
             content: ContentLimits::default(),
             app_auto_approve: true,
+            llm: LlmSettings::default(),
         }
     }
 }

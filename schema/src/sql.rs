@@ -19,3 +19,15 @@ pub fn cost_micros_sum(backend: DbBackend) -> &'static str {
         _ => "CAST(COALESCE(SUM(ROUND(CAST(cost_usd AS REAL) * 1000000)), 0) AS INTEGER)",
     }
 }
+
+/// [`cost_micros_sum`] over the rows an app reported with `logLlmUsage` only.
+pub fn logged_cost_micros_sum(backend: DbBackend) -> &'static str {
+    match backend {
+        DbBackend::Postgres => {
+            "CAST(COALESCE(SUM(CASE WHEN source = 'logged' THEN ROUND(cost_usd * 1000000) ELSE 0 END), 0) AS BIGINT)"
+        }
+        _ => {
+            "CAST(COALESCE(SUM(CASE WHEN source = 'logged' THEN ROUND(CAST(cost_usd AS REAL) * 1000000) ELSE 0 END), 0) AS INTEGER)"
+        }
+    }
+}

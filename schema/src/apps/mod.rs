@@ -1,6 +1,7 @@
 //! Apps (DESIGN §3 Apps and LLM): the marketplace, builders' apps, their priced actions and the admin
 //! status decisions.
 
+pub mod access;
 pub mod catalog;
 mod error;
 pub mod graphql;

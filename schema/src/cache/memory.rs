@@ -172,6 +172,13 @@ impl Cache for MemoryCache {
         Ok(decision)
     }
 
+    async fn unhit(&self, key: &str) -> Result<(), CacheError> {
+        if let Some(hits) = self.state().windows.get_mut(key) {
+            hits.pop_back();
+        }
+        Ok(())
+    }
+
     async fn publish(&self, channel: &str, message: &str) -> Result<(), CacheError> {
         let channels = self
             .channels

@@ -97,6 +97,9 @@ pub trait Cache: Send + Sync + 'static {
     async fn increment(&self, key: &str, delta: i64, ttl: Duration) -> Result<i64, CacheError>;
     /// Counts one attempt against a sliding-window limit, atomically; refused attempts are not counted.
     async fn hit(&self, key: &str, limit: RateLimit) -> Result<RateDecision, CacheError>;
+    /// Gives back the most recent allowed attempt of `key` (a slot taken for work that then did not
+    /// happen); nothing when the window is empty.
+    async fn unhit(&self, key: &str) -> Result<(), CacheError>;
     async fn publish(&self, channel: &str, message: &str) -> Result<(), CacheError>;
     /// Messages published on `channel` from now on, from this or any other replica.
     async fn subscribe(&self, channel: &str) -> Result<BoxStream<'static, String>, CacheError>;

@@ -168,6 +168,16 @@ impl Cache for RedisCache {
         })
     }
 
+    async fn unhit(&self, key: &str) -> Result<(), CacheError> {
+        // Members are scored by time: the highest rank is the latest attempt.
+        let _: i64 = self
+            .connection
+            .clone()
+            .zremrangebyrank(self.key(key), -1, -1)
+            .await?;
+        Ok(())
+    }
+
     async fn publish(&self, channel: &str, message: &str) -> Result<(), CacheError> {
         let _: () = self
             .connection

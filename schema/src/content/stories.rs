@@ -28,6 +28,7 @@ use crate::ledger::consume::validate_idempotency_key;
 use crate::ledger::{self, Entry, TransactionKind, events};
 use crate::llm::LlmError;
 use crate::llm::calls::{self, Caller, ModelAnswer, Prompt};
+use crate::llm::in_progress::InProgress;
 use crate::llm::provider::{ChatMessage, Role};
 use crate::llm::usage;
 use crate::profile::people;
@@ -180,15 +181,32 @@ pub async fn generate(
         "story-in-progress:{}:{}",
         request.user_id, request.idempotency_key
     );
-    if !state
-        .cache
-        .set_if_absent(&lock, "1", IN_PROGRESS_TTL)
-        .await?
-    {
-        return Err(LlmError::InProgress.into());
+    let running = InProgress::acquire(&state.cache, lock, IN_PROGRESS_TTL).await?;
+    let result = generate_counted(state, &request).await;
+    running.release().await;
+    result
+}
+
+/// Takes one of the user's stories of the hour and gives it back unless a story was generated (a
+/// replay of an earlier story is not a new one either): refusals and failures cost no slot.
+async fn generate_counted(
+    state: &AppState,
+    request: &StoryRequest,
+) -> Result<GeneratedStory, ContentError> {
+    let key = format!("story-rate:{}", request.user_id);
+    let decision = state.cache.hit(&key, STORIES_PER_HOUR).await?;
+    if let Some(retry_after) = decision.retry_after_seconds() {
+        return Err(ContentError::RateLimited {
+            limit: STORIES_PER_HOUR.limit,
+            retry_after,
+        });
     }
-    let result = generate_locked(state, &request).await;
-    state.cache.delete(&lock).await?;
+    let result = generate_locked(state, request).await;
+    if !matches!(&result, Ok(story) if !story.replayed)
+        && let Err(error) = state.cache.unhit(&key).await
+    {
+        tracing::warn!(%error, "could not give back a story slot");
+    }
     result
 }
 
@@ -196,16 +214,6 @@ async fn generate_locked(
     state: &AppState,
     request: &StoryRequest,
 ) -> Result<GeneratedStory, ContentError> {
-    let decision = state
-        .cache
-        .hit(&format!("story-rate:{}", request.user_id), STORIES_PER_HOUR)
-        .await?;
-    if let Some(retry_after) = decision.retry_after_seconds() {
-        return Err(ContentError::RateLimited {
-            limit: STORIES_PER_HOUR.limit,
-            retry_after,
-        });
-    }
     let characters = resolve_characters(state, request).await?;
     let mut inputs: Vec<&str> = vec![];
     for character in &characters {
@@ -378,7 +386,8 @@ async fn store_and_charge(
     usage::record(&txn, &answer.usage(caller)).await?;
     log_generation(&txn, request.user_id, Some(story.id), Some(&answer), None).await?;
     txn.commit().await?;
-    calls::record_spend(state, caller, &answer).await?;
+    // The charge committed: from here on nothing may turn it into an error.
+    calls::record_spend_after_charge(state, caller, &answer).await;
     events::publish(&*state.cache, &charged).await;
     Ok(GeneratedStory {
         story,

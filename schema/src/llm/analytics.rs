@@ -25,6 +25,9 @@ pub struct UsageTotals {
     pub completion_tokens: i64,
     pub cost_micros: i64,
     pub unique_users: i64,
+    /// Of the above, the calls an app reported with `logLlmUsage`, and their cost.
+    pub logged_requests: i64,
+    pub logged_cost_micros: i64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,6 +74,16 @@ fn base(db: &DatabaseConnection, filter: &UsageFilter) -> SelectStatement {
             "cost_micros",
         )
         .expr_as(Expr::cust("COUNT(DISTINCT user_id)"), "unique_users")
+        .expr_as(
+            Expr::cust(
+                "CAST(COALESCE(SUM(CASE WHEN source = 'logged' THEN 1 ELSE 0 END), 0) AS BIGINT)",
+            ),
+            "logged_requests",
+        )
+        .expr_as(
+            Expr::cust(crate::sql::logged_cost_micros_sum(backend)),
+            "logged_cost_micros",
+        )
         .from(llm_usage_logs::Entity)
         .and_where(Column::CreatedAt.gte(filter.from))
         .and_where(Column::CreatedAt.lt(filter.to));
@@ -92,6 +105,8 @@ fn totals_of(row: &QueryResult) -> Result<UsageTotals, sea_orm::DbErr> {
         completion_tokens: row.try_get("", "completion_tokens")?,
         cost_micros: row.try_get("", "cost_micros")?,
         unique_users: row.try_get("", "unique_users")?,
+        logged_requests: row.try_get("", "logged_requests")?,
+        logged_cost_micros: row.try_get("", "logged_cost_micros")?,
     })
 }
 

@@ -61,6 +61,7 @@ impl ModelAnswer {
             fallback_reason: self.fallback_reason,
             action: Some(caller.action.clone()),
             error: None,
+            logged: false,
         }
     }
 }
@@ -105,6 +106,14 @@ pub async fn record_spend(
         Utc::now(),
     )
     .await
+}
+
+/// [`record_spend`] after a charge committed: a failure is logged (the spend counters reseed from the
+/// usage log when they expire), never reported, since the user was charged and must get the answer.
+pub async fn record_spend_after_charge(state: &AppState, caller: &Caller, answer: &ModelAnswer) {
+    if let Err(error) = record_spend(state, caller, answer).await {
+        tracing::warn!(%error, app_id = %caller.app_id, "could not add a charged call to the spend counters");
+    }
 }
 
 /// A rough token count (≈ 4 characters a token) for projecting a call's cost before making it.
@@ -233,6 +242,7 @@ async fn attempt(
         fallback_reason: candidate.reason,
         action: Some(caller.action.clone()),
         error: None,
+        logged: false,
     };
     let failed = |trigger, description: String, unconfigured| {
         Ok(Err(Failure {

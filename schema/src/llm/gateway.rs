@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::LlmError;
 use super::calls::{self, Caller, ModelAnswer, Prompt};
 use super::config::ModelConfig;
+use super::in_progress::InProgress;
 use super::provider::{ChatMessage, Provider, Role};
 use super::usage;
 use crate::apps::catalog::{self, AppRef};
@@ -158,15 +159,9 @@ pub async fn generate(state: &AppState, request: GenerateRequest) -> Result<Gene
         "llm-in-progress:{}:{}",
         request.user_id, request.idempotency_key
     );
-    if !state
-        .cache
-        .set_if_absent(&lock, "1", IN_PROGRESS_TTL)
-        .await?
-    {
-        return Err(LlmError::InProgress);
-    }
+    let running = InProgress::acquire(&state.cache, lock, IN_PROGRESS_TTL).await?;
     let result = generate_locked(state, &request, app_id, price, &config, &hash).await;
-    state.cache.delete(&lock).await?;
+    running.release().await;
     result
 }
 
@@ -248,7 +243,8 @@ async fn charge(
             };
         }
     };
-    calls::record_spend(state, caller, answer).await?;
+    // The charge committed: from here on nothing may turn it into an error.
+    calls::record_spend_after_charge(state, caller, answer).await;
     events::publish(&*state.cache, &row).await;
     Ok(Generated {
         generation,

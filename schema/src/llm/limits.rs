@@ -75,6 +75,14 @@ fn counter_key(app_id: Uuid, window: &Window) -> String {
     )
 }
 
+fn refusals_key(app_id: Uuid, window: &Window) -> String {
+    format!(
+        "llm-refused:{app_id}:{}:{}",
+        window.name,
+        window.start.format("%Y-%m-%d")
+    )
+}
+
 fn ttl(window: &Window, now: DateTime<Utc>) -> Duration {
     (window.end - now)
         .to_std()
@@ -125,6 +133,10 @@ pub async fn check_spend(
 ) -> Result<(), LlmError> {
     for (window, max) in windows(now).iter().zip([daily_max, monthly_max]) {
         if from_micros(spent(db, cache, app_id, window, now).await?) >= max {
+            // Counted for the builder's usage report, which shows what the spend was made of.
+            cache
+                .increment(&refusals_key(app_id, window), 1, ttl(window, now))
+                .await?;
             let retry_after = (window.end - now).num_seconds().max(1) as u64;
             return Err(LlmError::CostLimitReached {
                 period: window.name,
@@ -157,4 +169,84 @@ pub async fn record_spend(
         }
     }
     Ok(())
+}
+
+/// Where an app stands against one of its cost limits, for its builder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WindowStatus {
+    pub period: &'static str,
+    pub max: Decimal,
+    pub spent: Decimal,
+    /// The part of `spent` the app reported itself with `logLlmUsage`.
+    pub logged: Decimal,
+    /// Calls refused in this window because the limit was reached.
+    pub refused_calls: i64,
+    pub resets_at: DateTime<Utc>,
+}
+
+impl WindowStatus {
+    pub fn reached(&self) -> bool {
+        self.spent >= self.max
+    }
+}
+
+/// The app's daily and monthly spend against its limits, with the logged share and the refusals.
+pub async fn status(
+    db: &DatabaseConnection,
+    cache: &dyn Cache,
+    app_id: Uuid,
+    daily_max: Decimal,
+    monthly_max: Decimal,
+    now: DateTime<Utc>,
+) -> Result<Vec<WindowStatus>, LlmError> {
+    let backend = db.get_database_backend();
+    let mut statuses = Vec::with_capacity(2);
+    for (window, max) in windows(now).iter().zip([daily_max, monthly_max]) {
+        let select = Query::select()
+            .expr_as(
+                Expr::cust(crate::sql::logged_cost_micros_sum(backend)),
+                "micros",
+            )
+            .from(llm_usage_logs::Entity)
+            .and_where(llm_usage_logs::Column::AppId.eq(app_id))
+            .and_where(llm_usage_logs::Column::CreatedAt.gte(window.start))
+            .take();
+        let logged: i64 = match db.query_one(&select).await? {
+            Some(row) => row.try_get("", "micros")?,
+            None => 0,
+        };
+        let refused_calls = cache
+            .get(&refusals_key(app_id, window))
+            .await?
+            .and_then(|count| count.parse().ok())
+            .unwrap_or(0);
+        statuses.push(WindowStatus {
+            period: window.name,
+            max,
+            spent: from_micros(spent(db, cache, app_id, window, now).await?),
+            logged: from_micros(logged),
+            refused_calls,
+            resets_at: window.end,
+        });
+    }
+    Ok(statuses)
+}
+
+/// [`status`] under the app's configured limits; `None` when the app has no model configuration.
+pub async fn app_status(
+    db: &DatabaseConnection,
+    cache: &dyn Cache,
+    app_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<Vec<WindowStatus>>, LlmError> {
+    let Some(config) = crate::apps::catalog::snapshot(db, cache, app_id)
+        .await?
+        .and_then(|snapshot| snapshot.model_config)
+    else {
+        return Ok(None);
+    };
+    let limits = config.cost_limits;
+    Ok(Some(
+        status(db, cache, app_id, limits.daily_max, limits.monthly_max, now).await?,
+    ))
 }

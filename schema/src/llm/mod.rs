@@ -8,6 +8,7 @@ pub mod config;
 mod error;
 pub mod gateway;
 pub mod graphql;
+pub mod in_progress;
 pub mod limits;
 pub mod pricing;
 pub mod provider;

@@ -10,8 +10,11 @@ use uuid::Uuid;
 use super::config::FallbackTrigger;
 use super::provider::Provider;
 use super::{LlmError, pricing};
+use crate::apps::access;
 use crate::apps::catalog::{self, AppRef};
+use crate::auth::Principal;
 use crate::cache::{Cache, RateLimit};
+use crate::settings::Settings;
 
 /// One attempt to record.
 #[derive(Clone, Debug)]
@@ -29,7 +32,12 @@ pub struct Attempt {
     pub fallback_reason: Option<FallbackTrigger>,
     pub action: Option<String>,
     pub error: Option<String>,
+    /// Reported by the app with `logLlmUsage`, not made by the gateway.
+    pub logged: bool,
 }
+
+pub const SOURCE_GATEWAY: &str = "gateway";
+pub const SOURCE_LOGGED: &str = "logged";
 
 pub fn row(attempt: &Attempt) -> llm_usage_logs::Model {
     let at = now();
@@ -52,6 +60,12 @@ pub fn row(attempt: &Attempt) -> llm_usage_logs::Model {
         action: attempt.action.clone(),
         success: attempt.error.is_none(),
         error: attempt.error.clone(),
+        source: if attempt.logged {
+            SOURCE_LOGGED
+        } else {
+            SOURCE_GATEWAY
+        }
+        .to_owned(),
         created_at: at,
         updated_at: at,
     }
@@ -78,7 +92,6 @@ pub async fn priced_model<C: ConnectionTrait>(
         .await
 }
 
-pub const MAX_TOKENS: i64 = 10_000_000;
 const EXTERNAL_LOGS_PER_MINUTE: RateLimit = RateLimit::per(600, std::time::Duration::from_secs(60));
 
 /// Usage an app reports for a call it made itself. Token counts are checked; the cost is computed here.
@@ -96,20 +109,20 @@ pub struct ReportedUsage {
     pub action: Option<String>,
 }
 
-pub async fn record_reported(
-    db: &DatabaseConnection,
-    cache: &dyn Cache,
-    user_id: Uuid,
-    usage: ReportedUsage,
-) -> Result<llm_usage_logs::Model, LlmError> {
+fn validate_reported(usage: &ReportedUsage, max_tokens: i64) -> Result<(), LlmError> {
     let invalid = |message: String| Err(LlmError::InvalidInput(message));
     for (name, value) in [
         ("promptTokens", usage.prompt_tokens),
         ("completionTokens", usage.completion_tokens),
     ] {
-        if !(0..=MAX_TOKENS).contains(&value) {
-            return invalid(format!("{name} must be between 0 and {MAX_TOKENS}"));
+        if value < 0 {
+            return invalid(format!("{name} must not be negative"));
         }
+    }
+    if usage.prompt_tokens.saturating_add(usage.completion_tokens) > max_tokens {
+        return invalid(format!(
+            "one call has at most {max_tokens} tokens (promptTokens + completionTokens)"
+        ));
     }
     if let Some(total) = usage.total_tokens
         && total != usage.prompt_tokens + usage.completion_tokens
@@ -122,10 +135,27 @@ pub async fn record_reported(
     if let Some(action) = &usage.action {
         crate::validation::snake_slug("action", action, 64).map_err(LlmError::InvalidInput)?;
     }
-    let app_id = catalog::resolve_app_id(db, &usage.app)
-        .await?
-        .ok_or(LlmError::NotFound("App"))?;
-    let snapshot = catalog::snapshot(db, cache, app_id)
+    Ok(())
+}
+
+/// Records a call an app made to a model itself. Only the app's builder (with the app's credentials)
+/// or an admin may: logged cost counts toward the app's cost limits, so anyone else could stop the app.
+pub async fn record_reported(
+    db: &DatabaseConnection,
+    cache: &dyn Cache,
+    settings: &Settings,
+    viewer: &Principal,
+    usage: ReportedUsage,
+) -> Result<llm_usage_logs::Model, LlmError> {
+    validate_reported(&usage, settings.llm.max_logged_tokens)?;
+    let app = access::operated_by(
+        db,
+        viewer,
+        &usage.app,
+        "Only the app's builder or an admin can log usage for it",
+    )
+    .await?;
+    let snapshot = catalog::snapshot(db, cache, app.id)
         .await?
         .ok_or(LlmError::NotFound("App"))?;
     if !snapshot.chargeable {
@@ -135,11 +165,15 @@ pub async fn record_reported(
         LlmError::InvalidInput(format!("{:?} has no price in the model table", usage.model))
     })?;
     if model.provider != usage.provider.as_str() {
-        return invalid(format!("{:?} is a {} model", usage.model, model.provider));
+        return Err(LlmError::InvalidInput(format!(
+            "{:?} is a {} model",
+            usage.model, model.provider
+        )));
     }
+    let app_id = app.id;
     if let Some(retry_after) = cache
         .hit(
-            &format!("llm-log-rate:{app_id}:{user_id}"),
+            &format!("llm-log-rate:{app_id}:{}", viewer.user_id),
             EXTERNAL_LOGS_PER_MINUTE,
         )
         .await?
@@ -149,7 +183,7 @@ pub async fn record_reported(
     }
     let (prompt, completion) = (usage.prompt_tokens as u32, usage.completion_tokens as u32);
     let attempt = Attempt {
-        user_id,
+        user_id: viewer.user_id,
         app_id,
         provider: usage.provider,
         model: model.model_id.clone(),
@@ -163,6 +197,7 @@ pub async fn record_reported(
         fallback_reason: usage.fallback_reason,
         action: usage.action,
         error: None,
+        logged: true,
     };
     let row = record(db, &attempt).await?;
     super::limits::record_spend(db, cache, app_id, attempt.cost, row.created_at).await?;

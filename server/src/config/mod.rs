@@ -4,6 +4,7 @@
 //! The code-delivery providers are parsed in `delivery.rs` and re-exported here.
 
 mod delivery;
+mod llm;
 #[cfg(test)]
 mod tests;
 mod transport;
@@ -68,6 +69,8 @@ pub struct Config {
     pub llm_app_rate_limit: u32,
     /// New apps are approved at once (default); when false they start pending admin review.
     pub app_auto_approve: bool,
+    /// Platform bounds on LLM use: prompt size, logged tokens, the highest cost limits a builder may set.
+    pub llm: fairydust_schema::settings::LlmSettings,
     /// How long roles and session state read from the database are trusted (1–30 s).
     pub role_cache: Duration,
     /// ID-token sign-ins must carry their nonce (`OAUTH_REQUIRE_NONCE`).
@@ -322,6 +325,8 @@ impl Config {
             ));
         }
 
+        let llm = llm::from_source(&source)?;
+
         let role_cache_seconds: u64 = source.parse("ROLE_CACHE_SECONDS", 30)?;
         if !(1..=30).contains(&role_cache_seconds) {
             return Err(ConfigError::new(
@@ -380,6 +385,7 @@ impl Config {
             llm_user_rate_limit,
             llm_app_rate_limit,
             app_auto_approve: source.flag("APP_AUTO_APPROVE", true)?,
+            llm,
             environment,
             host: source.parse("HOST", IpAddr::from([127, 0, 0, 1]))?,
             port: source.parse("PORT", 8000)?,
@@ -424,6 +430,7 @@ impl Config {
         settings.profile = self.profile_limits;
         settings.content = self.content_limits;
         settings.app_auto_approve = self.app_auto_approve;
+        settings.llm = self.llm.clone();
         settings
     }
 }

@@ -13,8 +13,8 @@ pub use models::{
     ModelParameters, model_config_of,
 };
 pub use usage::{
-    AppUsageDay, LlmAnalytics, LlmUsageGroup, LlmUsageLog, LlmUsageReport, LlmUsageTotals,
-    LogLlmUsageInput, groups, window,
+    AppUsageDay, CostLimitWindow, LlmAnalytics, LlmUsageGroup, LlmUsageLog, LlmUsageReport,
+    LlmUsageTotals, LogLlmUsageInput, groups, window,
 };
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
@@ -125,6 +125,12 @@ impl LlmQuery {
                 "Only an app's builder, the user themself or an admin can see this usage",
             ));
         }
+        let cost_limits = match &app {
+            Some(app) => super::limits::app_status(&state.db, &*state.cache, app.id, Utc::now())
+                .await?
+                .map(|windows| windows.into_iter().map(CostLimitWindow::from).collect()),
+            None => None,
+        };
         let filter = UsageFilter {
             app_id: app.map(|a| a.id),
             user_id,
@@ -134,6 +140,7 @@ impl LlmQuery {
         Ok(LlmUsageReport {
             totals: analytics::totals(&state.db, &filter).await?.into(),
             by_day: groups(&state.db, &filter, GroupBy::Day).await?,
+            cost_limits,
         })
     }
 
@@ -230,6 +237,7 @@ impl LlmMutation {
     }
 
     /// Records a call an app made to a model itself; the cost is computed here from the price table.
+    /// Only the app's builder or an admin; at most `LLM_MAX_LOGGED_TOKENS` tokens per call.
     #[graphql(guard = "RequireUser")]
     async fn log_llm_usage(
         &self,
@@ -252,7 +260,8 @@ impl LlmMutation {
         Ok(super::usage::record_reported(
             &state.db,
             &*state.cache,
-            ctx.principal()?.user_id,
+            &state.settings,
+            ctx.principal()?,
             reported,
         )
         .await?

@@ -61,6 +61,10 @@ pub struct LlmUsageTotals {
     pub completion_tokens: i64,
     pub cost_usd: Decimal,
     pub unique_users: i64,
+    /// Of `requests`, the calls the app reported itself with `logLlmUsage`.
+    pub logged_requests: i64,
+    /// Of `costUsd`, the cost of the calls the app reported itself.
+    pub logged_cost_usd: Decimal,
 }
 
 impl From<UsageTotals> for LlmUsageTotals {
@@ -78,6 +82,8 @@ impl From<UsageTotals> for LlmUsageTotals {
             completion_tokens: totals.completion_tokens,
             cost_usd: pricing::from_micros(totals.cost_micros),
             unique_users: totals.unique_users,
+            logged_requests: totals.logged_requests,
+            logged_cost_usd: pricing::from_micros(totals.logged_cost_micros),
         }
     }
 }
@@ -93,6 +99,40 @@ pub struct LlmUsageGroup {
 pub struct LlmUsageReport {
     pub totals: LlmUsageTotals,
     pub by_day: Vec<LlmUsageGroup>,
+    /// With `appId`: the app's spend against its daily and monthly cost limits right now, how much
+    /// of it the app logged itself, and how many calls the limits refused. Null without `appId` or
+    /// when the app has no model configuration.
+    pub cost_limits: Option<Vec<CostLimitWindow>>,
+}
+
+/// One of an app's cost limits (`daily` or `monthly`, UTC calendar windows).
+#[derive(SimpleObject)]
+pub struct CostLimitWindow {
+    pub period: String,
+    pub max_usd: Decimal,
+    /// Everything counted toward the limit: gateway calls and logged usage.
+    pub spent_usd: Decimal,
+    /// The part of `spentUsd` reported with `logLlmUsage`.
+    pub logged_usd: Decimal,
+    /// True when the limit is reached: calls are refused (RATE_LIMITED) until `resetsAt`.
+    pub reached: bool,
+    /// Calls refused in this window because the limit was reached.
+    pub refused_calls: i64,
+    pub resets_at: DateTime<Utc>,
+}
+
+impl From<crate::llm::limits::WindowStatus> for CostLimitWindow {
+    fn from(status: crate::llm::limits::WindowStatus) -> Self {
+        Self {
+            period: status.period.to_owned(),
+            reached: status.reached(),
+            max_usd: status.max,
+            spent_usd: status.spent,
+            logged_usd: status.logged,
+            refused_calls: status.refused_calls,
+            resets_at: status.resets_at,
+        }
+    }
 }
 
 #[derive(SimpleObject)]

@@ -1,0 +1,60 @@
+//! The "still running" mark of a generation, keyed by user and idempotency key, so a retry that
+//! arrives while the first request is still at the model answers CONFLICT instead of calling it twice.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::LlmError;
+use crate::cache::Cache;
+
+/// Held while a generation runs. Released by [`InProgress::release`] at the end of the request, or
+/// on drop when the request is cancelled (the client went away), so a retry need not wait for the TTL.
+/// A release that fails is logged, never reported: the TTL frees the key, and the request's outcome
+/// (a charge that committed, say) stands.
+pub struct InProgress {
+    cache: Arc<dyn Cache>,
+    key: Option<String>,
+}
+
+impl InProgress {
+    /// Marks `key` as running for at most `ttl`; CONFLICT (`InProgress`) when it already is.
+    pub async fn acquire(
+        cache: &Arc<dyn Cache>,
+        key: String,
+        ttl: Duration,
+    ) -> Result<Self, LlmError> {
+        if !cache.set_if_absent(&key, "1", ttl).await? {
+            return Err(LlmError::InProgress);
+        }
+        Ok(Self {
+            cache: cache.clone(),
+            key: Some(key),
+        })
+    }
+
+    /// Releases the mark now, waiting for it, so the next request with this key sees it gone.
+    pub async fn release(mut self) {
+        if let Some(key) = self.key.take() {
+            forget(&*self.cache, &key).await;
+        }
+    }
+}
+
+async fn forget(cache: &dyn Cache, key: &str) {
+    if let Err(error) = cache.delete(key).await {
+        tracing::warn!(%error, key, "could not release a generation mark; its TTL will");
+    }
+}
+
+impl Drop for InProgress {
+    fn drop(&mut self) {
+        let Some(key) = self.key.take() else {
+            return;
+        };
+        // Drop cannot wait: release in the background (outside a runtime, the TTL does it).
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let cache = self.cache.clone();
+            runtime.spawn(async move { forget(&*cache, &key).await });
+        }
+    }
+}
