@@ -2,6 +2,7 @@
 
 mod apps;
 mod auth;
+mod authorization;
 mod http_surface;
 mod identity_account;
 mod identity_oauth;
