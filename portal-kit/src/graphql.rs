@@ -1,19 +1,24 @@
-//! A small GraphQL client: same-origin `POST /graphql`, carrying the stored access token.
+//! The GraphQL client: typed operations (`graphql_client`) sent to same-origin `POST /graphql` with
+//! the in-memory access token. Every request carries the CSRF header, so the cookie-based session
+//! mutations work from any call site; the browser adds the `HttpOnly` cookie itself.
 
 use std::fmt;
 
 use gloo_net::http::Request;
+use graphql_client::GraphQLQuery;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::session;
 
 /// Same origin: the portals are served by the API server, and the CSP allows no other.
 const ENDPOINT: &str = "/graphql";
+/// Must match the server's `portal_session::CSRF_HEADER`.
+const CSRF_HEADER: &str = "X-Fairydust-Csrf";
 
 /// The server's `extensions.code` for a missing, expired, revoked or malformed access token.
-const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+pub(crate) const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
 
 /// Why a GraphQL call failed, worded for the person using the portal.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,11 +31,15 @@ pub struct PortalError {
 
 impl PortalError {
     /// A failure the server did not describe with a GraphQL error, so there is no error code.
-    pub(crate) fn local(message: impl Into<String>) -> Self {
+    pub fn local(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
             code: None,
         }
+    }
+
+    pub fn has_code(&self, code: &str) -> bool {
+        self.code.as_deref() == Some(code)
     }
 }
 
@@ -61,20 +70,40 @@ struct GraphqlErrorExtensions {
     code: Option<String>,
 }
 
-/// Runs one GraphQL operation and decodes its `data` into `T`.
-pub async fn graphql<T: DeserializeOwned>(query: &str, variables: Value) -> Result<T, PortalError> {
-    let body = json!({ "query": query, "variables": variables });
+/// Runs one typed operation as the signed-in user (or anonymously).
+///
+/// An expired or revoked access token is refreshed once through the session cookie and the call
+/// repeated; when that fails the session is over and the call is repeated anonymously, so public
+/// operations (sign-in, health) never get stuck behind a dead token.
+pub async fn run<Q: GraphQLQuery>(variables: Q::Variables) -> Result<Q::ResponseData, PortalError> {
+    let body = serde_json::to_value(Q::build_query(variables))
+        .map_err(|error| PortalError::local(format!("Could not encode the request: {error}")))?;
     let token = session::access_token();
     let data = match post(&body, token.as_deref()).await {
-        // The server refuses a whole request whose token is expired, revoked or malformed, even
-        // for public fields such as the health check and sign-in. Such a token is useless: forget
-        // it and ask again anonymously, so a stale session never locks anyone out of signing in.
-        Err(error) if token.is_some() && error.code.as_deref() == Some(UNAUTHENTICATED) => {
-            session::clear_tokens();
-            post(&body, None).await?
+        Err(error) if token.is_some() && error.has_code(UNAUTHENTICATED) => {
+            let renewed = session::refresh().await;
+            post(
+                &body,
+                renewed.then(session::access_token).flatten().as_deref(),
+            )
+            .await?
         }
         result => result?,
     };
+    decode(data)
+}
+
+/// Runs an operation without the access token and without the refresh-and-retry: for the session
+/// mutations themselves.
+pub(crate) async fn run_anonymous<Q: GraphQLQuery>(
+    variables: Q::Variables,
+) -> Result<Q::ResponseData, PortalError> {
+    let body = serde_json::to_value(Q::build_query(variables))
+        .map_err(|error| PortalError::local(format!("Could not encode the request: {error}")))?;
+    decode(post(&body, None).await?)
+}
+
+fn decode<T: DeserializeOwned>(data: Value) -> Result<T, PortalError> {
     serde_json::from_value(data).map_err(|error| {
         PortalError::local(format!(
             "The server's answer has an unexpected shape: {error}"
@@ -84,7 +113,7 @@ pub async fn graphql<T: DeserializeOwned>(query: &str, variables: Value) -> Resu
 
 /// Sends the request and returns the GraphQL `data`, or the first GraphQL error.
 async fn post(body: &Value, token: Option<&str>) -> Result<Value, PortalError> {
-    let mut request = Request::post(ENDPOINT);
+    let mut request = Request::post(ENDPOINT).header(CSRF_HEADER, "1");
     if let Some(token) = token {
         request = request.header("Authorization", &format!("Bearer {token}"));
     }

@@ -1,26 +1,37 @@
-//! The page every portal shows today: its heading, the sign-in form, then who is signed in and a
-//! notice when the account lacks the portal's role; the server status below.
+//! A portal's start-up, and the one-page portal the builder console still is: heading, sign-in,
+//! then who is signed in and a notice when the account lacks the portal's role.
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
-use crate::{ServerStatus, SignInForm, SignedInUser};
+use crate::session::SignedInUser;
+use crate::shell::{SessionGate, SignOutButton};
+use crate::{ServerStatus, SessionState, session_state};
 
-/// What tells one portal from another.
+/// What tells one single-page portal from another.
 #[derive(Clone, Copy)]
 pub struct PortalSpec {
-    /// Where the server serves it, e.g. `/admin`.
+    /// Where the server serves it, e.g. `/builder`.
     pub base: &'static str,
     pub heading: &'static str,
     /// A notice for a signed-in account that lacks this portal's role.
     pub role_notice: fn(&SignedInUser) -> Option<&'static str>,
 }
 
-/// Starts the portal in the page's body.
-pub fn mount(spec: PortalSpec) {
+/// Mounts `app` in the page's body, with panics reported to the browser console.
+pub fn start<F, V>(app: F)
+where
+    F: FnOnce() -> V + 'static,
+    V: IntoView + 'static,
+{
     console_error_panic_hook::set_once();
-    mount_to_body(move || view! { <Portal spec /> });
+    mount_to_body(app);
+}
+
+/// Starts a single-page portal.
+pub fn mount(spec: PortalSpec) {
+    start(move || view! { <Portal spec /> });
 }
 
 #[component]
@@ -40,29 +51,29 @@ fn Portal(spec: PortalSpec) -> impl IntoView {
 
 #[component]
 fn HomePage(spec: PortalSpec) -> impl IntoView {
-    let signed_in = RwSignal::new(None::<SignedInUser>);
-
     view! {
-        <main class="card">
-            <h1>{spec.heading}</h1>
-            {move || match signed_in.get() {
-                None => {
-                    view! {
-                        <h2>"Sign in"</h2>
-                        <SignInForm on_signed_in=move |user| signed_in.set(Some(user)) />
-                    }
-                        .into_any()
-                }
-                Some(user) => {
-                    let notice = (spec.role_notice)(&user);
-                    view! {
-                        <p id="signed-in-as">"Signed in as " <strong>{user.fairyname}</strong></p>
-                        {notice.map(|notice| view! { <p class="notice">{notice}</p> })}
-                    }
-                        .into_any()
-                }
-            }}
-            <ServerStatus />
-        </main>
+        <SessionGate heading=spec.heading allowed=|_| true refusal="">
+            <SignedInCard spec />
+        </SessionGate>
+    }
+}
+
+#[component]
+fn SignedInCard(spec: PortalSpec) -> impl IntoView {
+    let state = session_state();
+    move || {
+        let SessionState::SignedIn(user) = state.get() else {
+            return None;
+        };
+        let notice = (spec.role_notice)(&user);
+        Some(view! {
+            <main class="card">
+                <h1>{spec.heading}</h1>
+                <p id="signed-in-as">"Signed in as " <strong>{user.fairyname}</strong></p>
+                {notice.map(|notice| view! { <p class="notice">{notice}</p> })}
+                <SignOutButton />
+                <ServerStatus />
+            </main>
+        })
     }
 }

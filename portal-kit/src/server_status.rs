@@ -2,50 +2,32 @@
 //! when a portal misbehaves.
 
 use leptos::prelude::*;
-use serde::Deserialize;
-use serde_json::json;
 
-use crate::graphql;
+use crate::graphql::run;
+use crate::operations::{PortalHealth, portal_health};
 
-const PORTAL_HEALTH: &str =
-    "query PortalHealth { health { status version database databaseBackend cache cacheBackend } }";
-
-#[derive(Clone, Deserialize)]
-struct PortalHealth {
-    health: Health,
+/// E.g. "Server 0.1.0 — UP · database sqlite UP · cache memory UP".
+fn summary(health: &portal_health::PortalHealthHealth) -> String {
+    format!(
+        "Server {} — {} · database {} {} · cache {} {}",
+        health.version,
+        status(&health.status),
+        health.database_backend,
+        status(&health.database),
+        health.cache_backend,
+        status(&health.cache)
+    )
 }
 
-#[derive(Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Health {
-    /// `UP` or `DOWN`, as are `database` and `cache`.
-    status: String,
-    version: String,
-    database: String,
-    database_backend: String,
-    cache: String,
-    cache_backend: String,
-}
-
-impl Health {
-    /// E.g. "Server 0.1.0 — UP · database sqlite UP · cache memory UP".
-    fn summary(&self) -> String {
-        format!(
-            "Server {} — {} · database {} {} · cache {} {}",
-            self.version,
-            self.status,
-            self.database_backend,
-            self.database,
-            self.cache_backend,
-            self.cache
-        )
-    }
+/// `UP` or `DOWN`: the generated enum's variant names are the schema's.
+fn status(value: &portal_health::DependencyStatus) -> String {
+    format!("{value:?}")
 }
 
 /// `#server-status` with `data-state` = `loading`, `ready` or `error`, so tests can wait for it.
 #[component]
 pub fn ServerStatus() -> impl IntoView {
-    let health = LocalResource::new(|| graphql::<PortalHealth>(PORTAL_HEALTH, json!({})));
+    let health = LocalResource::new(|| run::<PortalHealth>(portal_health::Variables {}));
 
     view! {
         <Suspense fallback=|| {
@@ -57,15 +39,15 @@ pub fn ServerStatus() -> impl IntoView {
         }>
             {move || Suspend::new(async move {
                 match health.await {
-                    Ok(PortalHealth { health }) => {
+                    Ok(portal_health::ResponseData { health }) => {
                         view! {
                             <p
                                 id="server-status"
                                 class="server-status"
                                 data-state="ready"
-                                data-health=health.status.clone()
+                                data-health=status(&health.status)
                             >
-                                {health.summary()}
+                                {summary(&health)}
                             </p>
                         }
                             .into_any()

@@ -1,72 +1,22 @@
 //! Sign-in with a one-time code: step 1 asks for the email, step 2 for the 6-digit code the server
-//! mailed to it. On success the tokens are stored and the portal is told who signed in.
+//! mailed to it. On success the server sets the session cookie and the portal is told who signed in.
 
 use leptos::prelude::*;
-use serde::Deserialize;
-use serde_json::json;
 
-use crate::{PortalError, graphql, session};
-
-const REQUEST_OTP: &str = "mutation RequestOtp($email: String!) { \
-     requestOtp(input: {email: $email}) { sentTo expiresAt resendAfter } }";
-
-const VERIFY_OTP: &str = "mutation VerifyOtp($email: String!, $code: String!) { \
-     verifyOtp(input: {email: $email, code: $code}) { \
-     accessToken refreshToken expiresIn user { id fairyname isAdmin isBuilder } } }";
-
-/// Who just signed in; the portal decides what their roles allow.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SignedInUser {
-    pub id: String,
-    pub fairyname: String,
-    pub is_admin: bool,
-    pub is_builder: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RequestOtpData {
-    request_otp: OtpSent,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct OtpSent {
-    sent_to: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct VerifyOtpData {
-    verify_otp: SignIn,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct SignIn {
-    access_token: String,
-    refresh_token: String,
-    user: SignedInUser,
-}
+use crate::graphql::{PortalError, run_anonymous};
+use crate::operations::{RequestOtp, request_otp};
+use crate::session::{self, SignedInUser};
 
 /// Returns where the server sent the code (it may mask the address).
-async fn request_otp(email: String) -> Result<String, PortalError> {
-    let data: RequestOtpData = graphql(REQUEST_OTP, json!({ "email": email })).await?;
+async fn request_code_for(email: String) -> Result<String, PortalError> {
+    let data = run_anonymous::<RequestOtp>(request_otp::Variables { email }).await?;
     Ok(data.request_otp.sent_to)
-}
-
-async fn verify_otp(email: String, code: String) -> Result<SignedInUser, PortalError> {
-    let data: VerifyOtpData = graphql(VERIFY_OTP, json!({ "email": email, "code": code })).await?;
-    let sign_in = data.verify_otp;
-    session::store_tokens(&sign_in.access_token, &sign_in.refresh_token)?;
-    Ok(sign_in.user)
 }
 
 /// Ids for tests: `#email`, `#request-code`, `#code`, `#verify-code` and `#form-error`.
 #[component]
 pub fn SignInForm(
-    /// Called once the tokens are stored.
+    /// Called once the session is established.
     #[prop(into)]
     on_signed_in: Callback<SignedInUser>,
 ) -> impl IntoView {
@@ -74,9 +24,9 @@ pub fn SignInForm(
     let code = RwSignal::new(String::new());
     let typed_email = move || email.get_untracked().trim().to_owned();
 
-    let request_code = Action::new_local(|email: &String| request_otp(email.clone()));
+    let request_code = Action::new_local(|email: &String| request_code_for(email.clone()));
     let verify_code = Action::new_local(move |(email, code): &(String, String)| {
-        let signing_in = verify_otp(email.clone(), code.clone());
+        let signing_in = session::verify_code(email.clone(), code.clone());
         async move {
             let result = signing_in.await;
             if let Ok(user) = &result {

@@ -11,7 +11,7 @@ use crate::apps::graphql::{AppsMutation, AppsQuery};
 use crate::auth::Viewer;
 use crate::content::graphql::{ContentMutation, ContentQuery};
 use crate::identity::graphql::{
-    AccountMutation, AccountQuery, AuthMutation, AuthQuery, IdentityQuery,
+    AccountMutation, AccountQuery, AuthMutation, AuthQuery, IdentityQuery, PortalSessionMutation,
 };
 use crate::ledger::graphql::{LedgerMutation, LedgerQuery, LedgerSubscription};
 use crate::llm::graphql::{LlmMutation, LlmQuery};
@@ -46,6 +46,7 @@ pub struct Query(
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     AuthMutation,
+    PortalSessionMutation,
     AccountMutation,
     ProfileMutation,
     LedgerMutation,

@@ -11,6 +11,7 @@ pub mod fairyname;
 pub mod graphql;
 pub mod oauth;
 pub mod otp;
+pub mod portal_session;
 pub mod sessions;
 pub mod sign_in;
 

@@ -34,7 +34,8 @@ pub struct IssuedTokens {
     pub family_id: Uuid,
 }
 
-fn hash(refresh_token: &str) -> String {
+/// Refresh tokens are stored only as this hash, so a database leak does not leak sessions.
+pub(crate) fn hash_refresh_token(refresh_token: &str) -> String {
     hex::encode(Sha256::digest(refresh_token.as_bytes()))
 }
 
@@ -67,7 +68,7 @@ async fn insert_refresh_row<C: ConnectionTrait>(
     let row = auth_sessions::Model {
         id: Uuid::now_v7(),
         user_id,
-        refresh_token_hash: hash(&token),
+        refresh_token_hash: hash_refresh_token(&token),
         family_id,
         expires_at: at + chrono(settings.refresh_token_ttl),
         rotated_at: None,
@@ -133,7 +134,7 @@ pub async fn refresh(
     meta: &RequestMeta,
 ) -> Result<(IssuedTokens, users::Model), IdentityError> {
     let presented = auth_sessions::Entity::find()
-        .filter(auth_sessions::Column::RefreshTokenHash.eq(hash(refresh_token)))
+        .filter(auth_sessions::Column::RefreshTokenHash.eq(hash_refresh_token(refresh_token)))
         .one(db)
         .await?
         .ok_or(IdentityError::InvalidRefreshToken)?;

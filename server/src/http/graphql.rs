@@ -17,6 +17,7 @@ use axum::response::{Html, IntoResponse, Response};
 use fairydust_schema::auth::Viewer;
 use fairydust_schema::error::{ApiError, ErrorCode};
 use fairydust_schema::graphql::{LARGE_PAYLOAD_MUTATIONS, MAX_BATCH, fill_request_data};
+use fairydust_schema::identity::portal_session::{CSRF_HEADER, PortalCookie};
 use fairydust_schema::state::RequestMeta;
 use serde_json::json;
 
@@ -147,10 +148,32 @@ async fn execute(
         ip: Some(state.client_ip(headers, peer)),
         user_agent: user_agent(headers),
     };
+    let portal_cookie = portal_cookie(headers);
     for request in batch.iter_mut() {
         fill_request_data(&mut request.data, &state.app, viewer.clone(), meta.clone());
+        request.data.insert(portal_cookie.clone());
     }
-    no_store(Json(state.schema.execute_batch(batch).await).into_response())
+    let answer = state.schema.execute_batch(batch).await;
+    // Resolvers add headers only to set or clear the portals' refresh cookie.
+    let set_headers: Vec<_> = answer.http_headers_iter().collect();
+    let mut response = Json(answer).into_response();
+    for (name, value) in set_headers {
+        response.headers_mut().append(name, value);
+    }
+    no_store(response)
+}
+
+fn portal_cookie(headers: &HeaderMap) -> PortalCookie {
+    let csrf_header = headers
+        .get(CSRF_HEADER)
+        .is_some_and(|value| !value.is_empty());
+    PortalCookie::from_headers(
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok()),
+        csrf_header,
+    )
 }
 
 pub async fn websocket(

@@ -11,9 +11,10 @@ use fairydust_schema::error::ErrorCode;
 
 use super::error_body::ErrorBody;
 
-/// The portals are our own WASM bundles: scripts only from this origin (plus WebAssembly compilation),
+/// The portals are our own WASM bundles: scripts and styles only from this origin (no inline ones; charts are
+/// SVG styled by classes), WebAssembly compilation allowed,
 /// API calls only to this origin, and no framing.
-const PORTAL_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+const PORTAL_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
      img-src 'self' data: https:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 
 #[derive(Clone, Copy)]

@@ -16,6 +16,7 @@ mod llm_gateway;
 mod llm_support;
 mod llm_usage;
 mod migrations;
+mod portal_session;
 mod profile;
 mod questions;
 mod readiness;

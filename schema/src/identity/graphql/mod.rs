@@ -2,9 +2,11 @@
 
 mod account;
 mod auth;
+mod portal;
 
 pub use account::{AccountMutation, AccountQuery, PublicUser};
 pub use auth::{AuthMutation, AuthQuery};
+pub use portal::{PortalSession, PortalSessionMutation};
 
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
