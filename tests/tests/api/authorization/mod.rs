@@ -186,6 +186,8 @@ async fn post(app: &TestApp, token: Option<&str>, query: &str, variables: Value)
         .http
         .post(app.url("/graphql"))
         .header("x-forwarded-for", fresh_client_address())
+        // The portal-session fields refuse calls without it; every other field ignores it.
+        .header("x-fairydust-csrf", "1")
         .json(&json!({ "query": query, "variables": variables }));
     if let Some(token) = token {
         request = request.bearer_auth(token);

@@ -16,6 +16,8 @@ pub const BUILDERS: Access = [Unauthenticated, Refused, Refused, Allowed, Allowe
 pub const APP_OWNER_OR_ADMIN: Access =
     [Unauthenticated, Refused, Refused, Refused, Allowed, Allowed];
 pub const ADMIN: Access = [Unauthenticated, Refused, Refused, Refused, Refused, Allowed];
+/// Answers only to the portal's refresh cookie (the matrix sends none): a bearer token never counts.
+pub const PORTAL_COOKIE: Access = [Unauthenticated; 6];
 
 pub struct Rule {
     /// `Query.me`, `Mutation.consumeDust`, `Subscription.dustBalanceChanged`.
@@ -116,6 +118,21 @@ pub const TABLE: &[Rule] = &[
         ANYONE,
     ),
     rule("Mutation.signOut", "mutation { signOut }", SIGNED_IN),
+    rule(
+        "Mutation.verifyOtpForPortal",
+        "mutation($email: String!, $code: String!) { verifyOtpForPortal(input: {email: $email, code: $code}) { expiresIn } }",
+        ANYONE,
+    ),
+    rule(
+        "Mutation.refreshPortalSession",
+        "mutation { refreshPortalSession { expiresIn } }",
+        PORTAL_COOKIE,
+    ),
+    rule(
+        "Mutation.signOutPortal",
+        "mutation { signOutPortal }",
+        ANYONE,
+    ),
     rule(
         "Mutation.signOutEverywhere",
         "mutation { signOutEverywhere }",
