@@ -226,7 +226,7 @@ async fn ensure_template(admin_url: &str) -> String {
             .await
             .expect("migrations apply to the template");
         db.close().await.expect("template connections close");
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        wait_until_unused(&mut admin, &building).await;
         run(
             &mut admin,
             format!("ALTER DATABASE {building} RENAME TO {template}"),
@@ -241,6 +241,24 @@ async fn ensure_template(admin_url: &str) -> String {
     .await;
     let _ = admin.close().await;
     template
+}
+
+/// A database can be renamed only once nobody is connected; the server notices closed pool
+/// connections a moment after the client closed them, so ask it rather than guess how long.
+async fn wait_until_unused(admin: &mut PgConnection, database: &str) {
+    for _ in 0..500 {
+        let (connected,): (i64,) =
+            sea_orm::sqlx::query_as("SELECT count(*) FROM pg_stat_activity WHERE datname = $1")
+                .bind(database)
+                .fetch_one(&mut *admin)
+                .await
+                .expect("pg_stat_activity readable");
+        if connected == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("connections to {database} did not end");
 }
 
 /// An empty PostgreSQL database (no migrations), dropped when the value is.

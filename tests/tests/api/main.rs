@@ -8,6 +8,7 @@ mod admin_support;
 mod admin_users;
 mod apps;
 mod auth;
+mod authorization;
 mod generation_guards;
 mod http_surface;
 mod identity_account;
