@@ -1,8 +1,8 @@
 //! The HTTP surface: routes and the middleware stack around them.
 
 mod error_body;
-mod graphiql;
 mod export;
+mod graphiql;
 mod graphql;
 mod health;
 pub mod metrics;

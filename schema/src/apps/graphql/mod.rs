@@ -175,7 +175,7 @@ impl AppsMutation {
             builder_id,
             fields,
             limits.max_apps_per_builder,
-            state(ctx).settings.app_auto_approve,
+            state.settings.app_auto_approve,
         )
         .await?))
     }
