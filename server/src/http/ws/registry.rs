@@ -12,10 +12,13 @@ use futures_util::StreamExt;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
+/// A socket's id and the signal that makes it re-check its session.
+type OpenSocket = (u64, Arc<Notify>);
+
 pub struct SocketRegistry {
     max_per_user: usize,
     next_id: AtomicU64,
-    sockets: Mutex<HashMap<Uuid, Vec<(u64, Arc<Notify>)>>>,
+    sockets: Mutex<HashMap<Uuid, Vec<OpenSocket>>>,
 }
 
 /// A socket's place in the registry; dropping it (the socket closed) frees the place.
