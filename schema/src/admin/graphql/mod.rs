@@ -433,6 +433,7 @@ pub async fn llm_usage_of(
     Ok(crate::llm::graphql::LlmUsageReport {
         totals: analytics::totals(db, &filter).await?.into(),
         by_day: crate::llm::graphql::groups(db, &filter, GroupBy::Day).await?,
+        cost_limits: None,
     })
 }
 

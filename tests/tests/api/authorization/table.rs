@@ -101,6 +101,38 @@ pub const TABLE: &[Rule] = &[
         "{ questionStats { __typename } }",
         ADMIN,
     ),
+    // The admin console
+    rule("Query.users", "{ users(first: 5) { totalCount } }", ADMIN),
+    rule(
+        "Query.adminApps",
+        "{ adminApps(first: 5) { totalCount } }",
+        ADMIN,
+    ),
+    rule(
+        "Query.appStatusCounts",
+        "{ appStatusCounts { __typename } }",
+        ADMIN,
+    ),
+    rule(
+        "Query.platformStats",
+        "query($from: DateTime!, $to: DateTime!) { platformStats(from: $from, to: $to) { __typename } }",
+        ADMIN,
+    ),
+    rule(
+        "Query.transactions",
+        "{ transactions(first: 5) { totalCount } }",
+        ADMIN,
+    ),
+    rule(
+        "Query.transaction",
+        "query($transaction: ID!) { transaction(id: $transaction) { amount } }",
+        ADMIN,
+    ),
+    rule(
+        "Query.adminAuditLog",
+        "{ adminAuditLog(first: 5) { totalCount } }",
+        ADMIN,
+    ),
     // Sign-in and sessions
     rule(
         "Mutation.requestOtp",
@@ -241,6 +273,26 @@ pub const TABLE: &[Rule] = &[
         ADMIN,
     ),
     // Builders and apps
+    rule(
+        "Mutation.setAdmin",
+        "mutation($owner: ID!) { setAdmin(userId: $owner, isAdmin: true) { id } }",
+        ADMIN,
+    ),
+    rule(
+        "Mutation.deactivateUser",
+        "mutation($owner: ID!) { deactivateUser(userId: $owner, reason: \"matrix\") { id } }",
+        ADMIN,
+    ),
+    rule(
+        "Mutation.reactivateUser",
+        "mutation($owner: ID!) { reactivateUser(userId: $owner) { id } }",
+        ADMIN,
+    ),
+    rule(
+        "Mutation.revokeUserSessions",
+        "mutation($owner: ID!) { revokeUserSessions(userId: $owner) }",
+        ADMIN,
+    ),
     rule(
         "Mutation.becomeBuilder",
         "mutation { becomeBuilder { id } }",
