@@ -1,4 +1,4 @@
-//! sea-orm entities for every fairydust table (DESIGN §2).
+//! sea-orm entities for every fairydust table (ARCHITECTURE §8).
 //!
 //! Timestamps are always written by the application through [`now`], never by database defaults, so both
 //! backends hold them in one format and keyset pagination on `(created_at, id)` orders the same way.

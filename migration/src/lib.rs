@@ -1,4 +1,4 @@
-//! One migration history for PostgreSQL and SQLite (DESIGN §2).
+//! One migration history for PostgreSQL and SQLite (ARCHITECTURE §8).
 //!
 //! The schema migrations create every table; the seed migration inserts the system account, the first-party
 //! apps, their model configs, the LLM price table and the starter profiling questions exactly once — they

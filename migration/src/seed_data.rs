@@ -1,4 +1,4 @@
-//! The data the seed migration inserts once (DESIGN §2 "Seeds" and §5).
+//! The data the seed migration inserts once (ARCHITECTURE §8).
 
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -120,7 +120,7 @@ pub fn model_configs() -> Vec<SeedModelConfig> {
             model: "claude-3-5-sonnet-20241022",
             fallbacks: json!([fallback("openai", "gpt-4o-mini", "provider_error", &story)]),
             parameters: story,
-            // DESIGN names no limits for the story app; these match the recipe app, the other long-form one.
+            // The seeds name no limits for the story app; these match the recipe app, the other long-form one.
             cost_limits: cost_limits("0.15", "25", "200"),
         },
     ]

@@ -1,4 +1,4 @@
-//! The error contract: one list of stable codes (DESIGN §4) and the single place where every domain error
+//! The error contract: one list of stable codes (ARCHITECTURE §4) and the single place where every domain error
 //! becomes a GraphQL error.
 //!
 //! Resolvers return `Result<T, ApiError>`. `ApiError` deliberately has no `Display`, so async-graphql's blanket

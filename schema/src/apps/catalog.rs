@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::cache::{Cache, CacheError};
 use crate::llm::config::ModelConfig;
 
-/// The app configuration cache's lifetime (DESIGN §3): changes invalidate at once; the TTL bounds
+/// The app configuration cache's lifetime (ARCHITECTURE §3): changes invalidate at once; the TTL bounds
 /// staleness if an invalidation is ever lost.
 pub const APP_CACHE_TTL: Duration = Duration::from_secs(15 * 60);
 

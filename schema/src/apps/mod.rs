@@ -1,4 +1,4 @@
-//! Apps (DESIGN §3 Apps and LLM): the marketplace, builders' apps, their priced actions and the admin
+//! Apps (ARCHITECTURE §3, §6): the marketplace, builders' apps, their priced actions and the admin
 //! status decisions.
 
 pub mod access;

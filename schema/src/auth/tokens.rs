@@ -13,7 +13,7 @@ const AUDIENCE: &str = "fairydust-api";
 /// Clock skew tolerated between replicas; small, since access tokens live only an hour.
 const LEEWAY_SECONDS: u64 = 5;
 
-/// The claims of an access token (DESIGN §3 Identity).
+/// The claims of an access token (ARCHITECTURE §3).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessClaims {
     pub sub: Uuid,

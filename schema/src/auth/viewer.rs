@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{AuthError, TokenKeys};
 use crate::cache::Cache;
 
-/// The longest that role and session state read from the database is trusted (DESIGN: ≤ 30 s).
+/// The longest that role and session state read from the database is trusted (ARCHITECTURE §2: ≤ 30 s).
 /// Revoking admin or builder rights in the database takes effect within this time without a new sign-in.
 pub const MAX_PRINCIPAL_CACHE_TTL: Duration = Duration::from_secs(30);
 

@@ -1,4 +1,4 @@
-//! Content (DESIGN §3 Content): users' recipes with offline sync, and personalised stories.
+//! Content (ARCHITECTURE §3): users' recipes with offline sync, and personalised stories.
 
 mod error;
 pub mod graphql;

@@ -23,7 +23,7 @@ use crate::questions::graphql::{QuestionsMutation, QuestionsQuery};
 use crate::state::{AppState, RequestMeta};
 use crate::system::SystemQuery;
 
-/// DESIGN §4 limits.
+/// The query limits of ARCHITECTURE §2.
 pub const MAX_DEPTH: usize = 15;
 pub const MAX_COMPLEXITY: usize = 2_000;
 pub const MAX_BATCH: usize = 20;

@@ -1,4 +1,4 @@
-//! Identity (DESIGN §3 Identity): accounts, contacts, fairynames, one-time codes, OAuth, sessions and
+//! Identity (ARCHITECTURE §3): accounts, contacts, fairynames, one-time codes, OAuth, sessions and
 //! the daily bonus.
 
 pub mod account_settings;

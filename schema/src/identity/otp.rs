@@ -1,4 +1,4 @@
-//! One-time codes (DESIGN §3 Identity): 6 digits from a CSPRNG, valid 10 minutes, stored only as an
+//! One-time codes (ARCHITECTURE §3): 6 digits from a CSPRNG, valid 10 minutes, stored only as an
 //! HMAC, single use, compared in constant time, burned after 5 tries, throttled per identifier and per IP.
 
 use std::net::IpAddr;

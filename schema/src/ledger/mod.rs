@@ -1,4 +1,4 @@
-//! The DUST ledger (DESIGN §3 Ledger): integer amounts, one database transaction per change, a balance
+//! The DUST ledger (ARCHITECTURE §5): integer amounts, one database transaction per change, a balance
 //! that never goes negative and always equals the sum of the user's transactions.
 
 pub mod admin_ops;

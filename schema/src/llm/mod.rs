@@ -1,4 +1,4 @@
-//! LLM calls (DESIGN §3 Apps and LLM): provider clients behind one trait, server-side pricing,
+//! LLM calls (ARCHITECTURE §3, §6): provider clients behind one trait, server-side pricing,
 //! fallbacks, cost and rate limits, usage logs and analytics.
 
 pub mod admin;

@@ -87,7 +87,7 @@ mod tests {
         assert_eq!(stored_cost(dec!(1.2345675)), dec!(1.234568));
     }
 
-    /// Every priced model of DESIGN §3, with 1 234 prompt and 567 completion tokens.
+    /// Every priced model of ARCHITECTURE §8, with 1 234 prompt and 567 completion tokens.
     #[test]
     fn every_model_in_the_price_table() {
         let table = [

@@ -1,4 +1,4 @@
-//! Progressive profiling and People in My Life (DESIGN §3): what the apps know about a user, and the
+//! Progressive profiling and People in My Life (ARCHITECTURE §3): what the apps know about a user, and the
 //! context they hand to LLM prompts.
 
 pub mod context;

@@ -1,4 +1,4 @@
-//! Profiling questions (DESIGN §2, §5): short questions the apps ask to learn about a user, each
+//! Profiling questions (ARCHITECTURE §8): short questions the apps ask to learn about a user, each
 //! answer stored as a profile fact and, the first time only, rewarded with DUST.
 
 pub mod admin;

@@ -1,4 +1,4 @@
-//! The standard JSON error body of non-GraphQL answers (DESIGN §4):
+//! The standard JSON error body of non-GraphQL answers (ARCHITECTURE §4):
 //! `{"error": true, "message", "status_code", "timestamp", "details"}`.
 //!
 //! Transport-level refusals on `/graphql` (too large, malformed, too many operations) use the same body

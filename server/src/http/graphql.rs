@@ -22,7 +22,7 @@ use serde_json::json;
 use super::ServerState;
 use super::error_body::ErrorBody;
 
-/// DESIGN §4: 1 MB for every request, 12 MB for the content mutations that carry recipe text.
+/// ARCHITECTURE §2: 1 MB for every request, 12 MB for the content mutations that carry recipe text.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 pub const LARGE_BODY_LIMIT: usize = 12 * 1024 * 1024;
 

@@ -39,6 +39,7 @@ async fn log_call(app: &TestApp, user: Uuid, app_id: Uuid, fallback: bool) {
         action: None,
         success: true,
         error: None,
+        source: "gateway".into(),
         created_at: at,
         updated_at: at,
     };
