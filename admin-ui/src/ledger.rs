@@ -76,7 +76,7 @@ pub fn LedgerPage() -> impl IntoView {
         <section class="panel">
             <h2>"Transactions and refunds"</h2>
             <p class="hint">
-                "Platform-wide transactions with filters, and refunds from here, need the admin transactions API, which the server does not offer yet."
+                "Platform-wide transactions with filters, and refunds from here, are not built into this screen yet; the server's transactions API and CSV export already offer them."
             </p>
         </section>
     }
