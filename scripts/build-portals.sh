@@ -28,7 +28,7 @@ packages=()
 for portal in "${portals[@]}"; do
     packages+=(-p "$portal-ui")
 done
-cargo build --release --target wasm32-unknown-unknown "${packages[@]}"
+cargo build --profile wasm-release --target wasm32-unknown-unknown "${packages[@]}"
 
 # Ask cargo rather than assume ./target: CARGO_TARGET_DIR or a cargo config may move it.
 target_dir=$(cargo metadata --format-version 1 --no-deps | sed -E 's/.*"target_directory":"([^"]*)".*/\1/')
@@ -39,7 +39,7 @@ for portal in "${portals[@]}"; do
     rm -rf "$out"
     mkdir -p "$out"
     wasm-bindgen --target web --no-typescript --out-name "${portal}_ui" --out-dir "$out" \
-        "$target_dir/wasm32-unknown-unknown/release/$portal-ui.wasm"
+        "$target_dir/wasm32-unknown-unknown/wasm-release/$portal-ui.wasm"
     cp "$portal-ui"/static/* "$out"/
     cp portal-kit/static/portal.css "$out"/
 done

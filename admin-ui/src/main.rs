@@ -1,7 +1,11 @@
-//! The admin portal, served by the fairydust server under `/admin/`: an operator's console for the
-//! price table and LLM analytics, the profiling questions and the ledger audit. Screens whose admin
-//! API is still missing say so.
+//! The admin portal, served by the fairydust server under `/admin/`: the console an operator runs
+//! the platform from (dashboard, users, apps, LLM prices and analytics, profiling questions, the
+//! ledger and the audit log). One module per screen.
 
+mod app_detail;
+mod apps;
+mod audit_log;
+mod dashboard;
 mod dates;
 mod ledger;
 mod llm;
@@ -9,13 +13,15 @@ mod ops;
 mod placeholder;
 mod question_form;
 mod questions;
+mod user_detail;
+mod users;
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 use portal_kit::{NavItem, SessionGate, Shell};
 
-use crate::placeholder::Placeholder;
+use crate::placeholder::NotFound;
 
 const BASE: &str = "/admin";
 const HEADING: &str = "fairydust Admin";
@@ -67,24 +73,14 @@ fn AdminPortal() -> impl IntoView {
                 >
                     <Shell heading=HEADING base=BASE nav=NAV>
                         <Routes fallback=|| {
-                            view! { <Placeholder title="Page not found" needs="a page at this address" /> }
+                            view! { <NotFound /> }
                         }>
-                            <Route
-                                path=path!("/")
-                                view=|| view! { <Placeholder title="Dashboard" needs="platformStats (platform totals per day)" /> }
-                            />
-                            <Route
-                                path=path!("/users")
-                                view=|| view! { <Placeholder title="Users" needs="the admin users list (search, roles, status)" /> }
-                            />
-                            <Route
-                                path=path!("/apps")
-                                view=|| view! { <Placeholder title="Apps" needs="the admin apps list by status" /> }
-                            />
-                            <Route
-                                path=path!("/audit-log")
-                                view=|| view! { <Placeholder title="Audit log" needs="adminAuditLog" /> }
-                            />
+                            <Route path=path!("/") view=dashboard::DashboardPage />
+                            <Route path=path!("/users") view=users::UsersPage />
+                            <Route path=path!("/users/:id") view=user_detail::UserDetailPage />
+                            <Route path=path!("/apps") view=apps::AppsPage />
+                            <Route path=path!("/apps/:id") view=app_detail::AppDetailPage />
+                            <Route path=path!("/audit-log") view=audit_log::AuditLogPage />
                             <Route path=path!("/llm") view=llm::LlmPage />
                             <Route path=path!("/questions") view=questions::QuestionsPage />
                             <Route path=path!("/questions/new") view=question_form::NewQuestionPage />
