@@ -23,6 +23,7 @@ pub mod pagination;
 pub mod profile;
 pub mod questions;
 pub mod settings;
+pub mod skipped_tests;
 pub mod sql;
 pub mod state;
 pub mod system;

@@ -162,8 +162,9 @@ fn compose_config(file: &str, secrets: &[(&str, &str)]) -> Option<std::process::
         }
         return Some(output);
     }
-    eprintln!(
-        "SKIPPED compose-file check: neither docker-compose nor the docker compose plugin is installed"
+    fairydust_schema::skipped_tests::report_skipped(
+        "compose-file check",
+        "neither docker-compose nor the docker compose plugin is installed",
     );
     None
 }

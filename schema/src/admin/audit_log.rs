@@ -2,14 +2,11 @@
 
 use chrono::{DateTime, Utc};
 use fairydust_entities::admin_audit_log::{self, Column};
-use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::AdminError;
-use crate::pagination::Cursor;
+use crate::pagination::{Cursor, Order, keyset_page};
 
 #[derive(Clone, Debug, Default)]
 pub struct AuditFilter {
@@ -60,23 +57,14 @@ pub async fn page(
     {
         return Err(super::error::invalid("to must be after from"));
     }
-    let mut query = admin_audit_log::Entity::find().filter(filter.condition());
-    if let Some(cursor) = after {
-        query = query.filter(cursor.beyond(Column::CreatedAt, Column::Id, true));
-    }
-    let rows = query
-        .order_by_desc(Column::CreatedAt)
-        .order_by_desc(Column::Id)
-        .limit(limit)
-        .all(db)
-        .await?;
-    let total = if with_total {
-        admin_audit_log::Entity::find()
-            .filter(filter.condition())
-            .count(db)
-            .await? as i64
-    } else {
-        0
-    };
-    Ok((rows, total))
+    Ok(keyset_page(
+        db,
+        admin_audit_log::Entity::find().filter(filter.condition()),
+        (Column::CreatedAt, Column::Id),
+        Order::NewestFirst,
+        after,
+        limit,
+        with_total,
+    )
+    .await?)
 }

@@ -6,14 +6,11 @@
 
 use fairydust_entities::users::{self, Column};
 use sea_orm::sea_query::{ExprTrait, LikeExpr};
-use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::AdminError;
 use super::error::invalid;
-use crate::pagination::Cursor;
+use crate::pagination::{Cursor, Order, keyset_page};
 
 pub const MAX_SEARCH_CHARS: usize = 100;
 
@@ -92,22 +89,16 @@ pub async fn page(
     with_total: bool,
 ) -> Result<(Vec<users::Model>, i64), AdminError> {
     let condition = filter.condition()?;
-    let mut query = users::Entity::find().filter(condition.clone());
-    if let Some(cursor) = after {
-        query = query.filter(cursor.beyond(Column::CreatedAt, Column::Id, true));
-    }
-    let rows = query
-        .order_by_desc(Column::CreatedAt)
-        .order_by_desc(Column::Id)
-        .limit(limit)
-        .all(db)
-        .await?;
-    let total = if with_total {
-        users::Entity::find().filter(condition).count(db).await? as i64
-    } else {
-        0
-    };
-    Ok((rows, total))
+    Ok(keyset_page(
+        db,
+        users::Entity::find().filter(condition),
+        (Column::CreatedAt, Column::Id),
+        Order::NewestFirst,
+        after,
+        limit,
+        with_total,
+    )
+    .await?)
 }
 
 #[cfg(test)]

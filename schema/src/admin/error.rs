@@ -20,6 +20,8 @@ pub enum AdminError {
     #[error(transparent)]
     Llm(#[from] LlmError),
     #[error(transparent)]
+    Ledger(#[from] crate::ledger::LedgerError),
+    #[error(transparent)]
     Cache(#[from] CacheError),
     #[error(transparent)]
     Database(#[from] sea_orm::DbErr),
@@ -35,6 +37,7 @@ impl From<AdminError> for ApiError {
             AdminError::Identity(e) => e.into(),
             AdminError::Apps(e) => e.into(),
             AdminError::Llm(e) => e.into(),
+            AdminError::Ledger(e) => e.into(),
             AdminError::Cache(e) => ApiError::internal(&e),
             AdminError::Database(e) => ApiError::internal(&e),
         }

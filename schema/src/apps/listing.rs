@@ -2,13 +2,10 @@
 
 use fairydust_entities::apps::{self, Column};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
-use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use crate::pagination::Cursor;
+use crate::pagination::{Cursor, Order, keyset_page};
 
 #[derive(Clone, Debug, Default)]
 pub struct MarketFilter {
@@ -71,23 +68,14 @@ pub async fn page(
     limit: u64,
     with_total: bool,
 ) -> Result<(Vec<apps::Model>, i64), sea_orm::DbErr> {
-    let mut query = apps::Entity::find().filter(filter.condition());
-    if let Some(cursor) = after {
-        query = query.filter(cursor.beyond(Column::CreatedAt, Column::Id, true));
-    }
-    let rows = query
-        .order_by_desc(Column::CreatedAt)
-        .order_by_desc(Column::Id)
-        .limit(limit)
-        .all(db)
-        .await?;
-    let total = if with_total {
-        apps::Entity::find()
-            .filter(filter.condition())
-            .count(db)
-            .await? as i64
-    } else {
-        0
-    };
-    Ok((rows, total))
+    keyset_page(
+        db,
+        apps::Entity::find().filter(filter.condition()),
+        (Column::CreatedAt, Column::Id),
+        Order::NewestFirst,
+        after,
+        limit,
+        with_total,
+    )
+    .await
 }

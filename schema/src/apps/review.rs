@@ -3,15 +3,12 @@
 
 use fairydust_entities::apps::{self, Column};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use super::AppsError;
 use crate::admin::directory::contains_pattern;
-use crate::pagination::Cursor;
+use crate::pagination::{Cursor, Order, keyset_page};
 
 pub const STATUSES: [&str; 4] = ["pending", "approved", "rejected", "suspended"];
 
@@ -64,22 +61,16 @@ pub async fn page(
     with_total: bool,
 ) -> Result<(Vec<apps::Model>, i64), AppsError> {
     let condition = filter.condition(true)?;
-    let mut query = apps::Entity::find().filter(condition.clone());
-    if let Some(cursor) = after {
-        query = query.filter(cursor.beyond(Column::CreatedAt, Column::Id, true));
-    }
-    let rows = query
-        .order_by_desc(Column::CreatedAt)
-        .order_by_desc(Column::Id)
-        .limit(limit)
-        .all(db)
-        .await?;
-    let total = if with_total {
-        apps::Entity::find().filter(condition).count(db).await? as i64
-    } else {
-        0
-    };
-    Ok((rows, total))
+    Ok(keyset_page(
+        db,
+        apps::Entity::find().filter(condition),
+        (Column::CreatedAt, Column::Id),
+        Order::NewestFirst,
+        after,
+        limit,
+        with_total,
+    )
+    .await?)
 }
 
 /// How many apps match the builder and search filters in each status (the status filter is ignored),

@@ -1,5 +1,5 @@
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -13,12 +13,57 @@ use super::{Cache, CacheError, RateDecision, RateLimit};
 const SWEEP_EVERY: u64 = 1024;
 const CHANNEL_CAPACITY: usize = 256;
 
+/// Where the cache reads the time: the system's monotonic clock, or a [`ManualClock`] a test moves
+/// forward instead of sleeping until a TTL or a rate window has passed.
+#[derive(Clone, Default)]
+pub enum Clock {
+    #[default]
+    System,
+    Manual(ManualClock),
+}
+
+impl Clock {
+    fn now(&self) -> Instant {
+        match self {
+            Clock::System => Instant::now(),
+            Clock::Manual(clock) => clock.now(),
+        }
+    }
+}
+
+/// A clock that stands still until told to move.
+#[derive(Clone, Debug)]
+pub struct ManualClock(Arc<Mutex<Instant>>);
+
+impl Default for ManualClock {
+    fn default() -> Self {
+        Self(Arc::new(Mutex::new(Instant::now())))
+    }
+}
+
+impl ManualClock {
+    pub fn now(&self) -> Instant {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn advance(&self, by: Duration) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) += by;
+    }
+}
+
 /// The in-process cache of the embedded default. Everything lives behind one mutex: the critical
 /// sections are a hash lookup long, and it makes every operation trivially atomic.
 #[derive(Default)]
 pub struct MemoryCache {
     state: Mutex<State>,
     channels: Mutex<HashMap<String, broadcast::Sender<String>>>,
+    clock: Clock,
 }
 
 #[derive(Default)]
@@ -57,6 +102,13 @@ impl MemoryCache {
         Self::default()
     }
 
+    pub fn with_clock(clock: Clock) -> Self {
+        Self {
+            clock,
+            ..Self::default()
+        }
+    }
+
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         // A panic while holding the lock cannot leave the maps half-updated, so poisoning is ignorable.
         self.state
@@ -70,12 +122,12 @@ impl Cache for MemoryCache {
     async fn get(&self, key: &str) -> Result<Option<String>, CacheError> {
         Ok(self
             .state()
-            .live(key, Instant::now())
+            .live(key, self.clock.now())
             .map(|(value, _)| value.clone()))
     }
 
     async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<String>>, CacheError> {
-        let now = Instant::now();
+        let now = self.clock.now();
         let mut state = self.state();
         Ok(keys
             .iter()
@@ -84,7 +136,7 @@ impl Cache for MemoryCache {
     }
 
     async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), CacheError> {
-        let now = Instant::now();
+        let now = self.clock.now();
         let mut state = self.state();
         state
             .values
@@ -99,7 +151,7 @@ impl Cache for MemoryCache {
         value: &str,
         ttl: Duration,
     ) -> Result<bool, CacheError> {
-        let now = Instant::now();
+        let now = self.clock.now();
         let mut state = self.state();
         if state.live(key, now).is_some() {
             return Ok(false);
@@ -117,7 +169,7 @@ impl Cache for MemoryCache {
     }
 
     async fn take(&self, key: &str) -> Result<Option<String>, CacheError> {
-        let now = Instant::now();
+        let now = self.clock.now();
         let mut state = self.state();
         let value = state.live(key, now).map(|(value, _)| value.clone());
         state.values.remove(key);
@@ -125,7 +177,7 @@ impl Cache for MemoryCache {
     }
 
     async fn increment(&self, key: &str, delta: i64, ttl: Duration) -> Result<i64, CacheError> {
-        let now = Instant::now();
+        let now = self.clock.now();
         let mut state = self.state();
         let next = match state.live(key, now) {
             Some((value, _)) => {
@@ -148,7 +200,7 @@ impl Cache for MemoryCache {
     }
 
     async fn hit(&self, key: &str, limit: RateLimit) -> Result<RateDecision, CacheError> {
-        let now = Instant::now();
+        let now = self.clock.now();
         let mut state = self.state();
         let hits = state.windows.entry(key.to_owned()).or_default();
         while hits

@@ -13,7 +13,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures_util::stream::BoxStream;
 
-pub use memory::MemoryCache;
+pub use memory::{Clock, ManualClock, MemoryCache};
 pub use redis_cache::RedisCache;
 
 #[derive(Debug, thiserror::Error)]

@@ -6,21 +6,55 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 
-use super::{Cache, MemoryCache, RateLimit, RedisCache};
+use super::{Cache, Clock, ManualClock, MemoryCache, RateLimit, RedisCache};
 
-async fn backends() -> Vec<Arc<dyn Cache>> {
-    let mut caches: Vec<Arc<dyn Cache>> = vec![Arc::new(MemoryCache::new())];
+/// A cache under test and, for the in-process one, the clock the test moves.
+#[derive(Clone)]
+struct TestCache {
+    cache: Arc<dyn Cache>,
+    clock: Option<ManualClock>,
+}
+
+impl std::ops::Deref for TestCache {
+    type Target = Arc<dyn Cache>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.cache
+    }
+}
+
+impl TestCache {
+    /// Lets `time` pass for TTLs and rate windows: the in-process cache's clock jumps; Redis keeps
+    /// its own clock, so there the test has to wait for it.
+    async fn pass(&self, time: Duration) {
+        match &self.clock {
+            Some(clock) => clock.advance(time),
+            None => tokio::time::sleep(time).await,
+        }
+    }
+}
+
+async fn backends() -> Vec<TestCache> {
+    let clock = ManualClock::default();
+    let mut caches = vec![TestCache {
+        cache: Arc::new(MemoryCache::with_clock(Clock::Manual(clock.clone()))),
+        clock: Some(clock),
+    }];
     match std::env::var("TEST_REDIS_URL") {
         Ok(url) if !url.is_empty() => {
             let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
-            caches.push(Arc::new(
-                RedisCache::connect(&url, &prefix)
-                    .await
-                    .expect("TEST_REDIS_URL must answer"),
-            ));
+            caches.push(TestCache {
+                cache: Arc::new(
+                    RedisCache::connect(&url, &prefix)
+                        .await
+                        .expect("TEST_REDIS_URL must answer"),
+                ),
+                clock: None,
+            });
         }
-        _ => eprintln!(
-            "SKIPPED redis backend: TEST_REDIS_URL is not set; checked the in-process cache only"
+        _ => crate::skipped_tests::report_skipped(
+            "cache tests on Redis",
+            "TEST_REDIS_URL is not set; checked the in-process cache only",
         ),
     }
     caches
@@ -39,7 +73,7 @@ async fn values_expire_after_their_ttl() {
             "{}",
             cache.backend()
         );
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        cache.pass(Duration::from_millis(300)).await;
         assert_eq!(cache.get("k").await.unwrap(), None, "{}", cache.backend());
     }
 }
@@ -120,7 +154,7 @@ async fn increments_are_atomic_and_expire() {
             "{}",
             cache.backend()
         );
-        tokio::time::sleep(Duration::from_millis(600)).await;
+        cache.pass(Duration::from_millis(600)).await;
         assert_eq!(
             cache
                 .increment("n", 1, Duration::from_secs(1))
@@ -169,7 +203,7 @@ async fn rate_limiter_window_slides() {
     for cache in backends().await {
         let limit = RateLimit::per(2, Duration::from_millis(300));
         assert!(cache.hit("rl:slide", limit).await.unwrap().is_allowed());
-        tokio::time::sleep(Duration::from_millis(150)).await;
+        cache.pass(Duration::from_millis(150)).await;
         assert!(cache.hit("rl:slide", limit).await.unwrap().is_allowed());
         assert!(
             !cache.hit("rl:slide", limit).await.unwrap().is_allowed(),
@@ -177,7 +211,7 @@ async fn rate_limiter_window_slides() {
             cache.backend()
         );
         // The first hit leaves the window before the second does.
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        cache.pass(Duration::from_millis(200)).await;
         assert!(
             cache.hit("rl:slide", limit).await.unwrap().is_allowed(),
             "{}",
@@ -226,7 +260,10 @@ async fn subscribers_receive_what_is_published_after_they_subscribe() {
 #[tokio::test]
 async fn redis_subscribers_hear_other_replicas() {
     let Ok(url) = std::env::var("TEST_REDIS_URL") else {
-        eprintln!("SKIPPED redis_subscribers_hear_other_replicas: TEST_REDIS_URL is not set");
+        crate::skipped_tests::report_skipped(
+            "redis_subscribers_hear_other_replicas",
+            "TEST_REDIS_URL is not set",
+        );
         return;
     };
     let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
@@ -266,8 +303,9 @@ async fn redis_subscribers(url: &str, channel: &str) -> i64 {
 #[tokio::test]
 async fn redis_unsubscribes_when_the_last_local_subscriber_goes() {
     let Ok(url) = std::env::var("TEST_REDIS_URL") else {
-        eprintln!(
-            "SKIPPED redis_unsubscribes_when_the_last_local_subscriber_goes: TEST_REDIS_URL is not set"
+        crate::skipped_tests::report_skipped(
+            "redis_unsubscribes_when_the_last_local_subscriber_goes",
+            "TEST_REDIS_URL is not set",
         );
         return;
     };

@@ -2,14 +2,11 @@
 
 use fairydust_entities::user_stories::{self, Column};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use super::ContentError;
-use crate::pagination::Cursor;
+use crate::pagination::{Cursor, Order, keyset_page};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, async_graphql::Enum)]
 pub enum StorySort {
@@ -46,29 +43,20 @@ pub async fn page(
     limit: u64,
     with_total: bool,
 ) -> Result<(Vec<user_stories::Model>, i64), ContentError> {
-    let mut query = user_stories::Entity::find().filter(filter.condition(user_id));
-    if let Some(cursor) = after {
-        query =
-            query.filter(cursor.beyond(Column::CreatedAt, Column::Id, sort == StorySort::Newest));
-    }
-    query = match sort {
-        StorySort::Newest => query
-            .order_by_desc(Column::CreatedAt)
-            .order_by_desc(Column::Id),
-        StorySort::Oldest => query
-            .order_by_asc(Column::CreatedAt)
-            .order_by_asc(Column::Id),
+    let order = match sort {
+        StorySort::Newest => Order::NewestFirst,
+        StorySort::Oldest => Order::OldestFirst,
     };
-    let rows = query.limit(limit).all(db).await?;
-    let total = if with_total {
-        user_stories::Entity::find()
-            .filter(filter.condition(user_id))
-            .count(db)
-            .await? as i64
-    } else {
-        0
-    };
-    Ok((rows, total))
+    Ok(keyset_page(
+        db,
+        user_stories::Entity::find().filter(filter.condition(user_id)),
+        (Column::CreatedAt, Column::Id),
+        order,
+        after,
+        limit,
+        with_total,
+    )
+    .await?)
 }
 
 /// The user's story; someone else's is NOT_FOUND (admins may read any).

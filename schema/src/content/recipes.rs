@@ -11,7 +11,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::ContentError;
-use crate::pagination::Cursor;
+use crate::pagination::{Cursor, Order, keyset_query};
 use crate::settings::ContentLimits;
 
 pub const MAX_CONTENT_BYTES: usize = 10 * 1024 * 1024;
@@ -271,23 +271,15 @@ pub async fn page(
     content_budget: u64,
 ) -> Result<(Vec<user_recipes::Model>, i64, bool), ContentError> {
     use user_recipes::Column as C;
-    let mut query = user_recipes::Entity::find().filter(filter.condition(user_id));
-    if let Some(cursor) = after {
-        query = query.filter(cursor.beyond(C::CreatedAt, C::Id, true));
-    }
-    let query = query
-        .order_by_desc(C::CreatedAt)
-        .order_by_desc(C::Id)
-        .limit(limit);
-    let (rows, cut) = within_budget(db, query, content_budget).await?;
+    let filtered = user_recipes::Entity::find().filter(filter.condition(user_id));
     let total = if with_total {
-        user_recipes::Entity::find()
-            .filter(filter.condition(user_id))
-            .count(db)
-            .await? as i64
+        filtered.clone().count(db).await? as i64
     } else {
         0
     };
+    let query =
+        keyset_query(filtered, (C::CreatedAt, C::Id), Order::NewestFirst, after).limit(limit);
+    let (rows, cut) = within_budget(db, query, content_budget).await?;
     Ok((rows, total, cut))
 }
 

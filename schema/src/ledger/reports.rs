@@ -4,30 +4,36 @@ use chrono::{DateTime, NaiveDate, Utc};
 use fairydust_entities::dust_transactions::{self, Column};
 use sea_orm::sea_query::{Alias, Expr, JoinType, Order, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
 use super::{LedgerError, TransactionKind};
-use crate::pagination::Cursor;
+use crate::pagination::{Cursor, Order as PageOrder, keyset_page};
 
+/// Which transactions a list shows: one user's history, one app's, or the whole platform's (admins).
 #[derive(Clone, Debug, Default)]
-pub struct HistoryFilter {
-    pub kind: Option<TransactionKind>,
+pub struct TransactionFilter {
+    pub user_id: Option<Uuid>,
     pub app_id: Option<Uuid>,
+    pub kind: Option<TransactionKind>,
     pub from: Option<DateTime<Utc>>,
+    /// Exclusive.
     pub to: Option<DateTime<Utc>>,
 }
 
-impl HistoryFilter {
-    fn condition(&self, user_id: Uuid) -> Condition {
-        let mut condition = Condition::all().add(Column::UserId.eq(user_id));
-        if let Some(kind) = self.kind {
-            condition = condition.add(Column::Kind.eq(kind.as_str()));
+impl TransactionFilter {
+    pub fn condition(&self) -> Condition {
+        let mut condition = Condition::all();
+        if let Some(user_id) = self.user_id {
+            condition = condition.add(Column::UserId.eq(user_id));
         }
         if let Some(app_id) = self.app_id {
             condition = condition.add(Column::AppId.eq(app_id));
+        }
+        if let Some(kind) = self.kind {
+            condition = condition.add(Column::Kind.eq(kind.as_str()));
         }
         if let Some(from) = self.from {
             condition = condition.add(Column::CreatedAt.gte(from));
@@ -40,33 +46,28 @@ impl HistoryFilter {
 }
 
 /// Up to `limit` transactions after `after`, newest first, and the total matching the filter when asked.
-pub async fn history(
+pub async fn transactions(
     db: &DatabaseConnection,
-    user_id: Uuid,
-    filter: &HistoryFilter,
+    filter: &TransactionFilter,
     after: Option<Cursor>,
     limit: u64,
     with_total: bool,
 ) -> Result<(Vec<dust_transactions::Model>, i64), LedgerError> {
-    let mut query = dust_transactions::Entity::find().filter(filter.condition(user_id));
-    if let Some(cursor) = after {
-        query = query.filter(cursor.beyond(Column::CreatedAt, Column::Id, true));
+    if let (Some(from), Some(to)) = (filter.from, filter.to)
+        && to <= from
+    {
+        return Err(LedgerError::InvalidInput("to must be after from".into()));
     }
-    let rows = query
-        .order_by_desc(Column::CreatedAt)
-        .order_by_desc(Column::Id)
-        .limit(limit)
-        .all(db)
-        .await?;
-    let total = if with_total {
-        dust_transactions::Entity::find()
-            .filter(filter.condition(user_id))
-            .count(db)
-            .await? as i64
-    } else {
-        0
-    };
-    Ok((rows, total))
+    Ok(keyset_page(
+        db,
+        dust_transactions::Entity::find().filter(filter.condition()),
+        (Column::CreatedAt, Column::Id),
+        PageOrder::NewestFirst,
+        after,
+        limit,
+        with_total,
+    )
+    .await?)
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -73,8 +73,9 @@ async fn seeded_prices_are_exact_decimals() {
 #[tokio::test]
 async fn replicas_starting_together_migrate_once() {
     if !fairydust_tests::uses_postgres() {
-        eprintln!(
-            "SKIPPED replicas_starting_together_migrate_once: needs TEST_DATABASE_URL (advisory locks are PostgreSQL's)"
+        fairydust_schema::skipped_tests::report_skipped(
+            "replicas_starting_together_migrate_once",
+            "needs TEST_DATABASE_URL (advisory locks are PostgreSQL's)",
         );
         return;
     }

@@ -40,8 +40,9 @@ async fn ready_turns_503_naming_redis_when_redis_stops() {
         .stdout(Stdio::null())
         .spawn()
     else {
-        eprintln!(
-            "SKIPPED ready_turns_503_naming_redis_when_redis_stops: no redis-server binary on PATH"
+        fairydust_schema::skipped_tests::report_skipped(
+            "ready_turns_503_naming_redis_when_redis_stops",
+            "no redis-server binary on PATH",
         );
         return;
     };

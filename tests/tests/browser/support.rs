@@ -35,13 +35,11 @@ pub fn start_driver() -> Option<Driver> {
         .join("admin/index.html")
         .exists()
     {
-        eprintln!("SKIPPED browser test: portals not built (run scripts/build-portals.sh)");
+        skipped("portals not built (run scripts/build-portals.sh)");
         return None;
     }
     if !std::path::Path::new("/usr/bin/chromium").exists() {
-        eprintln!(
-            "SKIPPED browser test: /usr/bin/chromium is not installed (apt-get install chromium chromium-driver)"
-        );
+        skipped("/usr/bin/chromium is not installed (apt-get install chromium chromium-driver)");
         return None;
     }
     let port = free_port();
@@ -53,11 +51,15 @@ pub fn start_driver() -> Option<Driver> {
     {
         Ok(process) => process,
         Err(_) => {
-            eprintln!("SKIPPED browser test: chromedriver is not installed");
+            skipped("chromedriver is not installed");
             return None;
         }
     };
     Some(Driver { process, port })
+}
+
+fn skipped(reason: &str) {
+    fairydust_schema::skipped_tests::report_skipped("browser tests", reason);
 }
 
 pub async fn browser(driver: &Driver) -> Client {

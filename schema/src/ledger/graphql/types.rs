@@ -12,7 +12,7 @@ use crate::apps::graphql::App;
 use crate::error::{ApiError, ApiResult};
 use crate::identity::graphql::User;
 use crate::ledger::TransactionKind;
-use crate::ledger::reports::{self, HistoryFilter};
+use crate::ledger::reports::{self, TransactionFilter};
 use crate::pagination::{Cursor, page_size};
 use crate::state::AppState;
 
@@ -229,7 +229,8 @@ pub async fn transactions_page(
         ),
         None => None,
     };
-    let filter = HistoryFilter {
+    let filter = TransactionFilter {
+        user_id: Some(user_id),
         kind,
         app_id,
         from,
@@ -237,7 +238,7 @@ pub async fn transactions_page(
     };
     let with_total = ctx.look_ahead().field("totalCount").exists();
     let (rows, total) =
-        reports::history(&state.db, user_id, &filter, after, size + 1, with_total).await?;
+        reports::transactions(&state.db, &filter, after, size + 1, with_total).await?;
     let rows = rows
         .into_iter()
         .map(|row| {
