@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use fairydust_migration::{Migrator, MigratorTrait};
+use fairydust_migration::{MigrationName, Migrator, MigratorTrait};
 use sea_orm::sqlx::{AssertSqlSafe, Connection, PgConnection};
 use uuid::Uuid;
 
@@ -190,8 +190,24 @@ async fn ledger_problems(url: &str) -> Vec<String> {
 /// A migrated database to clone per test, named after the migrations' fingerprint so a changed
 /// migration gets a fresh template. Built once per run under an advisory lock (tests run as parallel
 /// processes).
+/// The migrations compiled into this binary, by name. The build fingerprint covers their sources,
+/// but a build script's cached output can miss a file added in another checkout sharing the server:
+/// the names are read at run time, so two migration sets never share a template.
+fn migration_names_hash() -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for migration in Migrator::migrations() {
+        migration.name().hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
 async fn ensure_template(admin_url: &str) -> String {
-    let template = format!("fairydust_tpl_{}", env!("MIGRATIONS_FINGERPRINT"));
+    let template = format!(
+        "fairydust_tpl_{}_{:016x}",
+        env!("MIGRATIONS_FINGERPRINT"),
+        migration_names_hash()
+    );
     let mut admin = PgConnection::connect(admin_url)
         .await
         .expect("TEST_DATABASE_URL answers");
