@@ -29,3 +29,16 @@ fn millis(day: &str) -> Option<f64> {
 fn iso(millis: f64) -> String {
     String::from(js_sys::Date::new(&JsValue::from_f64(millis)).to_iso_string())
 }
+
+/// `2026-12-01T22:41:44.123Z` as `2026-12-01 22:41` (UTC), for tables.
+pub fn short_time(instant: &str) -> String {
+    match (instant.get(..10), instant.get(11..16)) {
+        (Some(day), Some(time)) => format!("{day} {time}"),
+        _ => instant.to_owned(),
+    }
+}
+
+/// The last `days` UTC days, oldest first, today included (`YYYY-MM-DD`).
+pub fn last_days(days: u32) -> Vec<String> {
+    (0..days).rev().map(utc_day).collect()
+}

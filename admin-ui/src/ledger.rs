@@ -1,9 +1,10 @@
-//! Ledger: whether every balance equals the sum of its transactions. Platform transactions and
-//! refunds need the admin transactions API, which does not exist yet.
+//! Ledger: whether every balance equals the sum of its transactions, and every user's
+//! transactions with refunds (`ledger_transactions`).
 
 use leptos::prelude::*;
 use portal_kit::{ErrorState, Loading, PageHeader, run};
 
+use crate::ledger_transactions::TransactionsPanel;
 use crate::ops::{LedgerAudit, ledger_audit};
 
 #[component]
@@ -73,11 +74,6 @@ pub fn LedgerPage() -> impl IntoView {
                 })}
             </Suspense>
         </section>
-        <section class="panel">
-            <h2>"Transactions and refunds"</h2>
-            <p class="hint">
-                "Platform-wide transactions with filters, and refunds from here, are not built into this screen yet; the server's transactions API and CSV export already offer them."
-            </p>
-        </section>
+        <TransactionsPanel />
     }
 }

@@ -29,6 +29,8 @@ struct PendingPrice {
     input: String,
     output: String,
     is_active: bool,
+    /// Why, for the admin audit log.
+    reason: String,
 }
 
 #[component]
@@ -45,6 +47,7 @@ fn PriceTable() -> impl IntoView {
                 input: change.input.trim().to_owned(),
                 output: change.output.trim().to_owned(),
                 is_active: Some(change.is_active),
+                reason: change.reason.clone(),
             })
             .await;
             match &result {
@@ -119,9 +122,8 @@ fn PriceTable() -> impl IntoView {
                 title="Change model prices"
                 message
                 confirm_label="Save prices"
-                on_confirm=move |_reason: String| {
-                    // setLlmModelPrice takes no reason yet; the server audits the change itself.
-                    save.dispatch_local(pending.get_untracked());
+                on_confirm=move |reason: String| {
+                    save.dispatch_local(PendingPrice { reason, ..pending.get_untracked() });
                 }
             />
         </section>
@@ -154,6 +156,7 @@ fn PriceRow(
                 input: input.get_untracked(),
                 output: output.get_untracked(),
                 is_active: active.get_untracked(),
+                reason: String::new(),
             });
             confirming.set(true);
         }
@@ -204,7 +207,8 @@ fn PriceRow(
     }
 }
 
-fn usd(value: f64) -> String {
+/// A USD amount for axes and totals, with more decimals the smaller it is.
+pub fn usd(value: f64) -> String {
     if value >= 100.0 {
         format!("${value:.0}")
     } else if value >= 1.0 {
@@ -301,6 +305,7 @@ fn AnalyticsReport(data: llm_analytics::LlmAnalyticsLlmAnalytics) -> impl IntoVi
                             fallback_rate: totals.fallback_rate,
                             tokens: totals.prompt_tokens + totals.completion_tokens,
                             cost_usd: totals.cost_usd,
+                            hint: None,
                         },
                     )
                 })
@@ -308,7 +313,15 @@ fn AnalyticsReport(data: llm_analytics::LlmAnalyticsLlmAnalytics) -> impl IntoVi
         };
     }
     let by_model = groups!(data.by_model);
-    let by_app = groups!(data.by_app);
+    // Apps by name with their slug under it, not by id (an app deleted since keeps its id).
+    let app_names: Vec<_> = data.by_app.iter().map(|group| group.app.clone()).collect();
+    let mut by_app = groups!(data.by_app);
+    for ((key, group), app) in by_app.iter_mut().zip(app_names) {
+        if let Some(app) = app {
+            *key = app.name;
+            group.hint = Some(app.slug);
+        }
+    }
     let by_action = groups!(data.by_action);
     view! {
         <dl class="stats" id="usage-totals">
@@ -325,9 +338,9 @@ fn AnalyticsReport(data: llm_analytics::LlmAnalyticsLlmAnalytics) -> impl IntoVi
             <Chart id="cost-chart" title="Cost per day (USD)" kind=ChartKind::Line points=cost_per_day format=usd />
             <Chart id="calls-chart" title="Calls per day" kind=ChartKind::Bar points=calls_per_day format=|value| format!("{value:.0}") />
         </div>
-        <Breakdown title="By model" id="by-model" rows=by_model />
-        <Breakdown title="By app" id="by-app" rows=by_app />
-        <Breakdown title="By action" id="by-action" rows=by_action />
+        <Breakdown title="By model" id="by-model" key_label="Model" rows=by_model />
+        <Breakdown title="By app" id="by-app" key_label="App" rows=by_app />
+        <Breakdown title="By action" id="by-action" key_label="Action" rows=by_action />
     }
         .into_any()
 }
@@ -338,17 +351,24 @@ struct Group {
     fallback_rate: f64,
     tokens: i64,
     cost_usd: String,
+    /// Shown under the key, e.g. an app's slug.
+    hint: Option<String>,
 }
 
 #[component]
-fn Breakdown(title: &'static str, id: &'static str, rows: Vec<(String, Group)>) -> impl IntoView {
+fn Breakdown(
+    title: &'static str,
+    id: &'static str,
+    key_label: &'static str,
+    rows: Vec<(String, Group)>,
+) -> impl IntoView {
     view! {
         <h3>{title}</h3>
         <div class="table-scroll">
             <table id=id>
                 <thead>
                     <tr>
-                        <th scope="col">"Key"</th>
+                        <th scope="col">{key_label}</th>
                         <th scope="col" class="num">"Calls"</th>
                         <th scope="col" class="num">"Fallback"</th>
                         <th scope="col" class="num">"Tokens"</th>
@@ -361,7 +381,10 @@ fn Breakdown(title: &'static str, id: &'static str, rows: Vec<(String, Group)>) 
                         .map(|(key, group)| {
                             view! {
                                 <tr>
-                                    <th scope="row">{key}</th>
+                                    <th scope="row">
+                                        {key}
+                                        {group.hint.map(|hint| view! { <span class="hint block">{hint}</span> })}
+                                    </th>
                                     <td class="num">{group.requests}</td>
                                     <td class="num">{percent(group.fallback_rate)}</td>
                                     <td class="num">{group.tokens}</td>

@@ -2,12 +2,16 @@
 //! the platform from (dashboard, users, apps, LLM prices and analytics, profiling questions, the
 //! ledger and the audit log). One module per screen.
 
+mod app_actions;
+mod app_decisions;
 mod app_detail;
+mod app_model_config;
 mod apps;
 mod audit_log;
 mod dashboard;
 mod dates;
 mod ledger;
+mod ledger_transactions;
 mod llm;
 mod ops;
 mod placeholder;

@@ -56,10 +56,14 @@ pub fn QuestionsPage() -> impl IntoView {
             }
         }
     });
-    let delete = Action::new_local(move |id: &String| {
-        let id = id.clone();
+    let delete = Action::new_local(move |(id, reason): &(String, String)| {
+        let (id, reason) = (id.clone(), reason.clone());
         async move {
-            match run::<DeleteQuestion>(delete_question::Variables { id: id.clone() }).await {
+            let variables = delete_question::Variables {
+                id: id.clone(),
+                reason,
+            };
+            match run::<DeleteQuestion>(variables).await {
                 Ok(_) => {
                     toasts.success(format!("{id} deleted"));
                     stats.refetch();
@@ -142,10 +146,9 @@ pub fn QuestionsPage() -> impl IntoView {
                 title="Delete question"
                 message
                 confirm_label="Delete"
-                on_confirm=move |_reason: String| {
-                    // deleteQuestion takes no reason yet; the server audits the deletion itself.
+                on_confirm=move |reason: String| {
                     if let Some((id, _)) = deleting.get_untracked() {
-                        delete.dispatch_local(id);
+                        delete.dispatch_local((id, reason));
                     }
                 }
             />

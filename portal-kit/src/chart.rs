@@ -19,36 +19,56 @@ pub enum ChartKind {
 
 const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 240.0;
-const LEFT: f64 = 56.0;
 const RIGHT: f64 = 12.0;
 const TOP: f64 = 12.0;
 const BOTTOM: f64 = 28.0;
-const GRID_LINES: usize = 4;
+/// About how many intervals the y axis is split into.
+const TARGET_INTERVALS: f64 = 4.0;
+/// The width of one axis character in viewBox units (`.chart .axis` is 15 units tall), used to
+/// leave room for the longest y label so it is never clipped.
+const CHAR_WIDTH: f64 = 9.0;
 
-/// A "nice" axis maximum: 1, 2 or 5 times a power of ten, at least `max`.
-fn nice_max(max: f64) -> f64 {
-    if max <= 0.0 || !max.is_finite() {
+/// The smallest "nice" number (1, 2 or 5 times a power of ten) that is at least `raw`.
+fn nice_step(raw: f64) -> f64 {
+    if raw <= 0.0 || !raw.is_finite() {
         return 1.0;
     }
-    let magnitude = 10f64.powf(max.log10().floor());
+    let magnitude = 10f64.powf(raw.log10().floor());
     [1.0, 2.0, 5.0, 10.0]
         .into_iter()
         .map(|step| step * magnitude)
-        .find(|candidate| *candidate >= max)
+        .find(|candidate| *candidate >= raw * (1.0 - 1e-9))
         .unwrap_or(10.0 * magnitude)
 }
 
+/// The y-axis tick values, from 0 to a round maximum at least `max`. For a series of whole
+/// numbers (counts) every tick is a distinct whole number, so no label repeats after rounding.
+fn ticks(max: f64, integers: bool) -> Vec<f64> {
+    let max = if max.is_finite() { max.max(0.0) } else { 0.0 };
+    let mut step = nice_step(max / TARGET_INTERVALS);
+    if integers {
+        step = step.max(1.0);
+    }
+    let intervals = ((max / step) - 1e-9).ceil().max(1.0) as usize;
+    (0..=intervals)
+        // Rounded so that 3 × 0.1 reads 0.3, not 0.30000000000000004.
+        .map(|index| (index as f64 * step * 1e9).round() / 1e9)
+        .collect()
+}
+
 struct Geometry {
+    left: f64,
     top: f64,
     step: f64,
 }
 
 impl Geometry {
-    fn new(points: &[ChartPoint]) -> Self {
-        let max = points.iter().map(|point| point.value).fold(0.0, f64::max);
-        let plot_width = WIDTH - LEFT - RIGHT;
+    fn new(points: &[ChartPoint], top: f64, longest_label: usize) -> Self {
+        let left = (longest_label as f64 * CHAR_WIDTH + 14.0).max(30.0);
+        let plot_width = WIDTH - left - RIGHT;
         Self {
-            top: nice_max(max),
+            left,
+            top: if top > 0.0 { top } else { 1.0 },
             step: plot_width / points.len().max(1) as f64,
         }
     }
@@ -60,7 +80,7 @@ impl Geometry {
 
     /// The centre of the slot of point `index`.
     fn x(&self, index: usize) -> f64 {
-        LEFT + self.step * (index as f64 + 0.5)
+        self.left + self.step * (index as f64 + 0.5)
     }
 }
 
@@ -93,15 +113,21 @@ pub fn Chart(
             >
                 {move || {
                     let points = points.get();
-                    let geometry = Geometry::new(&points);
-                    let grid = (0..=GRID_LINES)
-                        .map(|line| {
-                            let value = geometry.top * line as f64 / GRID_LINES as f64;
-                            let y = geometry.y(value);
+                    let max = points.iter().map(|point| point.value).fold(0.0, f64::max);
+                    let integers = points.iter().all(|point| point.value.fract() == 0.0);
+                    let ticks = ticks(max, integers);
+                    let labels: Vec<String> = ticks.iter().map(|tick| format(*tick)).collect();
+                    let longest = labels.iter().map(|label| label.chars().count()).max().unwrap_or(1);
+                    let geometry = Geometry::new(&points, ticks.last().copied().unwrap_or(1.0), longest);
+                    let grid = ticks
+                        .iter()
+                        .zip(labels)
+                        .map(|(value, label)| {
+                            let y = geometry.y(*value);
                             view! {
-                                <line class="grid" x1=LEFT x2=WIDTH - RIGHT y1=y y2=y></line>
-                                <text class="axis" x=LEFT - 6.0 y=y + 4.0 text-anchor="end">
-                                    {format(value)}
+                                <line class="grid" x1=geometry.left x2=WIDTH - RIGHT y1=y y2=y></line>
+                                <text class="axis" x=geometry.left - 6.0 y=y + 5.0 text-anchor="end">
+                                    {label}
                                 </text>
                             }
                         })
@@ -184,14 +210,35 @@ pub fn Chart(
 
 #[cfg(test)]
 mod tests {
-    use super::nice_max;
+    use super::ticks;
 
     #[test]
-    fn axis_maxima_are_round() {
-        assert_eq!(nice_max(0.0), 1.0);
-        assert_eq!(nice_max(7.0), 10.0);
-        assert_eq!(nice_max(0.013), 0.02);
-        assert_eq!(nice_max(120.0), 200.0);
-        assert_eq!(nice_max(500.0), 500.0);
+    fn axis_ticks_are_round_and_reach_the_maximum() {
+        assert_eq!(ticks(0.0, true), vec![0.0, 1.0]);
+        assert_eq!(ticks(7.0, false), vec![0.0, 2.0, 4.0, 6.0, 8.0]);
+        assert_eq!(ticks(120.0, true), vec![0.0, 50.0, 100.0, 150.0]);
+        assert_eq!(ticks(0.013, false), vec![0.0, 0.005, 0.01, 0.015]);
+        assert_eq!(ticks(0.3, false), vec![0.0, 0.1, 0.2, 0.3]);
+    }
+
+    #[test]
+    fn counts_get_distinct_whole_ticks() {
+        // One call a day used to give 0, 0.25, 0.5, 0.75, 1: "0, 0, 1, 1, 1" once rounded.
+        assert_eq!(ticks(1.0, true), vec![0.0, 1.0]);
+        assert_eq!(ticks(2.0, true), vec![0.0, 1.0, 2.0]);
+        assert_eq!(ticks(3.0, true), vec![0.0, 1.0, 2.0, 3.0]);
+        for max in 1..=500 {
+            let ticks = ticks(f64::from(max), true);
+            assert!(
+                ticks.iter().all(|tick| tick.fract() == 0.0),
+                "{max}: {ticks:?}"
+            );
+            assert!(
+                ticks.windows(2).all(|pair| pair[1] > pair[0]),
+                "{max}: {ticks:?}"
+            );
+            assert!(*ticks.last().unwrap() >= f64::from(max));
+            assert!(ticks.len() <= 6, "{max}: {ticks:?}");
+        }
     }
 }

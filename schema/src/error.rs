@@ -313,6 +313,9 @@ impl From<crate::llm::LlmError> for ApiError {
         let message = error.to_string();
         match error {
             E::InvalidInput(_) | E::Rejected(_) => ApiError::new(ErrorCode::BadUserInput, message),
+            E::InvalidConfig(error) => {
+                ApiError::new(ErrorCode::BadUserInput, message).with("field", error.field)
+            }
             E::NotFound(_) => ApiError::new(ErrorCode::NotFound, message),
             E::Forbidden(_) | E::AppUnavailable => ApiError::new(ErrorCode::Forbidden, message),
             E::NotConfigured(_) => ApiError::new(ErrorCode::LlmNotConfigured, message),

@@ -37,9 +37,7 @@ pub async fn set_model_config(
     config: ModelConfig,
 ) -> Result<ModelConfig, LlmError> {
     let app = service::editable(db, viewer, app_id).await?;
-    config
-        .validate(&pricing::price_table(db).await?)
-        .map_err(LlmError::InvalidInput)?;
+    config.validate(&pricing::price_table(db).await?)?;
     let at = now();
     let row = app_model_configs::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -78,16 +76,33 @@ pub async fn set_model_config(
     Ok(config)
 }
 
+/// A change of the price table: every call is billed from it, so it is audited with a reason.
+#[derive(Clone, Debug)]
+pub struct PriceChange {
+    pub model_id: String,
+    /// Needed only to add a new model.
+    pub provider: Option<Provider>,
+    pub input_usd_per_million: Decimal,
+    pub output_usd_per_million: Decimal,
+    pub is_active: Option<bool>,
+    pub reason: String,
+}
+
 /// Sets a model's prices (USD per million tokens), adding the model when `provider` is given.
 pub async fn set_model_price(
     db: &DatabaseConnection,
     admin_id: Uuid,
-    model_id: &str,
-    provider: Option<Provider>,
-    input_usd_per_million: Decimal,
-    output_usd_per_million: Decimal,
-    is_active: Option<bool>,
+    change: PriceChange,
 ) -> Result<llm_models::Model, LlmError> {
+    let PriceChange {
+        model_id,
+        provider,
+        input_usd_per_million,
+        output_usd_per_million,
+        is_active,
+        reason,
+    } = change;
+    let reason = crate::validation::text("reason", &reason, 500).map_err(LlmError::InvalidInput)?;
     let valid_price = |price: Decimal| {
         price >= Decimal::ZERO && price <= Decimal::from(10_000) && price.scale() <= 6
     };
@@ -151,7 +166,7 @@ pub async fn set_model_price(
             target_id: saved.model_id.clone(),
             before,
             after: Some(json!({ "input": saved.input_usd_per_million, "output": saved.output_usd_per_million, "active": saved.is_active })),
-            reason: None,
+            reason: Some(reason),
         },
     )
     .await?;

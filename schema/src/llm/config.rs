@@ -96,27 +96,64 @@ impl ModelConfig {
     }
 
     /// Checks every rule; `models` is the price table (a model without a price cannot be configured).
-    pub fn validate(&self, models: &[llm_models::Model]) -> Result<(), String> {
-        validate_model(self.provider, &self.model, models)?;
-        validate_parameters(&self.parameters)?;
+    /// The error names the input field at fault, so a form can show it next to that field.
+    pub fn validate(&self, models: &[llm_models::Model]) -> Result<(), ConfigError> {
+        validate_model(self.provider, &self.model, models)
+            .map_err(|message| ConfigError::new("model", message))?;
+        validate_parameters(&self.parameters)
+            .map_err(|(field, message)| ConfigError::new(format!("parameters.{field}"), message))?;
         if self.fallbacks.len() > MAX_FALLBACKS {
-            return Err(format!("at most {MAX_FALLBACKS} fallbacks"));
+            return Err(ConfigError::new(
+                "fallbacks",
+                format!("at most {MAX_FALLBACKS} fallbacks"),
+            ));
         }
-        for fallback in &self.fallbacks {
-            validate_model(fallback.provider, &fallback.model, models)?;
-            validate_parameters(&fallback.parameters)?;
+        for (index, fallback) in self.fallbacks.iter().enumerate() {
+            validate_model(fallback.provider, &fallback.model, models)
+                .map_err(|message| ConfigError::new(format!("fallbacks.{index}.model"), message))?;
+            validate_parameters(&fallback.parameters).map_err(|(field, message)| {
+                ConfigError::new(format!("fallbacks.{index}.parameters.{field}"), message)
+            })?;
         }
         let limits = &self.cost_limits;
-        if [limits.per_request_max, limits.daily_max, limits.monthly_max]
-            .iter()
-            .any(|limit| *limit <= Decimal::ZERO)
-        {
-            return Err("cost limits must be greater than 0".into());
+        for (field, limit) in [
+            ("perRequestMax", limits.per_request_max),
+            ("dailyMax", limits.daily_max),
+            ("monthlyMax", limits.monthly_max),
+        ] {
+            if limit <= Decimal::ZERO {
+                return Err(ConfigError::new(
+                    format!("costLimits.{field}"),
+                    "cost limits must be greater than 0",
+                ));
+            }
         }
-        if limits.per_request_max > limits.daily_max || limits.daily_max > limits.monthly_max {
-            return Err("cost limits must satisfy per request ≤ daily ≤ monthly".into());
+        let order = "cost limits must satisfy per request ≤ daily ≤ monthly";
+        if limits.per_request_max > limits.daily_max {
+            return Err(ConfigError::new("costLimits.perRequestMax", order));
+        }
+        if limits.daily_max > limits.monthly_max {
+            return Err(ConfigError::new("costLimits.dailyMax", order));
         }
         Ok(())
+    }
+}
+
+/// A rule a configuration breaks, with the path of the `AppModelConfigInput` field at fault
+/// (`model`, `parameters.temperature`, `fallbacks.1.model`, `costLimits.dailyMax`, …).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ConfigError {
+    pub field: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -139,15 +176,16 @@ fn validate_model(
     }
 }
 
-fn validate_parameters(parameters: &Parameters) -> Result<(), String> {
+/// The failing parameter's input name and why.
+fn validate_parameters(parameters: &Parameters) -> Result<(), (&'static str, String)> {
     if !(0.0..=2.0).contains(&parameters.temperature) {
-        return Err("temperature must be between 0 and 2".into());
+        return Err(("temperature", "temperature must be between 0 and 2".into()));
     }
     if !(1..=8000).contains(&parameters.max_tokens) {
-        return Err("maxTokens must be between 1 and 8000".into());
+        return Err(("maxTokens", "maxTokens must be between 1 and 8000".into()));
     }
     if !(0.0..=1.0).contains(&parameters.top_p) {
-        return Err("topP must be between 0 and 1".into());
+        return Err(("topP", "topP must be between 0 and 1".into()));
     }
     Ok(())
 }

@@ -5,6 +5,9 @@ use crate::ledger::LedgerError;
 pub enum LlmError {
     #[error("{0}")]
     InvalidInput(String),
+    /// A model configuration breaks a rule; the error names the input field (`extensions.field`).
+    #[error(transparent)]
+    InvalidConfig(#[from] super::config::ConfigError),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{0}")]

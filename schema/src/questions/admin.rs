@@ -189,6 +189,7 @@ pub async fn create(
         id,
         None,
         Some(&question),
+        None,
     )
     .await?;
     txn.commit().await?;
@@ -237,7 +238,16 @@ async fn change(
         .reset_all()
         .update(&txn)
         .await?;
-    record(&txn, admin_id, action, id, Some(&before), Some(&after)).await?;
+    record(
+        &txn,
+        admin_id,
+        action,
+        id,
+        Some(&before),
+        Some(&after),
+        None,
+    )
+    .await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -249,7 +259,10 @@ pub async fn delete(
     db: &DatabaseConnection,
     admin_id: Uuid,
     id: &str,
+    reason: &str,
 ) -> Result<(), QuestionsError> {
+    let reason =
+        crate::validation::text("reason", reason, 500).map_err(QuestionsError::InvalidInput)?;
     let has_answers = || QuestionsError::QuestionHasAnswers(id.to_owned());
     let txn = db.begin().await?;
     let question = profiling_questions::Entity::find_by_id(id)
@@ -278,6 +291,7 @@ pub async fn delete(
         id,
         Some(&question),
         None,
+        Some(reason),
     )
     .await?;
     txn.commit().await?;
@@ -291,6 +305,7 @@ async fn record<C: ConnectionTrait>(
     id: &str,
     before: Option<&profiling_questions::Model>,
     after: Option<&profiling_questions::Model>,
+    reason: Option<String>,
 ) -> Result<(), QuestionsError> {
     let entry = AuditEntry {
         actor_id: admin_id,
@@ -299,7 +314,7 @@ async fn record<C: ConnectionTrait>(
         target_id: id.to_owned(),
         before: before.and_then(snapshot),
         after: after.and_then(snapshot),
-        reason: None,
+        reason,
     };
     Ok(audit::record(conn, entry).await?)
 }

@@ -4,7 +4,7 @@
 use fairydust_tests::TestApp;
 use serde_json::json;
 
-use crate::llm_support::{GENERATE, HAIKU, MINI, config, input, llm_app};
+use crate::llm_support::{GENERATE, HAIKU, MINI, config, fallback, input, llm_app};
 
 #[tokio::test]
 async fn model_configs_are_validated_against_the_price_table() {
@@ -21,17 +21,33 @@ async fn model_configs_are_validated_against_the_price_table() {
     hot["parameters"]["temperature"] = json!(2.5);
     let mut long = config(json!([]), "0.05", "10");
     long["parameters"]["maxTokens"] = json!(9000);
-    for bad in [
-        unpriced,
-        wrong_provider,
-        hot,
-        long,
-        config(json!([]), "0", "10"),
-        config(json!([]), "5", "1"),
+    let mut negative_tokens = config(json!([]), "0.05", "10");
+    negative_tokens["parameters"]["maxTokens"] = json!(-1);
+    let mut bad_fallback = config(
+        json!([fallback("OPENAI", MINI, "RATE_LIMIT")]),
+        "0.05",
+        "10",
+    );
+    bad_fallback["fallbacks"][0]["parameters"]["topP"] = json!(1.5);
+    let mut monthly_below_daily = config(json!([]), "0.05", "10");
+    monthly_below_daily["costLimits"]["monthlyMax"] = json!("5");
+    // Each error names the input field at fault (`extensions.field`), so a form can show it there.
+    for (bad, field) in [
+        (unpriced, "model"),
+        (wrong_provider, "model"),
+        (hot, "parameters.temperature"),
+        (long, "parameters.maxTokens"),
+        (negative_tokens, "parameters.maxTokens"),
+        (bad_fallback, "fallbacks.0.parameters.topP"),
+        (config(json!([]), "0", "10"), "costLimits.perRequestMax"),
+        (config(json!([]), "5", "1"), "costLimits.perRequestMax"),
+        (monthly_below_daily, "costLimits.dailyMax"),
     ] {
-        app.gql_as(&builder.token, set, json!({ "id": slug, "input": bad }))
-            .await
-            .expect_error("BAD_USER_INPUT");
+        let refused = app
+            .gql_as(&builder.token, set, json!({ "id": slug, "input": bad }))
+            .await;
+        let error = refused.expect_error("BAD_USER_INPUT");
+        assert_eq!(error["extensions"]["field"], field, "{error}");
     }
     app.gql_as(
         &stranger.token,
@@ -55,28 +71,33 @@ async fn only_admins_change_prices_and_new_prices_apply() {
     let admin = app.admin().await;
     let builder = app.builder().await;
     let user = app.user().await;
-    let price = "mutation P($m: String!, $i: Decimal!, $o: Decimal!) { setLlmModelPrice(modelId: $m, inputUsdPerMillion: $i, outputUsdPerMillion: $o) { modelId inputUsdPerMillion } }";
-    app.gql_as(
-        &builder.token,
-        price,
-        json!({ "m": HAIKU, "i": "1", "o": "5" }),
-    )
-    .await
-    .expect_error("FORBIDDEN");
-    app.gql_as(
-        &admin.token,
-        price,
-        json!({ "m": HAIKU, "i": "1", "o": "5" }),
-    )
-    .await
-    .data();
-    app.gql_as(
-        &admin.token,
-        price,
-        json!({ "m": HAIKU, "i": "-1", "o": "5" }),
-    )
-    .await
-    .expect_error("BAD_USER_INPUT");
+    let price = "mutation P($m: String!, $i: Decimal!, $o: Decimal!, $r: String!) { setLlmModelPrice(modelId: $m, inputUsdPerMillion: $i, outputUsdPerMillion: $o, reason: $r) { modelId inputUsdPerMillion } }";
+    let change =
+        |input: &str, reason: &str| json!({ "m": HAIKU, "i": input, "o": "5", "r": reason });
+    app.gql_as(&builder.token, price, change("1", "Cheaper"))
+        .await
+        .expect_error("FORBIDDEN");
+    app.gql_as(&admin.token, price, change("1", "Provider cut its prices"))
+        .await
+        .data();
+    app.gql_as(&admin.token, price, change("-1", "Negative"))
+        .await
+        .expect_error("BAD_USER_INPUT");
+    // Prices are money: a change needs a reason, which the audit log keeps.
+    app.gql_as(&admin.token, price, change("2", " "))
+        .await
+        .expect_error("BAD_USER_INPUT");
+    let audit = app
+        .gql_as(
+            &admin.token,
+            "{ adminAuditLog(action: \"llm.set_model_price\") { nodes { targetId reason } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        audit.at("adminAuditLog.nodes"),
+        &json!([{ "targetId": HAIKU, "reason": "Provider cut its prices" }])
+    );
     let slug = llm_app(&app, &builder, config(json!([]), "0.05", "10")).await;
     app.providers
         .llm
@@ -181,9 +202,14 @@ async fn usage_is_visible_to_the_builder_the_user_and_admins_only() {
         .await
         .expect_error("FORBIDDEN");
 
-    let analytics = "query A($from: DateTime!, $to: DateTime!) { llmAnalytics(from: $from, to: $to) { totals { requests } byModel { key } byApp { key } byAction { key } fallbackRate } }";
+    let analytics = "query A($from: DateTime!, $to: DateTime!) { llmAnalytics(from: $from, to: $to) { totals { requests } byModel { key } byApp { key app { name slug } } byAction { key } fallbackRate } }";
     let overview = app.gql_as(&admin.token, analytics, window.clone()).await;
     assert_eq!(overview.at("llmAnalytics.byModel.0.key"), HAIKU);
+    // The by-app breakdown names the app, not only its id.
+    assert_eq!(
+        overview.at("llmAnalytics.byApp.0.app"),
+        &json!({ "name": "Idea Box", "slug": slug })
+    );
     assert_eq!(overview.at("llmAnalytics.byAction.0.key"), "idea");
     app.gql_as(&builder.token, analytics, window)
         .await

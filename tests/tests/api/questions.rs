@@ -21,7 +21,8 @@ const UPDATE: &str = "mutation U($id: ID!, $input: UpdateQuestionInput!) {
   updateQuestion(id: $id, input: $input) { id text type priority options dustReward }
 }";
 const SET_ACTIVE: &str = "mutation S($id: ID!, $active: Boolean!) { setQuestionActive(id: $id, active: $active) { isActive } }";
-const DELETE: &str = "mutation D($id: ID!) { deleteQuestion(id: $id) }";
+const DELETE: &str =
+    "mutation D($id: ID!, $reason: String!) { deleteQuestion(id: $id, reason: $reason) }";
 const STATS: &str = "{ questionStats { question { id } answers dustGranted } }";
 
 async fn answer(app: &TestApp, user: &TestUser, answers: Value) -> Gql {
@@ -462,7 +463,10 @@ async fn only_admins_change_the_catalogue_and_every_change_is_validated_and_audi
             SET_ACTIVE,
             json!({ "id": "adventure_level", "active": false }),
         ),
-        (DELETE, json!({ "id": "adventure_level" })),
+        (
+            DELETE,
+            json!({ "id": "adventure_level", "reason": "Unused" }),
+        ),
         (STATS, json!({})),
     ] {
         app.gql_as(&user.token, query, variables.clone())
@@ -543,14 +547,34 @@ async fn only_admins_change_the_catalogue_and_every_change_is_validated_and_audi
     answer_one(&app, &user, "morning_person", json!(3))
         .await
         .data();
-    app.gql_as(&admin.token, DELETE, json!({ "id": "morning_person" }))
+    let delete = |id: &str, reason: &str| json!({ "id": id, "reason": reason });
+    app.gql_as(&admin.token, DELETE, delete("morning_person", "Duplicate"))
         .await
         .expect_error("CONFLICT");
+    // A destructive admin action needs a reason, which the audit log keeps.
+    app.gql_as(&admin.token, DELETE, delete("cooking_frequency", "  "))
+        .await
+        .expect_error("BAD_USER_INPUT");
     let deleted = app
-        .gql_as(&admin.token, DELETE, json!({ "id": "cooking_frequency" }))
+        .gql_as(
+            &admin.token,
+            DELETE,
+            delete("cooking_frequency", "Asked elsewhere"),
+        )
         .await;
     assert_eq!(deleted.at("deleteQuestion"), true);
-    app.gql_as(&admin.token, DELETE, json!({ "id": "cooking_frequency" }))
+    let audit = app
+        .gql_as(
+            &admin.token,
+            "{ adminAuditLog(action: \"questions.delete\") { nodes { targetId reason } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        audit.at("adminAuditLog.nodes"),
+        &json!([{ "targetId": "cooking_frequency", "reason": "Asked elsewhere" }])
+    );
+    app.gql_as(&admin.token, DELETE, delete("cooking_frequency", "Again"))
         .await
         .expect_error("NOT_FOUND");
 

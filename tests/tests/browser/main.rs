@@ -3,6 +3,7 @@
 //! admin refusal for non-admins, and the admin screens doing real work. Screenshots at 1280×800 and
 //! 390×844 land in `target/e2e/`.
 
+mod admin_apps;
 mod admin_llm;
 mod admin_questions;
 mod support;
@@ -51,6 +52,10 @@ async fn the_portals_in_a_browser() {
     client.goto(&app.url("/admin/ledger")).await.unwrap();
     wait_for(&client, "#ledger-status[data-state='ok']").await;
     screenshots(&client, "admin-ledger").await;
+
+    admin_apps::suspended_app_leaves_the_marketplace(&client, &app).await;
+    admin_apps::consume_is_refunded_from_the_ledger(&client, &app).await;
+    admin_apps::llm_screen_fits_a_phone(&client, &app).await;
 
     // Sign-out ends the session: a reload stays signed out, and the old access token is dead.
     click(&client, "#sign-out").await;

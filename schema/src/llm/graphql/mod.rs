@@ -31,6 +31,7 @@ use crate::apps::catalog::{self, AppRef};
 use crate::auth::{ContextExt, RequireAdmin, RequireUser};
 use crate::error::{ApiError, ApiResult};
 use crate::ledger::graphql::DustTransaction;
+use crate::loaders::{Loaders, load_error};
 use crate::state::AppState;
 
 #[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq)]
@@ -161,11 +162,20 @@ impl LlmQuery {
             to,
         };
         let totals: LlmUsageTotals = analytics::totals(db, &filter).await?.into();
+        let by_app = groups(db, &filter, GroupBy::App).await?;
+        if ctx.look_ahead().field("byApp").field("app").exists() {
+            // One query for every app of the breakdown; each row's `app` then hits the cache.
+            ctx.data_unchecked::<Loaders>()
+                .apps
+                .load_many(by_app.iter().filter_map(|group| group.app_id))
+                .await
+                .map_err(load_error)?;
+        }
         Ok(LlmAnalytics {
             fallback_rate: totals.fallback_rate,
             totals,
             by_model: groups(db, &filter, GroupBy::Model).await?,
-            by_app: groups(db, &filter, GroupBy::App).await?,
+            by_app,
             by_action: groups(db, &filter, GroupBy::Action).await?,
             by_day: groups(db, &filter, GroupBy::Day).await?,
         })
@@ -291,8 +301,10 @@ impl LlmMutation {
         Ok(config.into())
     }
 
-    /// Sets a model's USD prices per million tokens; with `provider`, adds a new model.
+    /// Sets a model's USD prices per million tokens; with `provider`, adds a new model. `reason`
+    /// (1–500 characters) is kept in the admin audit log.
     #[graphql(guard = "RequireAdmin")]
+    #[allow(clippy::too_many_arguments)]
     async fn set_llm_model_price(
         &self,
         ctx: &Context<'_>,
@@ -301,19 +313,19 @@ impl LlmMutation {
         input_usd_per_million: Decimal,
         output_usd_per_million: Decimal,
         is_active: Option<bool>,
+        reason: String,
     ) -> ApiResult<LlmModel> {
         let state = ctx.data_unchecked::<AppState>();
         let admin_id = ctx.principal()?.user_id;
-        let model = admin::set_model_price(
-            &state.db,
-            admin_id,
-            &model_id,
+        let change = admin::PriceChange {
+            model_id,
             provider,
             input_usd_per_million,
             output_usd_per_million,
             is_active,
-        )
-        .await?;
+            reason,
+        };
+        let model = admin::set_model_price(&state.db, admin_id, change).await?;
         Ok(model.into())
     }
 }

@@ -97,9 +97,12 @@ pub struct AppModelConfigInput {
     pub features: FeatureFlagsView,
 }
 
-fn parameters_in(view: ModelParameters) -> ApiResult<Parameters> {
-    let max_tokens = u32::try_from(view.max_tokens)
-        .map_err(|_| ApiError::bad_input("maxTokens must be between 1 and 8000"))?;
+/// `prefix` leads to these parameters in the input (`parameters`, `fallbacks.0.parameters`).
+fn parameters_in(view: ModelParameters, prefix: &str) -> ApiResult<Parameters> {
+    let max_tokens = u32::try_from(view.max_tokens).map_err(|_| {
+        ApiError::bad_input("maxTokens must be between 1 and 8000")
+            .with("field", format!("{prefix}.maxTokens"))
+    })?;
     Ok(Parameters {
         temperature: view.temperature,
         max_tokens,
@@ -150,16 +153,20 @@ impl AppModelConfigInput {
         Ok(ModelConfig {
             provider: self.provider,
             model: self.model,
-            parameters: parameters_in(self.parameters)?,
+            parameters: parameters_in(self.parameters, "parameters")?,
             fallbacks: self
                 .fallbacks
                 .into_iter()
-                .map(|f| {
+                .enumerate()
+                .map(|(index, f)| {
                     Ok(Fallback {
                         provider: f.provider,
                         model: f.model,
                         trigger: f.trigger,
-                        parameters: parameters_in(f.parameters)?,
+                        parameters: parameters_in(
+                            f.parameters,
+                            &format!("fallbacks.{index}.parameters"),
+                        )?,
                     })
                 })
                 .collect::<ApiResult<_>>()?,

@@ -2,11 +2,13 @@
 //! breakdowns of `llmUsage`/`llmAnalytics` (with their `window` check and `groups` helper), and an
 //! app's per-day `AppUsageDay`.
 
-use async_graphql::{ID, InputObject, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, InputObject, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use fairydust_entities::llm_usage_logs;
 use rust_decimal::Decimal;
+use uuid::Uuid;
 
+use crate::apps::graphql::App;
 use crate::error::{ApiError, ApiResult};
 use crate::llm::analytics::{self, GroupBy, UsageFilter, UsageTotals};
 use crate::llm::config::FallbackTrigger;
@@ -89,10 +91,25 @@ impl From<UsageTotals> for LlmUsageTotals {
 }
 
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct LlmUsageGroup {
     /// A day (YYYY-MM-DD), a model id, an app id or an action, depending on the breakdown.
     pub key: String,
     pub totals: LlmUsageTotals,
+    #[graphql(skip)]
+    pub app_id: Option<Uuid>,
+}
+
+#[ComplexObject]
+impl LlmUsageGroup {
+    /// In the by-app breakdown: the app (its name and slug for display); null in the others and
+    /// for an app that no longer exists.
+    async fn app(&self, ctx: &Context<'_>) -> ApiResult<Option<App>> {
+        match self.app_id {
+            Some(app_id) => App::load(ctx, app_id).await,
+            None => Ok(None),
+        }
+    }
 }
 
 #[derive(SimpleObject)]
@@ -165,6 +182,7 @@ pub async fn groups(
         .map(|group| LlmUsageGroup {
             key: group.key,
             totals: group.totals.into(),
+            app_id: group.app_id,
         })
         .collect())
 }

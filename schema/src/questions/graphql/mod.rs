@@ -135,10 +135,11 @@ impl QuestionsMutation {
     }
 
     /// Only a question nobody answered can be deleted (else CONFLICT: deactivate it instead).
+    /// `reason` (1–500 characters) is kept in the admin audit log.
     #[graphql(guard = "RequireAdmin")]
-    async fn delete_question(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
+    async fn delete_question(&self, ctx: &Context<'_>, id: ID, reason: String) -> ApiResult<bool> {
         let admin_id = ctx.principal()?.user_id;
-        admin::delete(&state(ctx).db, admin_id, &id).await?;
+        admin::delete(&state(ctx).db, admin_id, &id, &reason).await?;
         Ok(true)
     }
 }

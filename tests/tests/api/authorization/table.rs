@@ -361,7 +361,7 @@ pub const TABLE: &[Rule] = &[
     ),
     rule(
         "Mutation.setLlmModelPrice",
-        "mutation { setLlmModelPrice(modelId: \"gpt-4o-mini\", inputUsdPerMillion: \"0.15\", outputUsdPerMillion: \"0.6\") { modelId } }",
+        "mutation { setLlmModelPrice(modelId: \"gpt-4o-mini\", inputUsdPerMillion: \"0.15\", outputUsdPerMillion: \"0.6\", reason: \"Provider price list\") { modelId } }",
         ADMIN,
     ),
     // Content
@@ -423,7 +423,7 @@ pub const TABLE: &[Rule] = &[
     ),
     rule(
         "Mutation.deleteQuestion",
-        "mutation($question: ID!) { deleteQuestion(id: $question) }",
+        "mutation($question: ID!) { deleteQuestion(id: $question, reason: \"No longer asked\") }",
         ADMIN,
     ),
     // Subscriptions (run over /graphql/ws)
