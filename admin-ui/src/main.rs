@@ -7,13 +7,16 @@ mod apps;
 mod audit_log;
 mod dashboard;
 mod dates;
+mod display;
 mod ledger;
 mod llm;
 mod ops;
 mod placeholder;
 mod question_form;
 mod questions;
+mod user_actions;
 mod user_detail;
+mod user_transactions;
 mod users;
 
 use leptos::prelude::*;

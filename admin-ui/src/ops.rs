@@ -19,11 +19,11 @@ macro_rules! operation {
     ($name:ident, $file:tt) => {
         #[derive(GraphQLQuery)]
         #[graphql(
-                    schema_path = "../schema.graphql",
-                    query_path = $file,
-                    response_derives = "Clone, Debug, PartialEq",
-                    variables_derives = "Clone, Debug"
-                )]
+                            schema_path = "../schema.graphql",
+                            query_path = $file,
+                            response_derives = "Clone, Debug, PartialEq",
+                            variables_derives = "Clone, Debug"
+                        )]
         pub struct $name;
     };
 }
@@ -37,3 +37,23 @@ operation!(UpdateQuestion);
 operation!(SetQuestionActive);
 operation!(DeleteQuestion);
 operation!(LedgerAudit);
+
+// Dashboard, users, audit log
+/// Days (`YYYY-MM-DD`) as the server sends them.
+type NaiveDate = String;
+operation!(PlatformDashboard, "graphql/dashboard.graphql");
+operation!(DashboardLedger, "graphql/dashboard.graphql");
+operation!(AuditLog, "graphql/audit_log.graphql");
+operation!(Users, "graphql/users.graphql");
+operation!(UserDetail, "graphql/users.graphql");
+operation!(UserTransactions, "graphql/users.graphql");
+operation!(UserLlmUsage, "graphql/users.graphql");
+operation!(GrantDust, "graphql/users.graphql");
+operation!(AdjustDust, "graphql/users.graphql");
+operation!(RecordPurchase, "graphql/users.graphql");
+operation!(RefundTransaction, "graphql/users.graphql");
+operation!(SetBuilder, "graphql/users.graphql");
+operation!(SetAdmin, "graphql/users.graphql");
+operation!(DeactivateUser, "graphql/users.graphql");
+operation!(ReactivateUser, "graphql/users.graphql");
+operation!(RevokeUserSessions, "graphql/users.graphql");
