@@ -38,7 +38,13 @@ for portal in "${portals[@]}"; do
     # Start clean so files of an older build never linger.
     rm -rf "$out"
     mkdir -p "$out"
-    wasm-bindgen --target web --no-typescript --out-name "${portal}_ui" --out-dir "$out" \
+    # The function-name section is a quarter of the gzipped file and only names functions in
+    # browser stack traces (panic messages stay readable); PORTAL_WASM_NAMES=1 keeps it for debugging.
+    names=(--remove-name-section)
+    if [[ "${PORTAL_WASM_NAMES:-}" == 1 ]]; then
+        names=()
+    fi
+    wasm-bindgen --target web --no-typescript "${names[@]}" --out-name "${portal}_ui" --out-dir "$out" \
         "$target_dir/wasm32-unknown-unknown/wasm-release/$portal-ui.wasm"
     cp "$portal-ui"/static/* "$out"/
     cp portal-kit/static/portal.css "$out"/

@@ -6,7 +6,6 @@ use std::collections::BTreeSet;
 
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
-use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use portal_kit::{
     EmptyState, ErrorState, Loading, PageHeader, Pager, Pagination, PortalError, download, run,
@@ -139,7 +138,7 @@ pub fn AuditTarget(target_type: String, target_id: String) -> impl IntoView {
     };
     let label = format!("{target_type} {}", short_id(&target_id));
     match href {
-        Some(href) => view! { <A href=href attr:title=target_id>{label}</A> }.into_any(),
+        Some(href) => view! { <a href=href title=target_id>{label}</a> }.into_any(),
         None => view! { <span title=target_id>{label}</span> }.into_any(),
     }
 }
@@ -242,16 +241,13 @@ pub fn AuditLogPage() -> impl IntoView {
                     </button>
                 </div>
             </form>
-            <Transition fallback=|| view! { <Loading label="Loading the audit log…" /> }>
-                {move || Suspend::new(async move {
-                    match entries.await {
-                        Err(error) => {
+            {move || match entries.get() {
+                        None => view! { <Loading label="Loading the audit log…" /> }.into_any(),
+                        Some(Err(error)) => {
                             view! { <ErrorState error on_retry=move |_| entries.refetch() /> }.into_any()
                         }
-                        Ok(page) => view! { <AuditTable page pagination /> }.into_any(),
-                    }
-                })}
-            </Transition>
+                        Some(Ok(page)) => view! { <AuditTable page pagination /> }.into_any(),
+                    }}
         </section>
     }
 }
@@ -341,7 +337,7 @@ fn AuditRow(entry: Entry) -> impl IntoView {
     let detail_id = format!("audit-detail-{id}");
     let actor = match (actor, actor_id) {
         (Some(actor), Some(actor_id)) => {
-            view! { <A href=format!("/admin/users/{actor_id}")>{actor.fairyname}</A> }.into_any()
+            view! { <a href=format!("/admin/users/{actor_id}")>{actor.fairyname}</a> }.into_any()
         }
         _ => view! { <span class="hint">"removed account"</span> }.into_any(),
     };

@@ -2,7 +2,6 @@
 //! status and the latest admin actions.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 use portal_kit::{
     Chart, ChartKind, ChartPoint, EmptyState, ErrorState, Loading, PageHeader, PortalError, run,
 };
@@ -75,16 +74,13 @@ fn Platform() -> impl IntoView {
                     <button type="button" class="secondary" on:click=last(90)>"90 days"</button>
                 </div>
             </div>
-            <Suspense fallback=|| view! { <Loading label="Counting…" /> }>
-                {move || Suspend::new(async move {
-                    match stats.await {
-                        Err(error) => {
+            {move || match stats.get() {
+                        None => view! { <Loading label="Counting…" /> }.into_any(),
+                        Some(Err(error)) => {
                             view! { <ErrorState error on_retry=move |_| stats.refetch() /> }.into_any()
                         }
-                        Ok(stats) => view! { <Report stats /> }.into_any(),
-                    }
-                })}
-            </Suspense>
+                        Some(Ok(stats)) => view! { <Report stats /> }.into_any(),
+                    }}
         </section>
     }
 }
@@ -210,7 +206,7 @@ fn AppsByStatus(
                 1 => "1 app waits for review. ".to_owned(),
                 pending => format!("{pending} apps wait for review. "),
             }}
-            <A href="/admin/apps">"Review apps"</A>
+            <a href="/admin/apps">"Review apps"</a>
         </p>
     }
 }
@@ -221,13 +217,12 @@ fn LedgerStatus() -> impl IntoView {
     view! {
         <section class="panel" aria-labelledby="ledger-title">
             <h2 id="ledger-title">"Ledger audit"</h2>
-            <Suspense fallback=|| view! { <Loading label="Auditing every balance…" /> }>
-                {move || Suspend::new(async move {
-                    match audit.await {
-                        Err(error) => {
+            {move || match audit.get() {
+                        None => view! { <Loading label="Auditing every balance…" /> }.into_any(),
+                        Some(Err(error)) => {
                             view! { <ErrorState error on_retry=move |_| audit.refetch() /> }.into_any()
                         }
-                        Ok(data) if data.ledger_audit.is_empty() => {
+                        Some(Ok(data)) if data.ledger_audit.is_empty() => {
                             view! {
                                 <p id="dashboard-ledger" class="status-ok" data-state="ok">
                                     "Every balance equals the sum of its transactions."
@@ -235,7 +230,7 @@ fn LedgerStatus() -> impl IntoView {
                             }
                                 .into_any()
                         }
-                        Ok(data) => {
+                        Some(Ok(data)) => {
                             view! {
                                 <p id="dashboard-ledger" class="status-bad" data-state="discrepancies" role="alert">
                                     {format!("{} users' balances differ from their transactions:", data.ledger_audit.len())}
@@ -250,7 +245,7 @@ fn LedgerStatus() -> impl IntoView {
                                                 .map_or_else(|| row.user_id.clone(), |user| user.fairyname);
                                             view! {
                                                 <li>
-                                                    <A href=format!("/admin/users/{}", row.user_id)>{name}</A>
+                                                    <a href=format!("/admin/users/{}", row.user_id)>{name}</a>
                                                     {format!(
                                                         ": balance {}, transactions sum to {}",
                                                         row.balance,
@@ -264,9 +259,7 @@ fn LedgerStatus() -> impl IntoView {
                             }
                                 .into_any()
                         }
-                    }
-                })}
-            </Suspense>
+                    }}
         </section>
     }
 }
@@ -278,18 +271,17 @@ fn LatestActions() -> impl IntoView {
         <section class="panel" aria-labelledby="latest-title">
             <div class="title-row">
                 <h2 id="latest-title">"Latest admin actions"</h2>
-                <A href="/admin/audit-log">"Audit log"</A>
+                <a href="/admin/audit-log">"Audit log"</a>
             </div>
-            <Suspense fallback=|| view! { <Loading label="Loading the audit log…" /> }>
-                {move || Suspend::new(async move {
-                    match entries.await {
-                        Err(error) => {
+            {move || match entries.get() {
+                        None => view! { <Loading label="Loading the audit log…" /> }.into_any(),
+                        Some(Err(error)) => {
                             view! { <ErrorState error on_retry=move |_| entries.refetch() /> }.into_any()
                         }
-                        Ok(page) if page.nodes.is_empty() => {
+                        Some(Ok(page)) if page.nodes.is_empty() => {
                             view! { <EmptyState title="No admin has acted yet." /> }.into_any()
                         }
-                        Ok(page) => {
+                        Some(Ok(page)) => {
                             view! {
                                 <ul class="plain-list" id="latest-actions">
                                     {page
@@ -316,9 +308,7 @@ fn LatestActions() -> impl IntoView {
                             }
                                 .into_any()
                         }
-                    }
-                })}
-            </Suspense>
+                    }}
         </section>
     }
 }

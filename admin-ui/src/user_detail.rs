@@ -3,7 +3,6 @@
 //! Actions update the page from the mutation's answer instead of reloading it.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use portal_kit::{
     Chart, ChartKind, ChartPoint, EmptyState, ErrorState, Loading, PageHeader, PortalError, run,
@@ -30,26 +29,19 @@ pub fn UserDetailPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let account = LocalResource::new(move || load_account(id()));
-    view! {
-        <Suspense fallback=|| {
-            view! {
-                <PageHeader title="User" crumbs=vec![("Users", "/admin/users".to_owned())] />
-                <Loading label="Loading the user…" />
-            }
-        }>
-            {move || Suspend::new(async move {
-                match account.await {
-                    Err(error) => {
-                        view! {
-                            <PageHeader title="User" crumbs=vec![("Users", "/admin/users".to_owned())] />
-                            <ErrorState error on_retry=move |_| account.refetch() />
-                        }
-                            .into_any()
-                    }
-                    Ok(loaded) => view! { <UserView account=RwSignal::new(loaded) /> }.into_any(),
-                }
-            })}
-        </Suspense>
+    let crumbs = || vec![("Users", "/admin/users".to_owned())];
+    move || match account.get() {
+        None => view! {
+            <PageHeader title="User" crumbs=crumbs() />
+            <Loading label="Loading the user…" />
+        }
+        .into_any(),
+        Some(Err(error)) => view! {
+            <PageHeader title="User" crumbs=crumbs() />
+            <ErrorState error on_retry=move |_| account.refetch() />
+        }
+        .into_any(),
+        Some(Ok(loaded)) => view! { <UserView account=RwSignal::new(loaded) /> }.into_any(),
     }
 }
 
@@ -70,117 +62,128 @@ fn UserView(account: RwSignal<Account>) -> impl IntoView {
             <LlmUse user_id=user_id.clone() />
         </div>
         <p>
-            <A href=format!("/admin/audit-log?targetType=user&targetId={user_id}")>
+            <a href=format!("/admin/audit-log?targetType=user&targetId={user_id}")>
                 "Admin actions on this user"
-            </A>
+            </a>
         </p>
         <ActionDialog actions />
     }
 }
 
+fn or_dash(value: Option<String>) -> String {
+    value
+        .filter(|value| !value.is_empty())
+        .unwrap_or_else(|| "—".to_owned())
+}
+
+/// Re-rendered whole when an action changes the account: one reactive block, not one per field.
 #[component]
 fn Profile(account: RwSignal<Account>) -> impl IntoView {
-    let field = move |read: fn(&Account) -> Option<String>| {
-        move || account.with(read).unwrap_or_else(|| "—".to_owned())
-    };
-    let place = move || {
-        account.with(|account| {
-            [account.city.clone(), account.country.clone()]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-    };
     view! {
         <section class="panel" aria-labelledby="profile-title" id="user-profile">
             <h2 id="profile-title">"Profile"</h2>
-            <dl class="stats">
-                <div>
-                    <dt>"Balance"</dt>
-                    <dd id="user-balance">{move || format!("{} DUST", grouped(account.with(|a| a.dust_balance)))}</dd>
-                </div>
-                <div>
-                    <dt>"Roles"</dt>
-                    <dd id="user-roles">{move || account.with(|a| roles(a.is_admin, a.is_builder))}</dd>
-                </div>
-                <div>
-                    <dt>"Status"</dt>
-                    <dd id="user-status" data-active=move || account.with(|a| a.is_active.to_string())>
-                        {move || if account.with(|a| a.is_active) { "Active" } else { "Deactivated" }}
-                    </dd>
-                </div>
-            </dl>
-            <dl class="facts">
-                <dt>"Id"</dt>
-                <dd class="break">{move || account.with(|a| a.id.clone())}</dd>
-                <dt>"Email"</dt>
-                <dd class="break">{field(|a| a.email.clone())}</dd>
-                <dt>"Phone"</dt>
-                <dd>{field(|a| a.phone.clone())}</dd>
-                <dt>"First name"</dt>
-                <dd>{field(|a| a.first_name.clone())}</dd>
-                <dt>"Place"</dt>
-                <dd>{move || { let place = place(); if place.is_empty() { "—".to_owned() } else { place } }}</dd>
-                <dt>"Joined (UTC)"</dt>
-                <dd>{move || account.with(|a| instant(&a.created_at))}</dd>
-                <dt>"Last sign-in"</dt>
-                <dd>{field(|a| a.last_sign_in_at.as_deref().map(instant))}</dd>
-                <dt>"Streak"</dt>
-                <dd>{move || format!("{} days", account.with(|a| a.streak_days))}</dd>
-                <dt>"Sign-in providers"</dt>
-                <dd id="user-providers">
-                    {move || {
-                        let providers = account.with(|a| a.linked_providers.clone());
-                        if providers.is_empty() {
-                            "none (email or phone codes only)".to_owned()
-                        } else {
-                            providers
-                                .iter()
-                                .map(|provider| format!("{provider:?}").to_lowercase())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        }
-                    }}
-                </dd>
-            </dl>
+            {move || profile_facts(account.get())}
         </section>
+    }
+}
+
+fn profile_facts(account: Account) -> impl IntoView {
+    let place = [account.city, account.country]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ");
+    let providers = if account.linked_providers.is_empty() {
+        "none (email or phone codes only)".to_owned()
+    } else {
+        account
+            .linked_providers
+            .iter()
+            .map(|provider| format!("{provider:?}").to_lowercase())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    view! {
+        <dl class="stats">
+            <div>
+                <dt>"Balance"</dt>
+                <dd id="user-balance">{format!("{} DUST", grouped(account.dust_balance))}</dd>
+            </div>
+            <div>
+                <dt>"Roles"</dt>
+                <dd id="user-roles">{roles(account.is_admin, account.is_builder)}</dd>
+            </div>
+            <div>
+                <dt>"Status"</dt>
+                <dd id="user-status" data-active=account.is_active.to_string()>
+                    {if account.is_active { "Active" } else { "Deactivated" }}
+                </dd>
+            </div>
+        </dl>
+        <dl class="facts">
+            <dt>"Id"</dt>
+            <dd class="break">{account.id}</dd>
+            <dt>"Email"</dt>
+            <dd class="break">{or_dash(account.email)}</dd>
+            <dt>"Phone"</dt>
+            <dd>{or_dash(account.phone)}</dd>
+            <dt>"First name"</dt>
+            <dd>{or_dash(account.first_name)}</dd>
+            <dt>"Place"</dt>
+            <dd>{or_dash(Some(place))}</dd>
+            <dt>"Joined (UTC)"</dt>
+            <dd>{instant(&account.created_at)}</dd>
+            <dt>"Last sign-in"</dt>
+            <dd>{or_dash(account.last_sign_in_at.as_deref().map(instant))}</dd>
+            <dt>"Streak"</dt>
+            <dd>{format!("{} days", account.streak_days)}</dd>
+            <dt>"Sign-in providers"</dt>
+            <dd id="user-providers">{providers}</dd>
+        </dl>
     }
 }
 
 #[component]
 fn Sessions(account: RwSignal<Account>) -> impl IntoView {
-    let sessions = move || account.with(|account| account.sessions.clone());
     view! {
         <section class="panel" aria-labelledby="sessions-title">
             <h2 id="sessions-title">"Signed-in devices"</h2>
-            <Show
-                when=move || !account.with(|account| account.sessions.is_empty())
-                fallback=|| view! { <EmptyState title="No signed-in device." /> }
-            >
-                <div class="table-scroll">
-                    <table id="user-sessions">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Device"</th>
-                                <th scope="col">"IP"</th>
-                                <th scope="col">"Last used (UTC)"</th>
-                                <th scope="col">"Expires"</th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            <For each=sessions key=|session| session.id.clone() let:session>
+            {move || {
+                let sessions = account.with(|account| account.sessions.clone());
+                if sessions.is_empty() {
+                    return view! { <EmptyState title="No signed-in device." /> }.into_any();
+                }
+                view! {
+                    <div class="table-scroll">
+                        <table id="user-sessions">
+                            <thead>
                                 <tr>
-                                    <td class="device">{session.user_agent.unwrap_or_else(|| "unknown".to_owned())}</td>
-                                    <td>{session.ip.unwrap_or_default()}</td>
-                                    <td class="nowrap">{instant(&session.last_used_at)}</td>
-                                    <td class="nowrap">{instant(&session.expires_at)}</td>
+                                    <th scope="col">"Device"</th>
+                                    <th scope="col">"IP"</th>
+                                    <th scope="col">"Last used (UTC)"</th>
+                                    <th scope="col">"Expires"</th>
                                 </tr>
-                            </For>
-                        </tbody>
-                    </table>
-                </div>
-            </Show>
+                            </thead>
+                            <tbody>
+                                {sessions
+                                    .into_iter()
+                                    .map(|session| {
+                                        view! {
+                                            <tr>
+                                                <td class="device">{session.user_agent.unwrap_or_else(|| "unknown".to_owned())}</td>
+                                                <td>{session.ip.unwrap_or_default()}</td>
+                                                <td class="nowrap">{instant(&session.last_used_at)}</td>
+                                                <td class="nowrap">{instant(&session.expires_at)}</td>
+                                            </tr>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }
+                    .into_any()
+            }}
         </section>
     }
 }
@@ -212,14 +215,13 @@ fn LlmUse(user_id: String) -> impl IntoView {
                 <label>"From (UTC) " <input id="llm-from" type="date" bind:value=from /></label>
                 <label>"To (UTC, included) " <input id="llm-to" type="date" bind:value=to /></label>
             </div>
-            <Suspense fallback=|| view! { <Loading label="Loading LLM use…" /> }>
-                {move || Suspend::new(async move {
-                    match usage.await {
-                        Err(error) => view! { <ErrorState error on_retry=move |_| usage.refetch() /> }.into_any(),
-                        Ok(usage) if usage.totals.requests == 0 => {
+            {move || match usage.get() {
+                        None => view! { <Loading label="Loading LLM use…" /> }.into_any(),
+                        Some(Err(error)) => view! { <ErrorState error on_retry=move |_| usage.refetch() /> }.into_any(),
+                        Some(Ok(usage)) if usage.totals.requests == 0 => {
                             view! { <EmptyState title="No LLM calls in this range." /> }.into_any()
                         }
-                        Ok(usage) => {
+                        Some(Ok(usage)) => {
                             let totals = usage.totals;
                             let calls: Vec<ChartPoint> = usage
                                 .by_day
@@ -243,9 +245,7 @@ fn LlmUse(user_id: String) -> impl IntoView {
                             }
                                 .into_any()
                         }
-                    }
-                })}
-            </Suspense>
+                    }}
         </section>
     }
 }

@@ -172,14 +172,11 @@ pub fn UserTransactions(user_id: String, actions: UserActions) -> impl IntoView 
                     <input id="history-to" type="date" on:change=set(|f, v| f.to = v) />
                 </label>
             </div>
-            <Transition fallback=|| view! { <Loading label="Loading the history…" /> }>
-                {move || Suspend::new(async move {
-                    match history.await {
-                        Err(error) => view! { <ErrorState error on_retry=move |_| history.refetch() /> }.into_any(),
-                        Ok((page, refunded)) => view! { <HistoryTable page refunded pagination actions /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {move || match history.get() {
+                        None => view! { <Loading label="Loading the history…" /> }.into_any(),
+                        Some(Err(error)) => view! { <ErrorState error on_retry=move |_| history.refetch() /> }.into_any(),
+                        Some(Ok((page, refunded))) => view! { <HistoryTable page refunded pagination actions /> }.into_any(),
+                    }}
         </section>
     }
 }

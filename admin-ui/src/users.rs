@@ -4,7 +4,6 @@
 
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
-use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use portal_kit::{
     EmptyState, ErrorState, Loading, PageHeader, Pager, Pagination, PortalError, SearchBox,
@@ -157,16 +156,13 @@ pub fn UsersPage() -> impl IntoView {
                     </select>
                 </label>
             </div>
-            <Transition fallback=|| view! { <Loading label="Loading users…" /> }>
-                {move || Suspend::new(async move {
-                    match list.await {
-                        Err(error) => {
+            {move || match list.get() {
+                        None => view! { <Loading label="Loading users…" /> }.into_any(),
+                        Some(Err(error)) => {
                             view! { <ErrorState error on_retry=move |_| list.refetch() /> }.into_any()
                         }
-                        Ok(page) => view! { <UserTable page pagination /> }.into_any(),
-                    }
-                })}
-            </Transition>
+                        Some(Ok(page)) => view! { <UserTable page pagination /> }.into_any(),
+                    }}
         </section>
     }
 }
@@ -235,7 +231,7 @@ fn UserTableRow(user: UserRow) -> impl IntoView {
     view! {
         <tr data-user=user.id.clone()>
             <th scope="row">
-                <A href=format!("/admin/users/{}", user.id)>{user.fairyname.clone()}</A>
+                <a href=format!("/admin/users/{}", user.id)>{user.fairyname.clone()}</a>
             </th>
             <td class="contact">{contact}</td>
             <td>{roles(user.is_admin, user.is_builder)}</td>
