@@ -29,6 +29,9 @@ packages=()
 for portal in "${portals[@]}"; do
     packages+=(-p "$portal-ui")
 done
+# Leptos's erase_components boxes every component's view type instead of monomorphising one deep
+# generic type per component: about 12 % less WebAssembly for the admin portal, same behaviour.
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="${CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS:-} --cfg erase_components"
 cargo build --profile wasm-release --target wasm32-unknown-unknown "${packages[@]}"
 
 # Ask cargo rather than assume ./target: CARGO_TARGET_DIR or a cargo config may move it.
@@ -54,7 +57,13 @@ for portal in "${portals[@]}"; do
     # Start clean so files of an older build never linger.
     rm -rf "$out"
     mkdir -p "$out"
-    wasm-bindgen --target web --no-typescript --out-name "${portal}_ui" --out-dir "$out" \
+    # The function-name section is a quarter of the gzipped file and only names functions in
+    # browser stack traces (panic messages stay readable); PORTAL_WASM_NAMES=1 keeps it for debugging.
+    names=(--remove-name-section)
+    if [[ "${PORTAL_WASM_NAMES:-}" == 1 ]]; then
+        names=()
+    fi
+    wasm-bindgen --target web --no-typescript "${names[@]}" --out-name "${portal}_ui" --out-dir "$out" \
         "$target_dir/wasm32-unknown-unknown/wasm-release/$portal-ui.wasm"
     if [[ -n "$wasm_opt" ]]; then
         # The features rustc's wasm32 target emits by default; wasm-opt must accept them all.

@@ -164,7 +164,7 @@ fn PriceRow(
     view! {
         <tr data-model=id.clone()>
             <th scope="row">{id.clone()}</th>
-            <td>{format!("{:?}", model.provider)}</td>
+            <td>{crate::ops::gql_name(&model.provider)}</td>
             <td>
                 <label class="visually-hidden" for=format!("input-price-{id}")>
                     {format!("Input price of {id}, USD per million tokens")}

@@ -10,6 +10,7 @@ mod apps;
 mod audit_log;
 mod dashboard;
 mod dates;
+mod display;
 mod ledger;
 mod ledger_transactions;
 mod llm;
@@ -17,7 +18,9 @@ mod ops;
 mod placeholder;
 mod question_form;
 mod questions;
+mod user_actions;
 mod user_detail;
+mod user_transactions;
 mod users;
 
 use leptos::prelude::*;

@@ -23,8 +23,8 @@ macro_rules! operation {
         #[graphql(
             schema_path = "../schema.graphql",
             query_path = $file,
-            response_derives = "Clone, Debug, PartialEq",
-            variables_derives = "Clone, Debug"
+            response_derives = "Clone, PartialEq",
+            variables_derives = "Clone"
         )]
         pub struct $name;
     };
@@ -68,3 +68,21 @@ pub fn convert<A: serde::Serialize, B: serde::de::DeserializeOwned>(value: &A) -
 pub fn gql_name<A: serde::Serialize>(value: &A) -> String {
     convert::<A, String>(value).unwrap_or_default()
 }
+
+// Dashboard, users, audit log
+operation!(PlatformDashboard, "graphql/dashboard.graphql");
+operation!(DashboardLedger, "graphql/dashboard.graphql");
+operation!(AuditLog, "graphql/audit_log.graphql");
+operation!(Users, "graphql/users.graphql");
+operation!(UserDetail, "graphql/users.graphql");
+operation!(UserTransactions, "graphql/users.graphql");
+operation!(UserLlmUsage, "graphql/users.graphql");
+operation!(GrantDust, "graphql/users.graphql");
+operation!(AdjustDust, "graphql/users.graphql");
+operation!(RecordPurchase, "graphql/users.graphql");
+operation!(RefundUserTransaction, "graphql/users.graphql");
+operation!(SetBuilder, "graphql/users.graphql");
+operation!(SetAdmin, "graphql/users.graphql");
+operation!(DeactivateUser, "graphql/users.graphql");
+operation!(ReactivateUser, "graphql/users.graphql");
+operation!(RevokeUserSessions, "graphql/users.graphql");

@@ -114,7 +114,7 @@ impl Draft {
         draft.id.set(question.id.clone());
         draft.category.set(question.category.clone());
         draft.text.set(question.text.clone());
-        let kind = Kind::parse(&format!("{:?}", question.type_));
+        let kind = Kind::parse(&crate::ops::gql_name(&question.type_));
         draft.kind.set(kind);
         draft.profile_field.set(question.profile_field.clone());
         draft.priority.set(question.priority.to_string());

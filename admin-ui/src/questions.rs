@@ -192,7 +192,7 @@ fn QuestionRow(
                 <A href=format!("/admin/questions/{id}")>{label}</A>
                 <span class="hint block">{question.text}</span>
             </th>
-            <td>{format!("{:?}", question.type_)}</td>
+            <td>{crate::ops::gql_name(&question.type_)}</td>
             <td>{apps}</td>
             <td class="num">{question.dust_reward}</td>
             <td class="num answers">{stat.answers}</td>

@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use futures::future::LocalBoxFuture;
 use gloo_net::http::Request;
 use graphql_client::GraphQLQuery;
 use serde::Deserialize;
@@ -83,19 +84,26 @@ struct GraphqlErrorExtensions {
 pub async fn run<Q: GraphQLQuery>(variables: Q::Variables) -> Result<Q::ResponseData, PortalError> {
     let body = serde_json::to_value(Q::build_query(variables))
         .map_err(|error| PortalError::local(format!("Could not encode the request: {error}")))?;
-    let token = session::access_token();
-    let data = match post(&body, token.as_deref()).await {
-        Err(error) if token.is_some() && error.has_code(UNAUTHENTICATED) => {
-            let renewed = session::refresh().await;
-            post(
-                &body,
-                renewed.then(session::access_token).flatten().as_deref(),
-            )
-            .await?
+    decode(run_body(body).await?)
+}
+
+/// The part of `run` that does not depend on the operation, boxed so that every operation (and
+/// every resource awaiting one) shares one copy of it instead of inlining its own: WASM size.
+fn run_body(body: Value) -> LocalBoxFuture<'static, Result<Value, PortalError>> {
+    Box::pin(async move {
+        let token = session::access_token();
+        match post(&body, token.as_deref()).await {
+            Err(error) if token.is_some() && error.has_code(UNAUTHENTICATED) => {
+                let renewed = session::refresh().await;
+                post(
+                    &body,
+                    renewed.then(session::access_token).flatten().as_deref(),
+                )
+                .await
+            }
+            result => result,
         }
-        result => result?,
-    };
-    decode(data)
+    })
 }
 
 /// Runs an operation without the access token and without the refresh-and-retry: for the session

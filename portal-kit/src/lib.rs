@@ -4,6 +4,7 @@
 
 mod chart;
 mod dialog;
+mod download;
 mod graphql;
 mod operations;
 mod portal;
@@ -17,6 +18,7 @@ mod toast;
 
 pub use chart::{Chart, ChartKind, ChartPoint};
 pub use dialog::ConfirmDialog;
+pub use download::download;
 pub use graphql::{PortalError, run};
 pub use portal::{PortalSpec, mount, start};
 pub use server_status::ServerStatus;

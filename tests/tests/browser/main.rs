@@ -6,6 +6,7 @@
 mod admin_apps;
 mod admin_llm;
 mod admin_questions;
+mod admin_users;
 mod support;
 
 use fairydust_tests::TestApp;
@@ -48,6 +49,8 @@ async fn the_portals_in_a_browser() {
     admin_session(&client, &app).await;
     admin_llm::model_price_edit_costs_the_next_call(&client, &app).await;
     admin_questions::question_created_in_the_portal_is_asked(&client, &app).await;
+    admin_users::grant_from_the_user_page(&client, &app).await;
+    admin_users::dashboard_shows_the_platform(&client, &app).await;
 
     client.goto(&app.url("/admin/ledger")).await.unwrap();
     wait_for(&client, "#ledger-status[data-state='ok']").await;

@@ -1,0 +1,152 @@
+//! The users screens, the audit log and the dashboard: an admin finds a user, grants DUST with a
+//! reason, and the balance, the history, the audit log and the dashboard all show it.
+
+use std::time::Duration;
+
+use fairydust_tests::TestApp;
+use fantoccini::{Client, Locator};
+
+use crate::support::*;
+
+const REASON: &str = "Browser test goodwill";
+
+/// Waits until an element matching `css` has `needle` in its text; returns that text.
+async fn wait_text(client: &Client, css: &str, needle: &str) -> String {
+    let mut seen = Vec::new();
+    for _ in 0..100 {
+        seen.clear();
+        if let Ok(elements) = client.find_all(Locator::Css(css)).await {
+            for element in elements {
+                if let Ok(text) = element.text().await {
+                    if text.contains(needle) {
+                        return text;
+                    }
+                    seen.push(text);
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    panic!("no {css} shows {needle:?}; saw {seen:?}");
+}
+
+/// At phone width the page itself never scrolls sideways (wide tables scroll in their own box).
+async fn fits_phone_width(client: &Client, screen: &str) {
+    client.set_window_size(390, 844).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let sizes = client
+        .execute(
+            "return [document.documentElement.scrollWidth, window.innerWidth];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let (scroll, inner) = (sizes[0].as_i64().unwrap(), sizes[1].as_i64().unwrap());
+    client.set_window_size(1280, 800).await.unwrap();
+    assert!(
+        scroll <= inner,
+        "{screen} scrolls sideways at 390 px: {scroll} > {inner}"
+    );
+}
+
+async fn balance_shown(client: &Client) -> i64 {
+    let text = text_of(client, "#user-balance").await;
+    text.chars()
+        .filter(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap_or_else(|_| panic!("balance {text:?}"))
+}
+
+/// Search → open the user → grant 10 DUST with a reason → balance and history show it → the audit
+/// log shows the grant with its before/after.
+pub async fn grant_from_the_user_page(client: &Client, app: &TestApp) {
+    let user = app.user().await;
+    client.goto(&app.url("/admin/users")).await.unwrap();
+    wait_for(client, "#users-table").await;
+    fill(client, "#user-search", &user.fairyname).await;
+    let row = format!("tr[data-user='{}']", user.id);
+    wait_text(client, "#pager .range", "1–1 of 1").await;
+    wait_for(client, &row).await;
+    let focused = client
+        .execute("return document.activeElement.id;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(focused, "user-search", "the search box keeps the focus");
+    let url = client.current_url().await.unwrap();
+    assert!(
+        url.query().unwrap_or_default().contains("search="),
+        "the search is kept in the URL: {url}"
+    );
+    screenshots(client, "admin-users").await;
+    fits_phone_width(client, "users").await;
+
+    click(client, &format!("{row} a")).await;
+    wait_for(client, "#user-profile").await;
+    wait_for(client, "#history-table").await;
+    let before = balance_shown(client).await;
+
+    fill(client, "#dust-amount", "10").await;
+    click(client, "#dust-submit").await;
+    wait_for(client, "#confirm-dialog").await;
+    let message = text_of(client, "#confirm-dialog p").await;
+    assert!(message.contains("Grant 10 DUST"), "{message}");
+    let confirm = wait_for(client, "#confirm-action").await;
+    assert!(
+        !confirm.is_enabled().await.unwrap(),
+        "a grant needs a reason first"
+    );
+    fill(client, "#confirm-reason", REASON).await;
+    click(client, "#confirm-action").await;
+    wait_text(client, "#toasts .toast", "Granted 10 DUST").await;
+    let mut after = before;
+    for _ in 0..50 {
+        after = balance_shown(client).await;
+        if after == before + 10 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        after,
+        before + 10,
+        "the balance comes from the grant's answer"
+    );
+    let grant = wait_text(client, "#history-table tr[data-kind='grant']", REASON).await;
+    assert!(grant.contains("+10"), "{grant}");
+    screenshots(client, "admin-user-detail").await;
+    fits_phone_width(client, "user detail").await;
+
+    // The audit log, filtered to this user, shows the grant and its balance change.
+    click(client, "a[href*='/admin/audit-log?targetType=user']").await;
+    wait_text(
+        client,
+        "#audit-table tr[data-action='ledger.grant']",
+        REASON,
+    )
+    .await;
+    click(
+        client,
+        "#audit-table tr[data-action='ledger.grant'] button.link",
+    )
+    .await;
+    wait_for(client, ".audit-detail tr.changed[data-key='dust_balance']").await;
+    screenshots(client, "admin-audit-log").await;
+    fits_phone_width(client, "audit log").await;
+}
+
+/// The dashboard: totals, a chart per measure, the ledger audit and the latest admin actions.
+pub async fn dashboard_shows_the_platform(client: &Client, app: &TestApp) {
+    client.goto(&app.url("/admin/")).await.unwrap();
+    wait_for(client, "#platform-totals").await;
+    let granted = text_of(client, "#total-dust-granted").await;
+    assert_ne!(granted, "0", "grants today count");
+    wait_for(client, "#chart-new-users svg rect.bar").await;
+    wait_for(client, "#chart-active-users svg polyline").await;
+    wait_for(client, "#chart-llm-cost svg polyline").await;
+    wait_for(client, "#dashboard-ledger[data-state='ok']").await;
+    wait_text(client, "#latest-actions li", "ledger.grant").await;
+    wait_for(client, "#pending-apps").await;
+    screenshots(client, "admin-dashboard").await;
+    fits_phone_width(client, "dashboard").await;
+}
