@@ -56,8 +56,11 @@ pub fn usd_axis(value: f64) -> String {
 pub fn count_axis(value: f64) -> String {
     if value >= 10_000.0 {
         format!("{:.0}k", value / 1000.0)
-    } else {
+    } else if value.fract() == 0.0 {
         format!("{value:.0}")
+    } else {
+        // Grid lines of small axes fall between whole numbers (2.5, 7.5).
+        format!("{value:.1}")
     }
 }
 

@@ -34,9 +34,22 @@ async fn wait_text(client: &Client, css: &str, needle: &str) -> String {
 async fn fits_phone_width(client: &Client, screen: &str) {
     client.set_window_size(390, 844).await.unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
+    // The size, and the innermost elements sticking out on the right (to fix the right CSS).
     let sizes = client
         .execute(
-            "return [document.documentElement.scrollWidth, window.innerWidth];",
+            "const out = e => e.getBoundingClientRect().right > window.innerWidth + 1;
+             const clipped = e => {
+                 for (let a = e.parentElement; a; a = a.parentElement) {
+                     if (getComputedStyle(a).overflowX !== 'visible' && !out(a)) return true;
+                 }
+                 return false;
+             };
+             const wide = [...document.querySelectorAll('body *')]
+                .filter(e => out(e) && !clipped(e))
+                .filter(e => ![...e.children].some(c => out(c) && !clipped(c)))
+                .slice(0, 5)
+                .map(e => e.tagName + '#' + e.id + '.' + e.className);
+             return [document.documentElement.scrollWidth, window.innerWidth, wide];",
             vec![],
         )
         .await
@@ -45,8 +58,20 @@ async fn fits_phone_width(client: &Client, screen: &str) {
     client.set_window_size(1280, 800).await.unwrap();
     assert!(
         scroll <= inner,
-        "{screen} scrolls sideways at 390 px: {scroll} > {inner}"
+        "{screen} scrolls sideways at 390 px: {scroll} > {inner}; sticking out: {}",
+        sizes[2]
     );
+}
+
+/// Brings the element with this id to the top of the window, for a screenshot of it.
+async fn scroll_to(client: &Client, id: &str) {
+    client
+        .execute(
+            "document.getElementById(arguments[0]).scrollIntoView();",
+            vec![id.into()],
+        )
+        .await
+        .unwrap();
 }
 
 async fn balance_shown(client: &Client) -> i64 {
@@ -116,6 +141,8 @@ pub async fn grant_from_the_user_page(client: &Client, app: &TestApp) {
     assert!(grant.contains("+10"), "{grant}");
     screenshots(client, "admin-user-detail").await;
     fits_phone_width(client, "user detail").await;
+    scroll_to(client, "user-history").await;
+    screenshots(client, "admin-user-history").await;
 
     // The audit log, filtered to this user, shows the grant and its balance change.
     click(client, "a[href*='/admin/audit-log?targetType=user']").await;
