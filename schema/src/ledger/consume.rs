@@ -26,6 +26,9 @@ pub struct ConsumeRequest {
     pub quantity: i32,
     pub idempotency_key: String,
     pub metadata: Option<serde_json::Value>,
+    /// The most DUST (price × quantity) the client agreed to pay; a price raised above it is refused
+    /// with [`LedgerError::PriceAboveAgreed`] instead of charged.
+    pub max_dust: Option<i32>,
 }
 
 /// A ledger row and whether it was written now or found as the result of an earlier identical request.
@@ -109,6 +112,11 @@ pub async fn consume(
 ) -> Result<Posted, LedgerError> {
     validate_idempotency_key(&request.idempotency_key)?;
     validate_quantity(request.quantity)?;
+    if request.max_dust.is_some_and(|max| max < 1) {
+        return Err(LedgerError::InvalidInput(
+            "maxDust must be at least 1".into(),
+        ));
+    }
     if let Some(metadata) = &request.metadata
         && metadata.to_string().len() > MAX_METADATA_BYTES
     {
@@ -137,6 +145,16 @@ pub async fn consume(
     let amount = i64::from(price) * i64::from(request.quantity);
     let amount = i32::try_from(amount)
         .map_err(|_| LedgerError::InvalidInput("the total cost is too large".into()))?;
+    if let Some(max_dust) = request.max_dust
+        && amount > max_dust
+    {
+        // A retry of a request that already went through still answers with its result.
+        return earlier_or(LedgerError::PriceAboveAgreed {
+            required: amount,
+            max_dust,
+        })
+        .await;
+    }
     let entry = Entry {
         app_id: Some(app_id),
         action: Some(request.action.clone()),

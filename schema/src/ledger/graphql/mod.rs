@@ -137,6 +137,7 @@ impl LedgerMutation {
             quantity: input.quantity,
             idempotency_key: input.idempotency_key,
             metadata: input.metadata.map(|m| m.0),
+            max_dust: input.max_dust,
         };
         let posted = consume::consume(&state.db, &*state.cache, request).await?;
         Ok(DustTransaction {
