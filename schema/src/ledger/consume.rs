@@ -7,7 +7,9 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::{Entry, LedgerError, TransactionKind, events, posting};
+use crate::apps::access;
 use crate::apps::catalog::{self, AppRef, AppSnapshot};
+use crate::auth::Principal;
 use crate::cache::Cache;
 use crate::db_errors::{UniqueKey, violates_unique};
 
@@ -20,7 +22,8 @@ const MAX_METADATA_BYTES: usize = 8 * 1024;
 
 #[derive(Clone, Debug)]
 pub struct ConsumeRequest {
-    pub user_id: Uuid,
+    /// Who pays; also whose eyes the app must be visible to.
+    pub viewer: Principal,
     pub app: AppRef,
     pub action: String,
     pub quantity: i32,
@@ -79,9 +82,13 @@ pub fn request_hash(parts: &[&str]) -> String {
     hex::encode(hasher.finalize())
 }
 
+/// The app's snapshot and the action's price: NOT_FOUND for an app `viewer` may not see (the one
+/// visibility rule, `apps::access`), FORBIDDEN for one they see but that may not charge (its builder
+/// or an admin looking at an app off the marketplace).
 async fn priced_action(
     db: &DatabaseConnection,
     cache: &dyn Cache,
+    viewer: &Principal,
     app: &AppRef,
     action: &str,
 ) -> Result<(AppSnapshot, i32), LedgerError> {
@@ -90,6 +97,7 @@ async fn priced_action(
         .ok_or(LedgerError::AppNotFound)?;
     let snapshot = catalog::snapshot(db, cache, app_id)
         .await?
+        .filter(|snapshot| access::snapshot_visible(snapshot, Some(viewer)))
         .ok_or(LedgerError::AppNotFound)?;
     if !snapshot.chargeable {
         return Err(LedgerError::AppUnavailable);
@@ -135,9 +143,14 @@ pub async fn consume(
     ]);
     let earlier_or = |error: LedgerError| earlier_or(db, &request, &hash, error);
 
-    let price = match priced_action(db, cache, &AppRef::Id(app_id), &request.action).await {
+    let app = AppRef::Id(app_id);
+    let price = match priced_action(db, cache, &request.viewer, &app, &request.action).await {
         Ok((_, price)) => price,
-        Err(error @ (LedgerError::AppUnavailable | LedgerError::ActionNotFound(_))) => {
+        Err(
+            error @ (LedgerError::AppNotFound
+            | LedgerError::AppUnavailable
+            | LedgerError::ActionNotFound(_)),
+        ) => {
             return earlier_or(error).await;
         }
         Err(error) => return Err(error),
@@ -163,7 +176,7 @@ pub async fn consume(
         request_hash: Some(hash.clone()),
         metadata: request.metadata.clone(),
         description: Some(format!("{} × {}", request.action, request.quantity)),
-        ..Entry::new(request.user_id, -amount, TransactionKind::Consume)
+        ..Entry::new(request.viewer.user_id, -amount, TransactionKind::Consume)
     };
 
     match posting::post_alone(db, entry).await {
@@ -190,7 +203,7 @@ async fn earlier_or(
     hash: &str,
     error: LedgerError,
 ) -> Result<Posted, LedgerError> {
-    match find_by_key(db, request.user_id, &request.idempotency_key).await? {
+    match find_by_key(db, request.viewer.user_id, &request.idempotency_key).await? {
         Some(earlier) => replay(earlier, hash),
         None => Err(error),
     }
@@ -223,14 +236,14 @@ fn replay(earlier: dust_transactions::Model, hash: &str) -> Result<Posted, Ledge
 pub async fn check(
     db: &DatabaseConnection,
     cache: &dyn Cache,
-    user_id: Uuid,
+    viewer: &Principal,
     app: &AppRef,
     action: &str,
     quantity: i32,
 ) -> Result<DustCheck, LedgerError> {
     validate_quantity(quantity)?;
-    let (_, price) = priced_action(db, cache, app, action).await?;
-    let balance = super::balance_of(db, user_id).await?;
+    let (_, price) = priced_action(db, cache, viewer, app, action).await?;
+    let balance = super::balance_of(db, viewer.user_id).await?;
     let required = i64::from(price) * i64::from(quantity);
     Ok(DustCheck {
         sufficient: i64::from(balance) >= required,

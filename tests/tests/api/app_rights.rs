@@ -13,6 +13,8 @@ const REMOVE_ACTION: &str =
     "mutation R($id: ID!) { removeAppAction(appId: $id, action: \"idea\") }";
 const SET_CONFIG: &str = "mutation M($id: ID!, $input: AppModelConfigInput!) { setAppModelConfig(appId: $id, input: $input) { model } }";
 const LOG: &str = "mutation L($id: ID!) { logLlmUsage(input: {appId: $id, provider: ANTHROPIC, model: \"claude-3-5-haiku-20241022\", promptTokens: 10, completionTokens: 5, latencyMs: 100}) { id } }";
+const CHECK: &str =
+    "query K($app: ID!) { checkDust(appId: $app, action: \"idea\") { sufficient required } }";
 const CONSUME: &str = "mutation C($app: ID!, $key: String!, $max: Int) { consumeDust(input: {appId: $app, action: \"idea\", idempotencyKey: $key, maxDust: $max}) { amount balanceAfter replayed } }";
 
 async fn set_builder(app: &TestApp, admin: &TestUser, user: &TestUser, on: bool) {
@@ -142,4 +144,75 @@ async fn a_consume_refuses_a_price_raised_above_the_agreed_max_dust() {
     )
     .await
     .expect_error("BAD_USER_INPUT");
+}
+
+#[tokio::test]
+async fn an_app_off_the_marketplace_is_not_found_on_every_path_but_to_its_builder_and_admins() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let builder = app.builder().await;
+    let user = app.user().await;
+    let slug = llm_app(&app, &builder, config(json!([]), "0.05", "10")).await;
+    let save = "mutation S($app: ID!) { saveRecipe(input: {appId: $app, content: \"# Soup\"}) { app { slug } } }";
+    let saved = app.gql_as(&user.token, save, json!({ "app": slug })).await;
+    assert_eq!(saved.at("saveRecipe.app.slug"), slug.as_str());
+    app.gql_as(
+        &user.token,
+        CONSUME,
+        json!({ "app": slug, "key": "before" }),
+    )
+    .await
+    .data();
+
+    app.gql_as(
+        &admin.token,
+        "mutation S($id: ID!) { suspendApp(id: $id, note: \"review\") { status } }",
+        json!({ "id": slug }),
+    )
+    .await
+    .data();
+
+    // Saving into it, checking or spending in it: NOT_FOUND, as for an app that does not exist.
+    app.gql_as(&user.token, save, json!({ "app": slug }))
+        .await
+        .expect_error("NOT_FOUND");
+    app.gql_as(&user.token, CHECK, json!({ "app": slug }))
+        .await
+        .expect_error("NOT_FOUND");
+    app.gql_as(&user.token, CONSUME, json!({ "app": slug, "key": "after" }))
+        .await
+        .expect_error("NOT_FOUND");
+    // What the user already has no longer names it.
+    let mine = app
+        .gql_as(
+            &user.token,
+            "{ me { recipes { nodes { app { slug } } } dustTransactions(type: CONSUME) { nodes { app { slug } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(mine.at("me.recipes.nodes.0.app"), &Value::Null);
+    assert_eq!(mine.at("me.dustTransactions.nodes.0.app"), &Value::Null);
+
+    // Its builder and admins still see it; it cannot charge, which they are told (FORBIDDEN).
+    for viewer in [&builder, &admin] {
+        app.gql_as(&viewer.token, CHECK, json!({ "app": slug }))
+            .await
+            .expect_error("FORBIDDEN");
+        let kept = app
+            .gql_as(
+                &viewer.token,
+                "query A($slug: String!) { app(slug: $slug) { status } }",
+                json!({ "slug": slug }),
+            )
+            .await;
+        assert_eq!(kept.at("app.status"), "SUSPENDED");
+    }
+    let audited = app
+        .gql_as(
+            &admin.token,
+            "query T($u: ID!) { transactions(userId: $u, type: CONSUME) { nodes { app { slug } } } }",
+            json!({ "u": user.id }),
+        )
+        .await;
+    assert_eq!(audited.at("transactions.nodes.0.app.slug"), slug.as_str());
 }

@@ -45,11 +45,10 @@ impl LedgerQuery {
         #[graphql(default = 1)] quantity: i32,
     ) -> ApiResult<DustCheck> {
         let state = ctx.data_unchecked::<AppState>();
-        let user = ctx.principal()?;
         let check = consume::check(
             &state.db,
             &*state.cache,
-            user.user_id,
+            ctx.principal()?,
             &AppRef::parse(&app_id),
             &action,
             quantity,
@@ -131,7 +130,7 @@ impl LedgerMutation {
     ) -> ApiResult<DustTransaction> {
         let state = ctx.data_unchecked::<AppState>();
         let request = ConsumeRequest {
-            user_id: ctx.principal()?.user_id,
+            viewer: ctx.principal()?.clone(),
             app: AppRef::parse(&input.app_id),
             action: input.action,
             quantity: input.quantity,
