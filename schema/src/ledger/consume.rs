@@ -45,6 +45,8 @@ pub struct Posted {
 pub struct DustCheck {
     pub sufficient: bool,
     pub balance: i32,
+    /// The balance less the DUST held for the user's model calls in flight.
+    pub available: i32,
     pub required: i64,
 }
 
@@ -232,7 +234,8 @@ fn replay(earlier: dust_transactions::Model, hash: &str) -> Result<Posted, Ledge
     }
 }
 
-/// Whether the caller could afford an action right now (nothing is reserved).
+/// Whether the caller could afford an action right now (nothing is reserved): DUST held for their
+/// model calls in flight does not count.
 pub async fn check(
     db: &DatabaseConnection,
     cache: &dyn Cache,
@@ -244,10 +247,12 @@ pub async fn check(
     validate_quantity(quantity)?;
     let (_, price) = priced_action(db, cache, viewer, app, action).await?;
     let balance = super::balance_of(db, viewer.user_id).await?;
+    let available = (balance - super::holds::held(db, viewer.user_id).await?).max(0);
     let required = i64::from(price) * i64::from(quantity);
     Ok(DustCheck {
-        sufficient: i64::from(balance) >= required,
+        sufficient: i64::from(available) >= required,
         balance,
+        available,
         required,
     })
 }

@@ -57,6 +57,7 @@ impl LedgerQuery {
         Ok(DustCheck {
             sufficient: check.sufficient,
             balance: check.balance,
+            available: check.available,
             required: check.required,
         })
     }

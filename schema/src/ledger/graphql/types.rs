@@ -124,8 +124,13 @@ pub struct ConsumeDustInput {
 
 #[derive(SimpleObject)]
 pub struct DustCheck {
+    /// Whether `available` covers `required`.
     pub sufficient: bool,
+    /// The caller's balance, exact.
     pub balance: i32,
+    /// The balance less the DUST held for the caller's model calls in flight (`generateText`,
+    /// `generateStory`): what can be spent now.
+    pub available: i32,
     pub required: i64,
 }
 
