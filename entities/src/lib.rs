@@ -9,6 +9,7 @@ pub mod app_model_configs;
 pub mod apps;
 pub mod auth_identities;
 pub mod auth_sessions;
+pub mod dust_holds;
 pub mod dust_transactions;
 pub mod llm_models;
 pub mod llm_usage_logs;

@@ -13,6 +13,7 @@ mod m20261126_000003_content;
 mod m20261126_000004_seed;
 mod m20261201_000001_admin_indexes;
 mod m20261201_000005_llm_usage_source;
+mod m20261201_230000_dust_holds;
 mod seed_data;
 
 pub use seed_data::{LLM_PRICES, STARTER_QUESTION_REWARD, STORY_ACTIONS};
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_seed::Migration),
             Box::new(m20261201_000001_admin_indexes::Migration),
             Box::new(m20261201_000005_llm_usage_source::Migration),
+            Box::new(m20261201_230000_dust_holds::Migration),
         ]
     }
 }

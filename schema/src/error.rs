@@ -208,6 +208,12 @@ impl From<crate::ledger::LedgerError> for ApiError {
                     .with("required", required)
             }
             E::IdempotencyKeyReused => ApiError::new(ErrorCode::IdempotencyKeyReused, message),
+            E::PriceAboveAgreed { required, max_dust } => {
+                ApiError::new(ErrorCode::Conflict, message)
+                    .with("reason", "PRICE_ABOVE_MAX_DUST")
+                    .with("required", required)
+                    .with("maxDust", max_dust)
+            }
             E::InvalidInput(_) | E::NotRefundable => {
                 ApiError::new(ErrorCode::BadUserInput, message)
             }

@@ -10,7 +10,7 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{AppsError, catalog, slug};
+use super::{AppsError, access, catalog, slug};
 use crate::admin::audit::{self, AuditEntry};
 use crate::auth::Principal;
 use crate::cache::Cache;
@@ -190,22 +190,20 @@ pub async fn create(
     Err(AppsError::SlugTaken(base))
 }
 
-/// The app, if the viewer may edit it: its builder or an admin. Others get NOT_FOUND or FORBIDDEN.
+/// The app, if the viewer may edit it: an admin, or its builder while they hold the builder right
+/// ([`access::operated_by`]). Others get NOT_FOUND (an app they cannot see) or FORBIDDEN.
 pub async fn editable(
     db: &DatabaseConnection,
     viewer: &Principal,
     app_id: Uuid,
 ) -> Result<apps::Model, AppsError> {
-    let app = apps::Entity::find_by_id(app_id)
-        .one(db)
-        .await?
-        .ok_or(AppsError::NotFound("App"))?;
-    if app.builder_id != viewer.user_id && !viewer.roles.admin {
-        return Err(AppsError::Forbidden(
-            "Only the app's builder or an admin can change it",
-        ));
-    }
-    Ok(app)
+    access::operated_by(
+        db,
+        viewer,
+        &catalog::AppRef::Id(app_id),
+        "Only the app's builder or an admin can change it",
+    )
+    .await
 }
 
 /// An admin changing someone else's app is an admin action: it leaves an audit row, written in the

@@ -25,6 +25,7 @@ use crate::apps::catalog::{self, AppRef};
 use crate::cache::RateLimit;
 use crate::db_errors::{UniqueKey, violates_unique};
 use crate::ledger::consume::validate_idempotency_key;
+use crate::ledger::holds::HoldGuard;
 use crate::ledger::{self, Entry, TransactionKind, events};
 use crate::llm::LlmError;
 use crate::llm::calls::{self, Caller, ModelAnswer, Prompt};
@@ -242,7 +243,7 @@ async fn generate_locked(
     let config = snapshot.model_config.clone().ok_or_else(|| {
         LlmError::NotConfigured("The story app has no model configuration".into())
     })?;
-    ledger::ensure_affordable(&state.db, request.user_id, price).await?;
+    let hold = HoldGuard::reserve(&state.db, request.user_id, price).await?;
 
     let brief = StoryBrief {
         genre: request.genre,
@@ -268,6 +269,7 @@ async fn generate_locked(
     let answer = match calls::ask(state, &caller, &config, &prompt).await {
         Ok(answer) => answer,
         Err(error) => {
+            hold.release().await;
             log_generation(
                 &state.db,
                 request.user_id,
@@ -281,6 +283,7 @@ async fn generate_locked(
     };
     let (title, text) = story_prompt::title_and_text(&answer.text, request.genre);
     if let Err(unsafe_story) = check_safety(&[&title, &text], request.audience) {
+        hold.release().await;
         // The model was paid for: keep its usage, charge the user nothing.
         usage::record(&state.db, &answer.usage(&caller)).await?;
         calls::record_spend(state, &caller, &answer).await?;
@@ -299,7 +302,7 @@ async fn generate_locked(
         request,
         &caller,
         &characters,
-        price,
+        (price, hold),
         title,
         text,
         answer,
@@ -313,7 +316,7 @@ async fn store_and_charge(
     request: &StoryRequest,
     caller: &Caller,
     characters: &[Character],
-    price: i32,
+    (price, hold): (i32, HoldGuard),
     title: String,
     text: String,
     answer: ModelAnswer,
@@ -347,6 +350,7 @@ async fn store_and_charge(
         .await;
     if let Err(error) = stored {
         drop(txn);
+        hold.release().await;
         if violates_unique(&error, UNIQUE_STORY_KEY)
             && let Some(earlier) =
                 earlier_story(&state.db, request.user_id, &request.idempotency_key).await?
@@ -363,6 +367,7 @@ async fn store_and_charge(
         request_hash: Some(story.id.to_string()),
         metadata: Some(json!({ "story_id": story.id })),
         description: Some(format!("Story: {}", story.title)),
+        settles_hold: hold.id(),
         ..Entry::new(request.user_id, -price, TransactionKind::Consume)
     };
     let charged = match ledger::post(&txn, entry).await {
@@ -370,6 +375,7 @@ async fn store_and_charge(
         Err(error) => {
             // The balance fell meanwhile: no story, no charge — but the model call was paid for.
             drop(txn);
+            hold.release().await;
             usage::record(&state.db, &answer.usage(caller)).await?;
             calls::record_spend(state, caller, &answer).await?;
             log_generation(
@@ -386,6 +392,7 @@ async fn store_and_charge(
     usage::record(&txn, &answer.usage(caller)).await?;
     log_generation(&txn, request.user_id, Some(story.id), Some(&answer), None).await?;
     txn.commit().await?;
+    hold.settled();
     // The charge committed: from here on nothing may turn it into an error.
     calls::record_spend_after_charge(state, caller, &answer).await;
     events::publish(&*state.cache, &charged).await;

@@ -93,10 +93,12 @@ fn refuse(decision: RateDecision) -> Result<(), OtpError> {
 
 /// The per-IP throttle of code requests, for other sign-ins that cost a call to a third party
 /// (a Facebook sign-in costs two Graph API calls under our app's quota). `scope` keeps the counts apart.
+/// Counted per [`crate::cache::ip_bucket`] like code requests: an IPv6 client by its /64.
 pub async fn throttle_ip(cache: &dyn Cache, scope: &str, ip: IpAddr) -> Result<(), OtpError> {
+    let bucket = crate::cache::ip_bucket(ip);
     refuse(
         cache
-            .hit(&format!("{scope}-rate:ip:{ip}"), PER_IP_HOUR)
+            .hit(&format!("{scope}-rate:ip:{bucket}"), PER_IP_HOUR)
             .await?,
     )
 }

@@ -7,7 +7,9 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::{Entry, LedgerError, TransactionKind, events, posting};
+use crate::apps::access;
 use crate::apps::catalog::{self, AppRef, AppSnapshot};
+use crate::auth::Principal;
 use crate::cache::Cache;
 use crate::db_errors::{UniqueKey, violates_unique};
 
@@ -20,12 +22,16 @@ const MAX_METADATA_BYTES: usize = 8 * 1024;
 
 #[derive(Clone, Debug)]
 pub struct ConsumeRequest {
-    pub user_id: Uuid,
+    /// Who pays; also whose eyes the app must be visible to.
+    pub viewer: Principal,
     pub app: AppRef,
     pub action: String,
     pub quantity: i32,
     pub idempotency_key: String,
     pub metadata: Option<serde_json::Value>,
+    /// The most DUST (price × quantity) the client agreed to pay; a price raised above it is refused
+    /// with [`LedgerError::PriceAboveAgreed`] instead of charged.
+    pub max_dust: Option<i32>,
 }
 
 /// A ledger row and whether it was written now or found as the result of an earlier identical request.
@@ -39,6 +45,8 @@ pub struct Posted {
 pub struct DustCheck {
     pub sufficient: bool,
     pub balance: i32,
+    /// The balance less the DUST held for the user's model calls in flight.
+    pub available: i32,
     pub required: i64,
 }
 
@@ -76,9 +84,13 @@ pub fn request_hash(parts: &[&str]) -> String {
     hex::encode(hasher.finalize())
 }
 
+/// The app's snapshot and the action's price: NOT_FOUND for an app `viewer` may not see (the one
+/// visibility rule, `apps::access`), FORBIDDEN for one they see but that may not charge (its builder
+/// or an admin looking at an app off the marketplace).
 async fn priced_action(
     db: &DatabaseConnection,
     cache: &dyn Cache,
+    viewer: &Principal,
     app: &AppRef,
     action: &str,
 ) -> Result<(AppSnapshot, i32), LedgerError> {
@@ -87,6 +99,7 @@ async fn priced_action(
         .ok_or(LedgerError::AppNotFound)?;
     let snapshot = catalog::snapshot(db, cache, app_id)
         .await?
+        .filter(|snapshot| access::snapshot_visible(snapshot, Some(viewer)))
         .ok_or(LedgerError::AppNotFound)?;
     if !snapshot.chargeable {
         return Err(LedgerError::AppUnavailable);
@@ -109,6 +122,11 @@ pub async fn consume(
 ) -> Result<Posted, LedgerError> {
     validate_idempotency_key(&request.idempotency_key)?;
     validate_quantity(request.quantity)?;
+    if request.max_dust.is_some_and(|max| max < 1) {
+        return Err(LedgerError::InvalidInput(
+            "maxDust must be at least 1".into(),
+        ));
+    }
     if let Some(metadata) = &request.metadata
         && metadata.to_string().len() > MAX_METADATA_BYTES
     {
@@ -127,9 +145,14 @@ pub async fn consume(
     ]);
     let earlier_or = |error: LedgerError| earlier_or(db, &request, &hash, error);
 
-    let price = match priced_action(db, cache, &AppRef::Id(app_id), &request.action).await {
+    let app = AppRef::Id(app_id);
+    let price = match priced_action(db, cache, &request.viewer, &app, &request.action).await {
         Ok((_, price)) => price,
-        Err(error @ (LedgerError::AppUnavailable | LedgerError::ActionNotFound(_))) => {
+        Err(
+            error @ (LedgerError::AppNotFound
+            | LedgerError::AppUnavailable
+            | LedgerError::ActionNotFound(_)),
+        ) => {
             return earlier_or(error).await;
         }
         Err(error) => return Err(error),
@@ -137,6 +160,16 @@ pub async fn consume(
     let amount = i64::from(price) * i64::from(request.quantity);
     let amount = i32::try_from(amount)
         .map_err(|_| LedgerError::InvalidInput("the total cost is too large".into()))?;
+    if let Some(max_dust) = request.max_dust
+        && amount > max_dust
+    {
+        // A retry of a request that already went through still answers with its result.
+        return earlier_or(LedgerError::PriceAboveAgreed {
+            required: amount,
+            max_dust,
+        })
+        .await;
+    }
     let entry = Entry {
         app_id: Some(app_id),
         action: Some(request.action.clone()),
@@ -145,7 +178,7 @@ pub async fn consume(
         request_hash: Some(hash.clone()),
         metadata: request.metadata.clone(),
         description: Some(format!("{} × {}", request.action, request.quantity)),
-        ..Entry::new(request.user_id, -amount, TransactionKind::Consume)
+        ..Entry::new(request.viewer.user_id, -amount, TransactionKind::Consume)
     };
 
     match posting::post_alone(db, entry).await {
@@ -172,7 +205,7 @@ async fn earlier_or(
     hash: &str,
     error: LedgerError,
 ) -> Result<Posted, LedgerError> {
-    match find_by_key(db, request.user_id, &request.idempotency_key).await? {
+    match find_by_key(db, request.viewer.user_id, &request.idempotency_key).await? {
         Some(earlier) => replay(earlier, hash),
         None => Err(error),
     }
@@ -201,22 +234,25 @@ fn replay(earlier: dust_transactions::Model, hash: &str) -> Result<Posted, Ledge
     }
 }
 
-/// Whether the caller could afford an action right now (nothing is reserved).
+/// Whether the caller could afford an action right now (nothing is reserved): DUST held for their
+/// model calls in flight does not count.
 pub async fn check(
     db: &DatabaseConnection,
     cache: &dyn Cache,
-    user_id: Uuid,
+    viewer: &Principal,
     app: &AppRef,
     action: &str,
     quantity: i32,
 ) -> Result<DustCheck, LedgerError> {
     validate_quantity(quantity)?;
-    let (_, price) = priced_action(db, cache, app, action).await?;
-    let balance = super::balance_of(db, user_id).await?;
+    let (_, price) = priced_action(db, cache, viewer, app, action).await?;
+    let balance = super::balance_of(db, viewer.user_id).await?;
+    let available = (balance - super::holds::held(db, viewer.user_id).await?).max(0);
     let required = i64::from(price) * i64::from(quantity);
     Ok(DustCheck {
-        sufficient: i64::from(balance) >= required,
+        sufficient: i64::from(available) >= required,
         balance,
+        available,
         required,
     })
 }

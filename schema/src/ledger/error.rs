@@ -12,6 +12,10 @@ pub enum LedgerError {
     AppUnavailable,
     #[error("Not enough DUST: the balance is {balance}, this needs {required}")]
     InsufficientDust { balance: i32, required: i64 },
+    #[error(
+        "The price is now {required} DUST, above the {max_dust} DUST agreed to; nothing was charged"
+    )]
+    PriceAboveAgreed { required: i32, max_dust: i32 },
     #[error("This idempotency key was already used for a different request")]
     IdempotencyKeyReused,
     #[error("{0}")]

@@ -6,6 +6,7 @@ pub mod consume;
 mod error;
 pub mod events;
 pub mod graphql;
+pub mod holds;
 mod kind;
 pub mod posting;
 pub mod reports;
@@ -29,21 +30,4 @@ pub async fn balance_of<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> Result<i
         .one(conn)
         .await?
         .ok_or(LedgerError::UserNotFound)
-}
-
-/// INSUFFICIENT_DUST unless the user could pay `price` now (nothing is reserved): checked before work
-/// that costs the platform money, such as a model call.
-pub async fn ensure_affordable<C: ConnectionTrait>(
-    conn: &C,
-    user_id: Uuid,
-    price: i32,
-) -> Result<(), LedgerError> {
-    let balance = balance_of(conn, user_id).await?;
-    if balance < price {
-        return Err(LedgerError::InsufficientDust {
-            balance,
-            required: i64::from(price),
-        });
-    }
-    Ok(())
 }

@@ -4,18 +4,20 @@ use fairydust_entities::{Usd, app_model_configs, llm_models, now};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, DatabaseConnection, EntityTrait, IntoActiveModel, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
+    TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
 
-use super::config::ModelConfig;
+use super::config::{CostLimits, ModelConfig};
 use super::provider::Provider;
 use super::{LlmError, pricing, usage};
 use crate::admin::audit::{self, AuditEntry};
 use crate::apps::{AppsError, catalog, service};
 use crate::auth::Principal;
 use crate::cache::Cache;
+use crate::settings::LlmSettings;
 
 impl From<AppsError> for LlmError {
     fn from(error: AppsError) -> Self {
@@ -29,15 +31,64 @@ impl From<AppsError> for LlmError {
     }
 }
 
+/// Builders may set cost limits up to the platform maxima (or keep higher ones an admin set);
+/// admins may set any.
+async fn check_platform_maxima(
+    db: &DatabaseConnection,
+    viewer: &Principal,
+    app_id: Uuid,
+    limits: &CostLimits,
+    settings: &LlmSettings,
+) -> Result<(), LlmError> {
+    if viewer.roles.admin {
+        return Ok(());
+    }
+    let current = app_model_configs::Entity::find()
+        .filter(app_model_configs::Column::AppId.eq(app_id))
+        .one(db)
+        .await?
+        .and_then(|row| ModelConfig::from_row(&row).ok())
+        .map(|config| config.cost_limits);
+    for (name, value, max, kept) in [
+        (
+            "perRequestMax",
+            limits.per_request_max,
+            settings.max_per_request_usd,
+            current.map(|c| c.per_request_max),
+        ),
+        (
+            "dailyMax",
+            limits.daily_max,
+            settings.max_daily_usd,
+            current.map(|c| c.daily_max),
+        ),
+        (
+            "monthlyMax",
+            limits.monthly_max,
+            settings.max_monthly_usd,
+            current.map(|c| c.monthly_max),
+        ),
+    ] {
+        if value > max && kept.is_none_or(|kept| value > kept) {
+            return Err(LlmError::InvalidInput(format!(
+                "costLimits.{name} may be at most {max} USD; ask an admin for more"
+            )));
+        }
+    }
+    Ok(())
+}
+
 pub async fn set_model_config(
     db: &DatabaseConnection,
     cache: &dyn Cache,
+    settings: &LlmSettings,
     viewer: &Principal,
     app_id: Uuid,
     config: ModelConfig,
 ) -> Result<ModelConfig, LlmError> {
     let app = service::editable(db, viewer, app_id).await?;
     config.validate(&pricing::price_table(db).await?)?;
+    check_platform_maxima(db, viewer, app_id, &config.cost_limits, settings).await?;
     let at = now();
     let row = app_model_configs::ActiveModel {
         id: Set(Uuid::now_v7()),

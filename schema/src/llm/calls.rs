@@ -161,6 +161,7 @@ async fn call_with_fallbacks(
     let mut next_fallback = 0;
     let mut failures = Vec::new();
     let mut all_unconfigured = true;
+    let mut all_over_cost = true;
     loop {
         let trigger = match attempt(state, caller, config, prompt, &candidate).await? {
             Ok((completion, model, latency_ms)) => {
@@ -182,6 +183,7 @@ async fn call_with_fallbacks(
             }
             Err(failure) => {
                 all_unconfigured &= failure.unconfigured;
+                all_over_cost &= failure.trigger == Some(FallbackTrigger::CostThresholdExceeded);
                 failures.push(format!("{}: {}", candidate.model, failure.description));
                 match failure.trigger {
                     Some(trigger) => trigger,
@@ -198,6 +200,13 @@ async fn call_with_fallbacks(
                 LlmError::NotConfigured(
                     "No model provider is configured on this server for this app".into(),
                 )
+            } else if all_over_cost {
+                // No model was called: the request itself is too big for the app's limit.
+                LlmError::InvalidInput(format!(
+                    "The projected cost of this call (prompt and maxTokens) is over the app's \
+                     per-request maximum of {} USD; send a shorter prompt",
+                    config.cost_limits.per_request_max
+                ))
             } else {
                 LlmError::Unavailable { attempts: failures }
             });

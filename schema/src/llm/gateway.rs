@@ -17,11 +17,11 @@ use super::usage;
 use crate::apps::catalog::{self, AppRef};
 use crate::db_errors::violates_unique;
 use crate::ledger::consume::{UNIQUE_IDEMPOTENCY_KEY, request_hash, validate_idempotency_key};
+use crate::ledger::holds::HoldGuard;
 use crate::ledger::{self, Entry, LedgerError, TransactionKind, events};
 use crate::state::AppState;
 
 const MAX_MESSAGES: usize = 50;
-const MAX_PROMPT_CHARS: usize = 200_000;
 /// A generation holds its idempotency key this long at most, so a crashed request frees it.
 const IN_PROGRESS_TTL: std::time::Duration = std::time::Duration::from_secs(180);
 
@@ -55,7 +55,7 @@ pub struct Generated {
     pub replayed: bool,
 }
 
-fn validate(request: &GenerateRequest) -> Result<(), LlmError> {
+fn validate(request: &GenerateRequest, max_prompt_chars: usize) -> Result<(), LlmError> {
     validate_idempotency_key(&request.idempotency_key)
         .map_err(|e| LlmError::InvalidInput(e.to_string()))?;
     crate::validation::snake_slug("action", &request.action, 64).map_err(LlmError::InvalidInput)?;
@@ -79,9 +79,9 @@ fn validate(request: &GenerateRequest) -> Result<(), LlmError> {
         .map(|m| m.content.chars().count())
         .sum::<usize>()
         + request.system.as_ref().map_or(0, |s| s.chars().count());
-    if chars > MAX_PROMPT_CHARS || request.messages.iter().any(|m| m.content.trim().is_empty()) {
+    if chars > max_prompt_chars || request.messages.iter().any(|m| m.content.trim().is_empty()) {
         return Err(LlmError::InvalidInput(format!(
-            "messages must be non-empty and at most {MAX_PROMPT_CHARS} characters in all"
+            "messages must be non-empty and at most {max_prompt_chars} characters in all"
         )));
     }
     Ok(())
@@ -132,7 +132,7 @@ async fn earlier_charge(
 }
 
 pub async fn generate(state: &AppState, request: GenerateRequest) -> Result<Generated, LlmError> {
-    validate(&request)?;
+    validate(&request, state.settings.llm.max_prompt_chars)?;
     let db = &state.db;
     let app_id = catalog::resolve_app_id(db, &request.app)
         .await?
@@ -173,7 +173,8 @@ async fn generate_locked(
     config: &ModelConfig,
     hash: &str,
 ) -> Result<Generated, LlmError> {
-    ledger::ensure_affordable(&state.db, request.user_id, price).await?;
+    // Held, not just checked: parallel calls cannot reach the model for more DUST than there is.
+    let hold = HoldGuard::reserve(&state.db, request.user_id, price).await?;
     let caller = Caller {
         user_id: request.user_id,
         app_id,
@@ -183,7 +184,13 @@ async fn generate_locked(
         system: request.system.clone(),
         messages: request.messages.clone(),
     };
-    let answer = calls::ask(state, &caller, config, &prompt).await?;
+    let answer = match calls::ask(state, &caller, config, &prompt).await {
+        Ok(answer) => answer,
+        Err(error) => {
+            hold.release().await;
+            return Err(error);
+        }
+    };
     let generation = Generation {
         text: answer.text.clone(),
         model: answer.model.clone(),
@@ -193,7 +200,15 @@ async fn generate_locked(
         completion_tokens: answer.completion_tokens,
         cost_usd: answer.cost,
     };
-    charge(state, request, &caller, price, hash, generation, &answer).await
+    let charge_of = Charge { price, hash, hold };
+    charge(state, request, &caller, charge_of, generation, &answer).await
+}
+
+/// What the charge needs besides the request: the price, the request's fingerprint and its hold.
+struct Charge<'a> {
+    price: i32,
+    hash: &'a str,
+    hold: HoldGuard,
 }
 
 /// Records the successful attempt and charges the action's price in one transaction.
@@ -201,11 +216,11 @@ async fn charge(
     state: &AppState,
     request: &GenerateRequest,
     caller: &Caller,
-    price: i32,
-    hash: &str,
+    charge: Charge<'_>,
     generation: Generation,
     answer: &ModelAnswer,
 ) -> Result<Generated, LlmError> {
+    let Charge { price, hash, hold } = charge;
     let app_id = caller.app_id;
     let attempt = answer.usage(caller);
     let db = &state.db;
@@ -217,6 +232,7 @@ async fn charge(
         request_hash: Some(hash.to_owned()),
         metadata: Some(serde_json::json!({ "generation": generation })),
         description: Some(format!("{} ({})", request.action, generation.model)),
+        settles_hold: hold.id(),
         ..Entry::new(request.user_id, -price, TransactionKind::Consume)
     };
     let txn = db.begin().await?;
@@ -225,10 +241,12 @@ async fn charge(
         Ok(row) => {
             usage::record(&txn, &attempt).await?;
             txn.commit().await?;
+            hold.settled();
             row
         }
         Err(error) => {
             drop(txn);
+            hold.release().await;
             // The model was paid for even though the user cannot be charged: keep the record.
             usage::record(db, &attempt).await?;
             calls::record_spend(state, caller, answer).await?;

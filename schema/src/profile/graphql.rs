@@ -242,7 +242,7 @@ impl ProfileQuery {
             .await
             .map_err(super::ProfileError::from)?
             .ok_or_else(not_found)?;
-        if !(app.chargeable || app.builder_id == principal.user_id || principal.roles.admin) {
+        if !crate::apps::access::snapshot_visible(&app, Some(principal)) {
             return Err(not_found());
         }
         let context =

@@ -256,9 +256,10 @@ async fn only_admins_decide_and_only_along_allowed_transitions() {
         &json!({ "status": "SUSPENDED", "adminNotes": "spam" })
     );
     let consume = "mutation C($app: ID!) { consumeDust(input: {appId: $app, action: \"go\", idempotencyKey: \"k\"}) { amount } }";
+    // Off the marketplace, the app does not exist for its users.
     app.gql_as(&user.token, consume, json!({ "app": created["id"] }))
         .await
-        .expect_error("FORBIDDEN");
+        .expect_error("NOT_FOUND");
 
     app.gql_as(&admin.token, approve, id.clone())
         .await

@@ -351,3 +351,46 @@ async fn facebook_sign_ins_are_throttled_per_ip_before_the_graph_api_is_called()
         "the refused sign-in cost no Graph API call"
     );
 }
+
+#[tokio::test]
+async fn facebook_sign_ins_from_one_ipv6_slash_64_share_the_per_ip_throttle() {
+    let app = TestApp::spawn_with(
+        Overrides::default()
+            .set("TRUST_FORWARDED_FOR", "true")
+            .set("TRUSTED_PROXIES", "127.0.0.1"),
+    )
+    .await;
+    let idp = &app.providers.identity;
+    idp.facebook_user("fb-v6", "fb-78", None, fairydust_tests::FACEBOOK_APP_ID)
+        .await;
+    let sign_in_from = |address: String| {
+        let app = &app;
+        async move {
+            let response = app
+                .http
+                .post(app.url("/graphql"))
+                .header("x-forwarded-for", address)
+                .json(&json!({ "query": SIGN_IN,
+                    "variables": { "input": { "provider": "FACEBOOK", "accessToken": "fb-v6" } } }))
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            fairydust_tests::Gql {
+                status,
+                body: response.json().await.unwrap(),
+            }
+        }
+    };
+    // Each sign-in from another address of the same /64: one client, 20 an hour.
+    for i in 0..20 {
+        sign_in_from(format!("2001:db8:7:9::{:x}", i + 1))
+            .await
+            .data();
+    }
+    sign_in_from("2001:db8:7:9::ffff".into())
+        .await
+        .expect_error("RATE_LIMITED");
+    // Another /64 is another client.
+    sign_in_from("2001:db8:7:a::1".into()).await.data();
+}

@@ -158,7 +158,11 @@ async fn unknown_apps_and_actions_are_not_found_and_unavailable_apps_forbidden()
     fairydust_schema::apps::catalog::invalidate(&*app.app.state.app.cache, priced.id)
         .await
         .unwrap();
+    // Off the marketplace: NOT_FOUND to its users (FORBIDDEN only to its builder and admins).
     consume(&app, &user, &priced.slug, "x", 1, "k4")
+        .await
+        .expect_error("NOT_FOUND");
+    consume(&app, &owner, &priced.slug, "x", 1, "k4")
         .await
         .expect_error("FORBIDDEN");
     assert_eq!(app.balance(user.id).await, 25);

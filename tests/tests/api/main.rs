@@ -6,6 +6,7 @@ mod admin_lists;
 mod admin_stats;
 mod admin_support;
 mod admin_users;
+mod app_rights;
 mod apps;
 mod auth;
 mod authorization;

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use fairydust_entities::{app_actions, apps};
 use uuid::Uuid;
 
+use crate::apps::access;
 use crate::auth::ContextExt;
 use crate::error::{ApiError, ApiResult};
 use crate::identity::graphql::PublicUser;
@@ -104,7 +105,9 @@ impl From<app_actions::Model> for AppAction {
 pub struct App(pub apps::Model);
 
 impl App {
-    /// The app with this id through the request's loader (lists of transactions, recipes, … share it).
+    /// The app with this id through the request's loader (lists of transactions, recipes, … share it),
+    /// if the viewer may see it (`apps::access::is_visible`): an app off the marketplace is null to
+    /// everyone but its builder and admins.
     pub async fn load(ctx: &Context<'_>, app_id: Uuid) -> ApiResult<Option<App>> {
         let app = ctx
             .data_unchecked::<Loaders>()
@@ -112,14 +115,14 @@ impl App {
             .load_one(app_id)
             .await
             .map_err(load_error)?;
-        Ok(app.map(App))
+        Ok(app
+            .filter(|app| access::is_visible(app, ctx.viewer().principal()))
+            .map(App))
     }
 
     /// The builder and admins see everything; others the public fields.
     pub(super) fn privileged(&self, ctx: &Context<'_>) -> bool {
-        ctx.viewer()
-            .principal()
-            .is_some_and(|viewer| viewer.user_id == self.0.builder_id || viewer.roles.admin)
+        access::is_privileged(&self.0, ctx.viewer().principal())
     }
 
     fn require_privileged(&self, ctx: &Context<'_>) -> ApiResult<()> {

@@ -13,6 +13,7 @@ pub use inputs::{CreateAppInput, UpdateAppInput};
 use async_graphql::{Context, ID, Object};
 use uuid::Uuid;
 
+use super::access;
 use super::catalog::{self, AppRef};
 use super::listing::{self, MarketFilter};
 use super::service::{self, AppFields, Decision};
@@ -85,15 +86,10 @@ impl AppsQuery {
             (None, Some(slug)) => AppRef::Slug(slug.trim().to_lowercase()),
             _ => return Err(ApiError::bad_input("Give exactly one of id or slug")),
         };
-        let app = App(catalog::find_app(&state(ctx).db, &reference)
-            .await?
-            .ok_or_else(|| ApiError::not_found("App"))?);
-        let public = app.0.status == "approved" && app.0.is_active;
-        if public || app.privileged(ctx) {
-            Ok(app)
-        } else {
-            Err(ApiError::not_found("App"))
-        }
+        let viewer = ctx.viewer().principal();
+        Ok(App(
+            access::visible(&state(ctx).db, viewer, &reference).await?
+        ))
     }
 
     /// The caller's apps, in any status.

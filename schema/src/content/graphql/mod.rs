@@ -25,7 +25,8 @@ use super::library;
 use super::recipes::{NewRecipe, RecipeChanges};
 use super::stories::{Character, CharacterRequest, StoryRequest};
 use super::sync::{self, DeviceRecipe, Resolution};
-use crate::apps::catalog::{self, AppRef};
+use crate::apps::access;
+use crate::apps::catalog::AppRef;
 use crate::auth::{ContextExt, RequireUser};
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::Cursor;
@@ -84,9 +85,9 @@ impl ContentMutation {
     async fn save_recipe(&self, ctx: &Context<'_>, input: SaveRecipeInput) -> ApiResult<Recipe> {
         let state = state(ctx);
         let db = &state.db;
-        let app = catalog::find_app(db, &AppRef::parse(&input.app_id))
-            .await?
-            .ok_or_else(|| ApiError::not_found("App"))?;
+        // An app off the marketplace is NOT_FOUND here too, as on every path (`apps::access`).
+        let viewer = ctx.principal()?;
+        let app = access::visible(db, Some(viewer), &AppRef::parse(&input.app_id)).await?;
         let recipe = NewRecipe {
             app_id: app.id,
             title: input.title,

@@ -45,11 +45,10 @@ impl LedgerQuery {
         #[graphql(default = 1)] quantity: i32,
     ) -> ApiResult<DustCheck> {
         let state = ctx.data_unchecked::<AppState>();
-        let user = ctx.principal()?;
         let check = consume::check(
             &state.db,
             &*state.cache,
-            user.user_id,
+            ctx.principal()?,
             &AppRef::parse(&app_id),
             &action,
             quantity,
@@ -58,6 +57,7 @@ impl LedgerQuery {
         Ok(DustCheck {
             sufficient: check.sufficient,
             balance: check.balance,
+            available: check.available,
             required: check.required,
         })
     }
@@ -131,12 +131,13 @@ impl LedgerMutation {
     ) -> ApiResult<DustTransaction> {
         let state = ctx.data_unchecked::<AppState>();
         let request = ConsumeRequest {
-            user_id: ctx.principal()?.user_id,
+            viewer: ctx.principal()?.clone(),
             app: AppRef::parse(&input.app_id),
             action: input.action,
             quantity: input.quantity,
             idempotency_key: input.idempotency_key,
             metadata: input.metadata.map(|m| m.0),
+            max_dust: input.max_dust,
         };
         let posted = consume::consume(&state.db, &*state.cache, request).await?;
         Ok(DustTransaction {

@@ -116,12 +116,21 @@ pub struct ConsumeDustInput {
     /// 1–128 characters of A–Z a–z 0–9 _ : -. Retrying with the same key returns the first result.
     pub idempotency_key: String,
     pub metadata: Option<Json<serde_json::Value>>,
+    /// The most DUST (price × quantity) the user agreed to, e.g. the price they were shown. When the
+    /// price has since been raised above it, nothing is charged and the answer is `CONFLICT`
+    /// (`reason: PRICE_ABOVE_MAX_DUST`, with `required` and `maxDust`). At least 1.
+    pub max_dust: Option<i32>,
 }
 
 #[derive(SimpleObject)]
 pub struct DustCheck {
+    /// Whether `available` covers `required`.
     pub sufficient: bool,
+    /// The caller's balance, exact.
     pub balance: i32,
+    /// The balance less the DUST held for the caller's model calls in flight (`generateText`,
+    /// `generateStory`): what can be spent now.
+    pub available: i32,
     pub required: i64,
 }
 

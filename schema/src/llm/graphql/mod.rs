@@ -293,6 +293,7 @@ impl LlmMutation {
         let config = admin::set_model_config(
             &state.db,
             &*state.cache,
+            &state.settings.llm,
             ctx.principal()?,
             app_id,
             input.into_config()?,
