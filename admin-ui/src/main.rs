@@ -4,6 +4,7 @@
 
 mod app_detail;
 mod apps;
+mod audit_diff;
 mod audit_log;
 mod dashboard;
 mod dates;
@@ -14,6 +15,7 @@ mod ops;
 mod placeholder;
 mod question_form;
 mod questions;
+mod user_action_form;
 mod user_actions;
 mod user_detail;
 mod user_transactions;
