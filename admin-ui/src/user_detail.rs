@@ -11,7 +11,8 @@ use portal_kit::{
 use crate::dates;
 use crate::display::{count_axis, grouped, instant, percent, usd};
 use crate::ops::{UserDetail, UserLlmUsage, user_detail, user_llm_usage};
-use crate::user_actions::{ActionDialog, ActionsPanel, UserActions};
+use crate::user_action_form::ActionsPanel;
+use crate::user_actions::{ActionDialog, UserActions};
 use crate::user_transactions::UserTransactions;
 use crate::users::roles;
 

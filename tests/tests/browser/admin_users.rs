@@ -160,6 +160,10 @@ pub async fn grant_from_the_user_page(client: &Client, app: &TestApp) {
     wait_for(client, ".audit-detail tr.changed[data-key='dust_balance']").await;
     screenshots(client, "admin-audit-log").await;
     fits_phone_width(client, "audit log").await;
+
+    // The CSV export authenticates with the session's bearer token (a plain link could not).
+    click(client, "#export-audit-log").await;
+    wait_text(client, "#toasts .toast", "Audit log exported").await;
 }
 
 /// The dashboard: totals, a chart per measure, the ledger audit and the latest admin actions.
