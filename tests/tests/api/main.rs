@@ -9,6 +9,7 @@ mod admin_users;
 mod apps;
 mod auth;
 mod authorization;
+mod builder_console;
 mod generation_guards;
 mod http_surface;
 mod identity_account;
