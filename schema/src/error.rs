@@ -300,11 +300,13 @@ impl From<crate::apps::AppsError> for ApiError {
         let message = error.to_string();
         match error {
             E::InvalidInput(_) => ApiError::new(ErrorCode::BadUserInput, message),
+            E::InvalidField { field, .. } => {
+                ApiError::new(ErrorCode::BadUserInput, message).with("field", field)
+            }
             E::NotFound(_) => ApiError::new(ErrorCode::NotFound, message),
             E::Forbidden(_) => ApiError::new(ErrorCode::Forbidden, message),
-            E::SlugTaken(_) | E::InvalidTransition { .. } => {
-                ApiError::new(ErrorCode::Conflict, message)
-            }
+            E::SlugTaken(_) => ApiError::new(ErrorCode::Conflict, message).with("field", "slug"),
+            E::InvalidTransition { .. } => ApiError::new(ErrorCode::Conflict, message),
             E::RateLimited { retry_after } => ApiError::rate_limited(retry_after),
             E::Identity(e) => e.into(),
             E::Cache(e) => ApiError::internal(&e),

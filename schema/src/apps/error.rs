@@ -2,6 +2,12 @@
 pub enum AppsError {
     #[error("{0}")]
     InvalidInput(String),
+    /// Invalid input in one field (`name`, `slug`, `iconUrl`, …), so a form can show it there.
+    #[error("{message}")]
+    InvalidField {
+        field: &'static str,
+        message: String,
+    },
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{0}")]

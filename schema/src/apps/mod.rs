@@ -9,5 +9,7 @@ pub mod listing;
 pub mod review;
 pub mod service;
 pub mod slug;
+pub mod slug_check;
+pub mod stats;
 
 pub use error::AppsError;

@@ -50,36 +50,43 @@ fn invalid(message: impl Into<String>) -> AppsError {
     AppsError::InvalidInput(message.into())
 }
 
+/// An error about one field, named as in the GraphQL input (`extensions.field`).
+fn invalid_field(field: &'static str) -> impl Fn(String) -> AppsError {
+    move |message| AppsError::InvalidField { field, message }
+}
+
 fn apply(mut app: apps::ActiveModel, fields: &AppFields) -> Result<apps::ActiveModel, AppsError> {
     if let Some(name) = &fields.name {
-        app.name = Set(validation::text("name", name, 100).map_err(invalid)?);
+        app.name = Set(validation::text("name", name, 100).map_err(invalid_field("name"))?);
     }
     if let Some(slug) = &fields.slug {
         if !slug::is_valid(slug) {
-            return Err(invalid(
-                "slug must be lower-case letters and digits in dash-separated words, at most 64",
+            return Err(invalid_field("slug")(
+                "slug must be lower-case letters and digits in dash-separated words, at most 64"
+                    .into(),
             ));
         }
         app.slug = Set(slug.clone());
     }
     if let Some(description) = &fields.description {
-        app.description = Set(validation::text("description", description, 2000).map_err(invalid)?);
+        app.description = Set(validation::text("description", description, 2000)
+            .map_err(invalid_field("description"))?);
     }
     if let Some(category) = &fields.category {
         if !CATEGORIES.contains(&category.as_str()) {
-            return Err(invalid(format!(
+            return Err(invalid_field("category")(format!(
                 "category must be one of {}",
                 CATEGORIES.join(", ")
             )));
         }
         app.category = Set(category.clone());
     }
-    let url = |field: &str,
+    let url = |field: &'static str,
                value: &Option<Option<String>>|
      -> Result<Option<Option<String>>, AppsError> {
         match value {
             Some(Some(url)) => {
-                validation::http_url(field, url).map_err(invalid)?;
+                validation::http_url(field, url).map_err(invalid_field(field))?;
                 Ok(Some(Some(url.clone())))
             }
             other => Ok(other.clone()),
@@ -139,22 +146,22 @@ pub async fn create(
     let name = fields
         .name
         .clone()
-        .ok_or_else(|| invalid("name is required"))?;
+        .ok_or_else(|| invalid_field("name")("name is required".into()))?;
     fields
         .description
         .as_ref()
-        .ok_or_else(|| invalid("description is required"))?;
+        .ok_or_else(|| invalid_field("description")("description is required".into()))?;
     fields
         .category
         .as_ref()
-        .ok_or_else(|| invalid("category is required"))?;
+        .ok_or_else(|| invalid_field("category")("category is required".into()))?;
     let (base, derived) = match &fields.slug {
         Some(slug) => (slug.clone(), false),
         None => (slug::from_name(&name), true),
     };
     if base.is_empty() {
-        return Err(invalid(
-            "the name needs a letter or digit to make a slug from; or give a slug",
+        return Err(invalid_field("name")(
+            "the name needs a letter or digit to make a slug from; or give a slug".into(),
         ));
     }
     let attempts = if derived { 50 } else { 1 };
@@ -275,9 +282,9 @@ pub async fn set_action(
     description: Option<String>,
 ) -> Result<app_actions::Model, AppsError> {
     let app = editable(db, viewer, app_id).await?;
-    validation::snake_slug("action", action, 64).map_err(invalid)?;
+    validation::snake_slug("action", action, 64).map_err(invalid_field("action"))?;
     if !(1..=MAX_ACTION_COST).contains(&dust_cost) {
-        return Err(invalid(format!(
+        return Err(invalid_field("dustCost")(format!(
             "dustCost must be between 1 and {MAX_ACTION_COST}"
         )));
     }
@@ -486,6 +493,10 @@ pub async fn set_builder(
         .await?;
     }
     txn.commit().await?;
+    if !by_admin {
+        // Self-service is not an admin action, so it has no audit row; the log keeps the trail.
+        tracing::info!(user_id = %user_id, was_builder = before, "user opted in as a builder");
+    }
     sessions::forget_principals(db, cache, user_id).await?;
     Ok(user)
 }

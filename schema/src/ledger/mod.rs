@@ -2,6 +2,7 @@
 //! that never goes negative and always equals the sum of the user's transactions.
 
 pub mod admin_ops;
+pub mod app_reports;
 pub mod consume;
 mod error;
 pub mod events;

@@ -6,6 +6,7 @@ pub mod analytics;
 pub mod calls;
 pub mod config;
 mod error;
+pub mod estimate;
 pub mod gateway;
 pub mod graphql;
 pub mod in_progress;

@@ -10,6 +10,7 @@ mod app_rights;
 mod apps;
 mod auth;
 mod authorization;
+mod builder_console;
 mod generation_guards;
 mod http_surface;
 mod identity_account;

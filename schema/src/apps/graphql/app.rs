@@ -12,12 +12,15 @@ use crate::apps::access;
 use crate::auth::ContextExt;
 use crate::error::{ApiError, ApiResult};
 use crate::identity::graphql::PublicUser;
-use crate::ledger::reports;
+use crate::ledger::{app_reports, reports};
 use crate::llm::analytics::{self, GroupBy, UsageFilter};
 use crate::llm::graphql::{AppModelConfig, AppUsageDay, model_config_of, window};
 use crate::llm::pricing;
-use crate::loaders::{Loaders, load_error};
+use crate::loaders::{Loaders, load_error, selects};
+use crate::pagination::{Cursor, page_size};
 use crate::state::AppState;
+
+use super::builder::{AppStats, AppTransaction, AppTransactionConnection};
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AppCategory {
@@ -269,6 +272,67 @@ impl App {
             day.unique_users = day.unique_users.max(spent.unique_users);
         }
         Ok(days.into_values().collect())
+    }
+
+    /// The app's numbers per UTC day over `from`–`to` (exclusive, at most 366 days) and in total:
+    /// model calls, tokens, LLM cost, fallback rate, DUST earned, unique users. Its builder and
+    /// admins only.
+    #[graphql(complexity = "crate::graphql::EXPENSIVE_FIELD + child_complexity")]
+    async fn stats(
+        &self,
+        ctx: &Context<'_>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> ApiResult<AppStats> {
+        self.require_privileged(ctx)?;
+        let db = &ctx.data_unchecked::<AppState>().db;
+        let stats = crate::apps::stats::app_stats(db, self.0.id, from, to).await?;
+        Ok(AppStats::new(from, to, stats))
+    }
+
+    /// The DUST moved in this app, newest first (`to` exclusive): charges, refunds and rewards, each
+    /// with the user's public profile. Its builder and admins only.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    async fn transactions(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> ApiResult<AppTransactionConnection> {
+        self.require_privileged(ctx)?;
+        let db = &ctx.data_unchecked::<AppState>().db;
+        let size = page_size(first)?;
+        let after = Cursor::parse_after(after.as_deref())?;
+        let with_total = ctx.look_ahead().field("totalCount").exists();
+        let (rows, total) =
+            app_reports::history(db, self.0.id, from, to, after, size + 1, with_total).await?;
+        if selects(ctx, &["user"]) {
+            ctx.data_unchecked::<Loaders>()
+                .users
+                .load_many(rows.iter().map(|row| row.user_id))
+                .await
+                .map_err(load_error)?;
+        }
+        let rows = rows
+            .into_iter()
+            .map(|row| {
+                (
+                    Cursor {
+                        created_at: row.created_at,
+                        id: row.id,
+                    },
+                    AppTransaction(row),
+                )
+            })
+            .collect();
+        Ok(AppTransactionConnection::from_rows(
+            rows,
+            size,
+            after.is_some(),
+            total,
+        ))
     }
 
     async fn created_at(&self) -> DateTime<Utc> {

@@ -5,9 +5,13 @@
 //! their paths stay `crate::apps::graphql::X`.
 
 mod app;
+mod builder;
 mod inputs;
 
 pub use app::{App, AppAction, AppCategory, AppConnection, AppEdge, AppStatus};
+pub use builder::{
+    AppStats, AppStatsDay, AppTransaction, AppTransactionConnection, SlugAvailability,
+};
 pub use inputs::{CreateAppInput, UpdateAppInput};
 
 use async_graphql::{Context, ID, Object};
@@ -103,6 +107,29 @@ impl AppsQuery {
         let loaders = ctx.data_unchecked::<Loaders>();
         loaders.prime_apps(ctx, &rows).await.map_err(load_error)?;
         Ok(rows.into_iter().map(App).collect())
+    }
+
+    /// Whether `slug` is free for an app, for a live preview; `appId` names the app being edited,
+    /// whose own slug counts as free. `createApp`/`updateApp` still decide (CONFLICT when taken).
+    #[graphql(guard = "RequireUser")]
+    async fn slug_available(
+        &self,
+        ctx: &Context<'_>,
+        slug: String,
+        app_id: Option<ID>,
+    ) -> ApiResult<SlugAvailability> {
+        // Only an app the caller may edit keeps its own slug free.
+        let own = match app_id {
+            Some(id) => {
+                let viewer = ctx.principal()?;
+                service::editable(&state(ctx).db, viewer, self::app_id(ctx, &id).await?)
+                    .await
+                    .map(|app| Some(app.id))?
+            }
+            None => None,
+        };
+        let availability = super::slug_check::availability(&state(ctx).db, &slug, own).await?;
+        Ok(availability.into())
     }
 }
 

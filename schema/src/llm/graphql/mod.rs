@@ -9,8 +9,8 @@ mod models;
 mod usage;
 
 pub use models::{
-    AppModelConfig, AppModelConfigInput, CostLimitsView, FallbackModel, FeatureFlagsView, LlmModel,
-    ModelParameters, model_config_of,
+    AppModelConfig, AppModelConfigInput, CostLimitsView, FallbackModel, FeatureFlagsView,
+    LlmCostEstimate, LlmModel, ModelParameters, model_config_of,
 };
 pub use usage::{
     AppUsageDay, CostLimitWindow, LlmAnalytics, LlmUsageGroup, LlmUsageLog, LlmUsageReport,
@@ -87,6 +87,20 @@ impl LlmQuery {
     async fn llm_models(&self, ctx: &Context<'_>) -> ApiResult<Vec<LlmModel>> {
         let models = pricing::price_table(&ctx.data_unchecked::<AppState>().db).await?;
         Ok(models.into_iter().map(LlmModel::from).collect())
+    }
+
+    /// The most one request to `model` can cost: `promptTokens` (0–2 000 000) in and all of
+    /// `maxTokens` (1–8 000) out, at the price table's rates, in exact decimals. NOT_FOUND for a
+    /// model without a price.
+    async fn estimate_llm_cost(
+        &self,
+        ctx: &Context<'_>,
+        model: String,
+        prompt_tokens: i32,
+        max_tokens: i32,
+    ) -> ApiResult<LlmCostEstimate> {
+        let models = pricing::price_table(&ctx.data_unchecked::<AppState>().db).await?;
+        Ok(super::estimate::estimate(&models, &model, prompt_tokens, max_tokens)?.into())
     }
 
     /// Usage of an app (its builder or an admin), of a user (themself or an admin), or both.

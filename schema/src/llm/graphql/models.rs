@@ -200,3 +200,33 @@ pub async fn model_config_of(ctx: &Context<'_>, app_id: Uuid) -> ApiResult<Optio
             .map_err(|e| ApiError::internal(&std::io::Error::other(e))),
     }
 }
+
+/// `estimateLlmCost`: the most one request can cost, from the price table.
+#[derive(SimpleObject, Clone)]
+pub struct LlmCostEstimate {
+    pub model: LlmModel,
+    pub prompt_tokens: i32,
+    pub max_tokens: i32,
+    /// promptTokens × the input price per million tokens / 1 000 000, exact.
+    pub input_cost_usd: Decimal,
+    /// maxTokens × the output price per million tokens / 1 000 000, exact.
+    pub output_cost_usd: Decimal,
+    /// The sum: the worst case, as the answer may use every one of maxTokens. Exact, not rounded.
+    pub total_cost_usd: Decimal,
+    /// The smallest DUST price that covers the total at 1 DUST = 1 US cent.
+    pub break_even_dust: i64,
+}
+
+impl From<crate::llm::estimate::Estimate> for LlmCostEstimate {
+    fn from(estimate: crate::llm::estimate::Estimate) -> Self {
+        Self {
+            model: estimate.model.into(),
+            prompt_tokens: estimate.prompt_tokens as i32,
+            max_tokens: estimate.max_tokens as i32,
+            input_cost_usd: estimate.input_cost_usd,
+            output_cost_usd: estimate.output_cost_usd,
+            total_cost_usd: estimate.total_cost_usd,
+            break_even_dust: estimate.break_even_dust,
+        }
+    }
+}

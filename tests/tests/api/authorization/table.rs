@@ -71,6 +71,16 @@ pub const TABLE: &[Rule] = &[
     rule("Query.myApps", "{ myApps { id } }", SIGNED_IN),
     rule("Query.llmModels", "{ llmModels { modelId } }", ANYONE),
     rule(
+        "Query.estimateLlmCost",
+        "{ estimateLlmCost(model: \"gpt-4o-mini\", promptTokens: 100, maxTokens: 100) { totalCostUsd } }",
+        ANYONE,
+    ),
+    rule(
+        "Query.slugAvailable",
+        "{ slugAvailable(slug: \"some-new-app\") { available } }",
+        SIGNED_IN,
+    ),
+    rule(
         "Query.llmUsage",
         "query($app: ID!, $from: DateTime!, $to: DateTime!) { llmUsage(appId: $app, from: $from, to: $to) { __typename } }",
         APP_OWNER_OR_ADMIN,
