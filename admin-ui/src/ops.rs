@@ -19,11 +19,11 @@ macro_rules! operation {
     ($name:ident, $file:tt) => {
         #[derive(GraphQLQuery)]
         #[graphql(
-                            schema_path = "../schema.graphql",
-                            query_path = $file,
-                            response_derives = "Clone, Debug, PartialEq",
-                            variables_derives = "Clone, Debug"
-                        )]
+                                    schema_path = "../schema.graphql",
+                                    query_path = $file,
+                                    response_derives = "Clone, Debug, PartialEq",
+                                    variables_derives = "Clone, Debug"
+                                )]
         pub struct $name;
     };
 }
