@@ -27,6 +27,9 @@ pub struct PortalError {
     pub message: String,
     /// The GraphQL `extensions.code` (e.g. `BAD_USER_INPUT`) when the server sent one.
     pub code: Option<String>,
+    /// The input field the error is about (`extensions.field`, e.g. `slug`), so a form can show the
+    /// message next to it.
+    pub field: Option<String>,
 }
 
 impl PortalError {
@@ -35,6 +38,7 @@ impl PortalError {
         Self {
             message: message.into(),
             code: None,
+            field: None,
         }
     }
 
@@ -68,6 +72,7 @@ struct GraphqlError {
 #[derive(Deserialize)]
 struct GraphqlErrorExtensions {
     code: Option<String>,
+    field: Option<String>,
 }
 
 /// Runs one typed operation as the signed-in user (or anonymously).
@@ -133,9 +138,13 @@ async fn post(body: &Value, token: Option<&str>) -> Result<Value, PortalError> {
         ))
     })?;
     if let Some(first) = answer.errors.into_iter().next() {
+        let (code, field) = first.extensions.map_or((None, None), |extensions| {
+            (extensions.code, extensions.field)
+        });
         return Err(PortalError {
             message: first.message,
-            code: first.extensions.and_then(|extensions| extensions.code),
+            code,
+            field,
         });
     }
     answer

@@ -5,6 +5,7 @@
 
 mod admin_llm;
 mod admin_questions;
+mod builder;
 mod support;
 
 use fairydust_tests::TestApp;
