@@ -22,7 +22,7 @@ pub use download::download;
 pub use graphql::{PortalError, run};
 pub use portal::{PortalSpec, mount, start};
 pub use server_status::ServerStatus;
-pub use session::{SessionState, SignedInUser, session_state};
+pub use session::{SessionState, SignedInUser, session_state, update_signed_in_user};
 pub use shell::{NavItem, PageHeader, SessionGate, Shell, SignOutButton};
 pub use sign_in::SignInForm;
 pub use states::{EmptyState, ErrorState, Loading};

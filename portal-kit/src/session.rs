@@ -89,6 +89,18 @@ fn forget() {
     });
 }
 
+/// Changes the signed-in user in place, e.g. after `becomeBuilder` granted a role: the portal
+/// re-renders with it at once, without a new sign-in (the server re-reads roles on every request).
+pub fn update_signed_in_user(change: impl FnOnce(&mut SignedInUser)) {
+    STATE.with(|state| {
+        state.update(|state| {
+            if let SessionState::SignedIn(user) = state {
+                change(user);
+            }
+        })
+    });
+}
+
 /// Signs in with an emailed code; the server sets the refresh cookie.
 pub(crate) async fn verify_code(email: String, code: String) -> Result<SignedInUser, PortalError> {
     let data =

@@ -7,6 +7,7 @@ mod admin_apps;
 mod admin_llm;
 mod admin_questions;
 mod admin_users;
+mod builder;
 mod support;
 
 use fairydust_tests::TestApp;
