@@ -15,8 +15,8 @@ mod display;
 mod ledger;
 mod ledger_transactions;
 mod llm;
+mod not_found;
 mod ops;
-mod placeholder;
 mod question_form;
 mod questions;
 mod user_action_form;
@@ -30,7 +30,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 use portal_kit::{NavItem, SessionGate, Shell};
 
-use crate::placeholder::NotFound;
+use crate::not_found::NotFound;
 
 const BASE: &str = "/admin";
 const HEADING: &str = "fairydust Admin";

@@ -8,15 +8,17 @@ type Decimal = String;
 type DateTime = String;
 type NaiveDate = String;
 
+// rustfmt re-indents the attribute inside this macro on every run; keep it as written.
+#[rustfmt::skip]
 macro_rules! operation {
     ($name:ident, $file:tt) => {
         #[derive(GraphQLQuery)]
         #[graphql(
-                                    schema_path = "../schema.graphql",
-                                    query_path = $file,
-                                    response_derives = "Clone, Debug, PartialEq",
-                                    variables_derives = "Clone, Debug"
-                                )]
+            schema_path = "../schema.graphql",
+            query_path = $file,
+            response_derives = "Clone, Debug, PartialEq",
+            variables_derives = "Clone, Debug"
+        )]
         pub struct $name;
     };
 }
