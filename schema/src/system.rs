@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, Enum, Object, SimpleObject};
 
-use crate::state::AppState;
+use crate::auth::ContextExt;
 
 #[derive(Default)]
 pub struct SystemQuery;
@@ -36,7 +36,7 @@ impl SystemQuery {
     /// Whether the API and its database and cache answer right now.
     #[graphql(complexity = "crate::graphql::EXPENSIVE_FIELD + child_complexity")]
     async fn health(&self, ctx: &Context<'_>) -> Health {
-        let state = ctx.data_unchecked::<AppState>();
+        let state = ctx.state();
         let report = state.check_dependencies().await;
         let status = |up: bool| {
             if up {

@@ -2,23 +2,41 @@ use async_graphql::{Context, Guard};
 
 use super::{Principal, Viewer};
 use crate::error::ApiError;
+use crate::loaders::Loaders;
+use crate::state::AppState;
 
-/// Access to the request's viewer from any resolver.
-pub trait ContextExt {
-    fn viewer(&self) -> &Viewer;
+/// What every resolver reads from its context: the viewer, the server's state and the request's
+/// DataLoaders. The one place that knows how they are stored in the context.
+pub trait ContextExt<'a> {
+    fn viewer(&self) -> &'a Viewer;
 
     /// The signed-in user, or UNAUTHENTICATED.
-    fn principal(&self) -> Result<&Principal, ApiError> {
+    fn principal(&self) -> Result<&'a Principal, ApiError> {
         self.viewer()
             .principal()
             .ok_or_else(|| ApiError::unauthenticated("Sign in to do this"))
     }
+
+    /// Database, cache, settings and clients shared by every request.
+    fn state(&self) -> &'a AppState;
+
+    /// The batch loaders of this request.
+    fn loaders(&self) -> &'a Loaders;
 }
 
-impl ContextExt for Context<'_> {
-    fn viewer(&self) -> &Viewer {
+impl<'a> ContextExt<'a> for Context<'a> {
+    fn viewer(&self) -> &'a Viewer {
         static ANONYMOUS: Viewer = Viewer::Anonymous;
         self.data_opt::<Viewer>().unwrap_or(&ANONYMOUS)
+    }
+
+    // `build_schema` always registers both, so a missing one is a wiring bug worth a loud failure.
+    fn state(&self) -> &'a AppState {
+        self.data_unchecked::<AppState>()
+    }
+
+    fn loaders(&self) -> &'a Loaders {
+        self.data_unchecked::<Loaders>()
     }
 }
 

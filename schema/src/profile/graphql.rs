@@ -13,8 +13,7 @@ use super::{context, people};
 use crate::apps::catalog::{self, AppRef};
 use crate::auth::{ContextExt, RequireUser};
 use crate::error::{ApiError, ApiResult};
-use crate::loaders::{Loaders, load_error};
-use crate::state::AppState;
+use crate::loaders::load_error;
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProfileSource {
@@ -150,7 +149,7 @@ impl Person {
 
     async fn profile_data(&self, ctx: &Context<'_>) -> ApiResult<Vec<ProfileDataItem>> {
         let facts = ctx
-            .data_unchecked::<Loaders>()
+            .loaders()
             .person_facts
             .load_one(self.0.id)
             .await
@@ -169,13 +168,13 @@ pub async fn profile_data_of(
     user_id: Uuid,
     category: Option<&str>,
 ) -> ApiResult<Vec<ProfileDataItem>> {
-    let rows = data::list_for_user(&ctx.data_unchecked::<AppState>().db, user_id, category).await?;
+    let rows = data::list_for_user(&ctx.state().db, user_id, category).await?;
     Ok(rows.into_iter().map(ProfileDataItem::from).collect())
 }
 
 /// `me { people }`.
 pub async fn people_of(ctx: &Context<'_>, user_id: Uuid) -> ApiResult<Vec<Person>> {
-    let loaders = ctx.data_unchecked::<Loaders>();
+    let loaders = ctx.loaders();
     let people = loaders
         .people
         .load_one(user_id)
@@ -230,7 +229,7 @@ impl ProfileQuery {
     /// the marketplace (except for its builder and admins).
     #[graphql(guard = "RequireUser")]
     async fn ai_context(&self, ctx: &Context<'_>, app_id: ID) -> ApiResult<AiContext> {
-        let state = ctx.data_unchecked::<AppState>();
+        let state = ctx.state();
         let principal = ctx.principal()?;
         let not_found = || ApiError::not_found("App");
         let app_id = catalog::resolve_app_id(&state.db, &AppRef::parse(&app_id))
@@ -268,7 +267,7 @@ impl ProfileMutation {
         ctx: &Context<'_>,
         items: Vec<ProfileDataInput>,
     ) -> ApiResult<Vec<ProfileDataItem>> {
-        let state = ctx.data_unchecked::<AppState>();
+        let state = ctx.state();
         let user_id = ctx.principal()?.user_id;
         let txn = state.db.begin().await?;
         data::lock_user(&txn, user_id).await?;
@@ -281,7 +280,7 @@ impl ProfileMutation {
 
     #[graphql(guard = "RequireUser")]
     async fn delete_profile_data(&self, ctx: &Context<'_>, field_name: String) -> ApiResult<bool> {
-        let state = ctx.data_unchecked::<AppState>();
+        let state = ctx.state();
         let user_id = ctx.principal()?.user_id;
         if !data::delete_for_user(&state.db, user_id, &field_name).await? {
             return Err(ApiError::not_found("Profile field"));
@@ -293,7 +292,7 @@ impl ProfileMutation {
     /// Adds someone (at most 100 people by default; past that `BAD_USER_INPUT`).
     #[graphql(guard = "RequireUser")]
     async fn add_person(&self, ctx: &Context<'_>, input: AddPersonInput) -> ApiResult<Person> {
-        let state = ctx.data_unchecked::<AppState>();
+        let state = ctx.state();
         let user_id = ctx.principal()?.user_id;
         let changes = people::PersonChanges {
             name: Some(input.name),
@@ -313,7 +312,7 @@ impl ProfileMutation {
         id: ID,
         input: UpdatePersonInput,
     ) -> ApiResult<Person> {
-        let state = ctx.data_unchecked::<AppState>();
+        let state = ctx.state();
         let user_id = ctx.principal()?.user_id;
         let changes = people::PersonChanges {
             name: input.name,
@@ -329,7 +328,7 @@ impl ProfileMutation {
     /// Removes someone and everything stored about them.
     #[graphql(guard = "RequireUser")]
     async fn remove_person(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
-        let state = ctx.data_unchecked::<AppState>();
+        let state = ctx.state();
         let user_id = ctx.principal()?.user_id;
         people::remove(&state.db, user_id, person_id(&id)?).await?;
         context::invalidate(&*state.cache, user_id).await?;
@@ -343,7 +342,7 @@ impl ProfileMutation {
         person_id: ID,
         items: Vec<ProfileDataInput>,
     ) -> ApiResult<Vec<ProfileDataItem>> {
-        let state = ctx.data_unchecked::<AppState>();
+        let state = ctx.state();
         let user_id = ctx.principal()?.user_id;
         let txn = state.db.begin().await?;
         data::lock_user(&txn, user_id).await?;

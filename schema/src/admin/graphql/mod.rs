@@ -24,14 +24,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::identity::graphql::User;
 use crate::ledger::TransactionKind;
 use crate::ledger::graphql::{DustTransaction, DustTransactionConnection};
-use crate::loaders::{Loaders, load_error};
+use crate::loaders::load_error;
 use crate::pagination::{Cursor, page_size};
-use crate::state::AppState;
 use types::{PlatformDay, TopApp, status_of, status_str};
-
-fn state<'a>(ctx: &Context<'a>) -> &'a AppState {
-    ctx.data_unchecked::<AppState>()
-}
 
 fn id_arg(name: &str, id: &ID) -> ApiResult<Uuid> {
     Uuid::parse_str(id).map_err(|_| ApiError::bad_input(format!("{name} is not an id")))
@@ -45,7 +40,7 @@ async fn app_arg(ctx: &Context<'_>, app: Option<ID>) -> ApiResult<Option<Uuid>> 
     match app {
         None => Ok(None),
         Some(app) => Ok(Some(
-            catalog::resolve_app_id(&state(ctx).db, &AppRef::parse(&app))
+            catalog::resolve_app_id(&ctx.state().db, &AppRef::parse(&app))
                 .await?
                 .ok_or_else(|| ApiError::not_found("App"))?,
         )),
@@ -84,10 +79,10 @@ impl AdminQuery {
             active,
         };
         let (rows, total) =
-            directory::page(&state(ctx).db, &filter, after, size + 1, with_total(ctx)).await?;
+            directory::page(&ctx.state().db, &filter, after, size + 1, with_total(ctx)).await?;
         if crate::loaders::selects(ctx, &["lastSignInAt"]) {
             // Primed in one batch, so the page never splits into several by timing.
-            ctx.data_unchecked::<Loaders>()
+            ctx.loaders()
                 .last_sign_in
                 .load_many(rows.iter().map(|user| user.id))
                 .await
@@ -128,8 +123,8 @@ impl AdminQuery {
             search,
         };
         let (rows, total) =
-            review::page(&state(ctx).db, &filter, after, size + 1, with_total(ctx)).await?;
-        let loaders = ctx.data_unchecked::<Loaders>();
+            review::page(&ctx.state().db, &filter, after, size + 1, with_total(ctx)).await?;
+        let loaders = ctx.loaders();
         loaders.prime_apps(ctx, &rows).await.map_err(load_error)?;
         let rows = rows
             .into_iter()
@@ -152,7 +147,7 @@ impl AdminQuery {
             builder_id: builder_id.map(|id| id_arg("builderId", &id)).transpose()?,
             search,
         };
-        let counts = review::status_counts(&state(ctx).db, &filter).await?;
+        let counts = review::status_counts(&ctx.state().db, &filter).await?;
         Ok(counts
             .into_iter()
             .map(|(status, count)| AppStatusCount {
@@ -170,14 +165,14 @@ impl AdminQuery {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> ApiResult<PlatformStats> {
-        let found = stats::platform_stats(&state(ctx).db, from, to).await?;
+        let found = stats::platform_stats(&ctx.state().db, from, to).await?;
         let top_ids: Vec<Uuid> = found
             .top_apps_by_dust
             .iter()
             .map(|(id, _)| *id)
             .chain(found.top_apps_by_cost.iter().map(|(id, _, _)| *id))
             .collect();
-        ctx.data_unchecked::<Loaders>()
+        ctx.loaders()
             .apps
             .load_many(top_ids)
             .await
@@ -252,7 +247,7 @@ impl AdminQuery {
             to,
         };
         let (rows, total) =
-            transactions::page(&state(ctx).db, &filter, after, size + 1, with_total(ctx)).await?;
+            transactions::page(&ctx.state().db, &filter, after, size + 1, with_total(ctx)).await?;
         let rows = rows
             .into_iter()
             .map(|row| (cursor_of(row.created_at, row.id), DustTransaction::new(row)))
@@ -269,7 +264,7 @@ impl AdminQuery {
     #[graphql(guard = "RequireAdmin")]
     async fn transaction(&self, ctx: &Context<'_>, id: ID) -> ApiResult<DustTransaction> {
         let id = Uuid::parse_str(&id).map_err(|_| ApiError::not_found("Transaction"))?;
-        let row = transactions::find(&state(ctx).db, id).await?;
+        let row = transactions::find(&ctx.state().db, id).await?;
         Ok(DustTransaction::new(row))
     }
 
@@ -302,7 +297,7 @@ impl AdminQuery {
             to,
         };
         let (rows, total) =
-            audit_log::page(&state(ctx).db, &filter, after, size + 1, with_total(ctx)).await?;
+            audit_log::page(&ctx.state().db, &filter, after, size + 1, with_total(ctx)).await?;
         let rows = rows
             .into_iter()
             .map(|row| (cursor_of(row.created_at, row.id), AdminAuditEntry(row)))
@@ -330,7 +325,7 @@ impl AdminMutation {
         is_admin: bool,
         reason: Option<String>,
     ) -> ApiResult<User> {
-        let state = state(ctx);
+        let state = ctx.state();
         let user = accounts::set_admin(
             &state.db,
             &*state.cache,
@@ -352,7 +347,7 @@ impl AdminMutation {
         user_id: ID,
         reason: String,
     ) -> ApiResult<User> {
-        let state = state(ctx);
+        let state = ctx.state();
         let user = accounts::deactivate(
             &state.db,
             &*state.cache,
@@ -373,7 +368,7 @@ impl AdminMutation {
         reason: Option<String>,
     ) -> ApiResult<User> {
         let user = accounts::reactivate(
-            &state(ctx).db,
+            &ctx.state().db,
             ctx.principal()?.user_id,
             id_arg("userId", &user_id)?,
             reason.as_deref(),
@@ -390,7 +385,7 @@ impl AdminMutation {
         user_id: ID,
         reason: Option<String>,
     ) -> ApiResult<i32> {
-        let state = state(ctx);
+        let state = ctx.state();
         let n = accounts::revoke_sessions(
             &state.db,
             &*state.cache,
@@ -406,7 +401,7 @@ impl AdminMutation {
 /// `User.lastSignInAt`, batched across a page of users.
 pub async fn last_sign_in_of(ctx: &Context<'_>, user_id: Uuid) -> ApiResult<Option<DateTime<Utc>>> {
     let loaded = ctx
-        .data_unchecked::<Loaders>()
+        .loaders()
         .last_sign_in
         .load_one(user_id)
         .await
@@ -423,7 +418,7 @@ pub async fn llm_usage_of(
 ) -> ApiResult<crate::llm::graphql::LlmUsageReport> {
     use crate::llm::analytics::{self, GroupBy, UsageFilter};
     crate::llm::graphql::window(from, to)?;
-    let db = &state(ctx).db;
+    let db = &ctx.state().db;
     let filter = UsageFilter {
         app_id: None,
         user_id: Some(user_id),
@@ -446,7 +441,7 @@ pub async fn user_of(ctx: &Context<'_>, user_id: Uuid) -> ApiResult<Option<User>
         return Ok(None);
     }
     let user = ctx
-        .data_unchecked::<Loaders>()
+        .loaders()
         .users
         .load_one(user_id)
         .await

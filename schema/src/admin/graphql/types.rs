@@ -10,10 +10,11 @@ use uuid::Uuid;
 use crate::admin::directory::Role;
 use crate::admin::stats::Measures;
 use crate::apps::graphql::{App, AppStatus};
+use crate::auth::ContextExt;
 use crate::error::ApiResult;
 use crate::identity::graphql::{PublicUser, User};
 use crate::llm::pricing;
-use crate::loaders::{Loaders, load_error};
+use crate::loaders::load_error;
 
 crate::connection!(UserConnection, UserEdge, User);
 
@@ -79,7 +80,7 @@ impl AdminAuditEntry {
             return Ok(None);
         };
         let user = ctx
-            .data_unchecked::<Loaders>()
+            .loaders()
             .users
             .load_one(actor)
             .await

@@ -16,9 +16,8 @@ use crate::ledger::{app_reports, reports};
 use crate::llm::analytics::{self, GroupBy, UsageFilter};
 use crate::llm::graphql::{AppModelConfig, AppUsageDay, model_config_of, window};
 use crate::llm::pricing;
-use crate::loaders::{Loaders, load_error, selects};
+use crate::loaders::{load_error, selects};
 use crate::pagination::{Cursor, page_size};
-use crate::state::AppState;
 
 use super::builder::{AppStats, AppTransaction, AppTransactionConnection};
 
@@ -113,7 +112,7 @@ impl App {
     /// everyone but its builder and admins.
     pub async fn load(ctx: &Context<'_>, app_id: Uuid) -> ApiResult<Option<App>> {
         let app = ctx
-            .data_unchecked::<Loaders>()
+            .loaders()
             .apps
             .load_one(app_id)
             .await
@@ -197,7 +196,7 @@ impl App {
 
     async fn builder(&self, ctx: &Context<'_>) -> ApiResult<Option<PublicUser>> {
         let user = ctx
-            .data_unchecked::<Loaders>()
+            .loaders()
             .users
             .load_one(self.0.builder_id)
             .await
@@ -208,7 +207,7 @@ impl App {
     /// The priced actions.
     async fn actions(&self, ctx: &Context<'_>) -> ApiResult<Vec<AppAction>> {
         let actions = ctx
-            .data_unchecked::<Loaders>()
+            .loaders()
             .app_actions
             .load_one(self.0.id)
             .await
@@ -236,7 +235,7 @@ impl App {
     ) -> ApiResult<Vec<AppUsageDay>> {
         self.require_privileged(ctx)?;
         window(from, to)?;
-        let db = &ctx.data_unchecked::<AppState>().db;
+        let db = &ctx.state().db;
         let filter = UsageFilter {
             app_id: Some(self.0.id),
             user_id: None,
@@ -285,7 +284,7 @@ impl App {
         to: DateTime<Utc>,
     ) -> ApiResult<AppStats> {
         self.require_privileged(ctx)?;
-        let db = &ctx.data_unchecked::<AppState>().db;
+        let db = &ctx.state().db;
         let stats = crate::apps::stats::app_stats(db, self.0.id, from, to).await?;
         Ok(AppStats::new(from, to, stats))
     }
@@ -302,14 +301,14 @@ impl App {
         to: Option<DateTime<Utc>>,
     ) -> ApiResult<AppTransactionConnection> {
         self.require_privileged(ctx)?;
-        let db = &ctx.data_unchecked::<AppState>().db;
+        let db = &ctx.state().db;
         let size = page_size(first)?;
         let after = Cursor::parse_after(after.as_deref())?;
         let with_total = ctx.look_ahead().field("totalCount").exists();
         let (rows, total) =
             app_reports::history(db, self.0.id, from, to, after, size + 1, with_total).await?;
         if selects(ctx, &["user"]) {
-            ctx.data_unchecked::<Loaders>()
+            ctx.loaders()
                 .users
                 .load_many(rows.iter().map(|row| row.user_id))
                 .await

@@ -9,11 +9,12 @@ use rust_decimal::Decimal;
 
 use crate::apps::slug_check::Availability;
 use crate::apps::stats::{AppNumbers, AppStats as Stats};
+use crate::auth::ContextExt;
 use crate::error::ApiResult;
 use crate::identity::graphql::PublicUser;
 use crate::ledger::TransactionKind;
 use crate::llm::pricing;
-use crate::loaders::{Loaders, load_error};
+use crate::loaders::load_error;
 
 fn fallback_rate(numbers: &AppNumbers) -> f64 {
     if numbers.requests == 0 {
@@ -122,7 +123,7 @@ impl AppTransaction {
     /// Who paid: the public profile (fairyname), never an email or phone.
     async fn user(&self, ctx: &Context<'_>) -> ApiResult<Option<PublicUser>> {
         let user = ctx
-            .data_unchecked::<Loaders>()
+            .loaders()
             .users
             .load_one(self.0.user_id)
             .await

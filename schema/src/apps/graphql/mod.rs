@@ -24,16 +24,11 @@ use super::service::{self, AppFields, Decision};
 use crate::auth::{ContextExt, RequireAdmin, RequireBuilder, RequireUser};
 use crate::error::{ApiError, ApiResult};
 use crate::identity::graphql::User;
-use crate::loaders::{Loaders, load_error};
+use crate::loaders::load_error;
 use crate::pagination::{Cursor, page_size};
-use crate::state::AppState;
-
-fn state<'a>(ctx: &Context<'a>) -> &'a AppState {
-    ctx.data_unchecked::<AppState>()
-}
 
 async fn app_id(ctx: &Context<'_>, app: &ID) -> ApiResult<Uuid> {
-    catalog::resolve_app_id(&state(ctx).db, &AppRef::parse(app))
+    catalog::resolve_app_id(&ctx.state().db, &AppRef::parse(app))
         .await?
         .ok_or_else(|| ApiError::not_found("App"))
 }
@@ -65,8 +60,8 @@ impl AppsQuery {
         };
         let with_total = ctx.look_ahead().field("totalCount").exists();
         let (rows, total) =
-            listing::page(&state(ctx).db, &filter, after, size + 1, with_total).await?;
-        let loaders = ctx.data_unchecked::<Loaders>();
+            listing::page(&ctx.state().db, &filter, after, size + 1, with_total).await?;
+        let loaders = ctx.loaders();
         loaders.prime_apps(ctx, &rows).await.map_err(load_error)?;
         let rows = rows
             .into_iter()
@@ -92,7 +87,7 @@ impl AppsQuery {
         };
         let viewer = ctx.viewer().principal();
         Ok(App(
-            access::visible(&state(ctx).db, viewer, &reference).await?
+            access::visible(&ctx.state().db, viewer, &reference).await?
         ))
     }
 
@@ -103,8 +98,8 @@ impl AppsQuery {
             builder_id: Some(ctx.principal()?.user_id),
             ..MarketFilter::default()
         };
-        let (rows, _) = listing::page(&state(ctx).db, &filter, None, 1_000, false).await?;
-        let loaders = ctx.data_unchecked::<Loaders>();
+        let (rows, _) = listing::page(&ctx.state().db, &filter, None, 1_000, false).await?;
+        let loaders = ctx.loaders();
         loaders.prime_apps(ctx, &rows).await.map_err(load_error)?;
         Ok(rows.into_iter().map(App).collect())
     }
@@ -122,13 +117,13 @@ impl AppsQuery {
         let own = match app_id {
             Some(id) => {
                 let viewer = ctx.principal()?;
-                service::editable(&state(ctx).db, viewer, self::app_id(ctx, &id).await?)
+                service::editable(&ctx.state().db, viewer, self::app_id(ctx, &id).await?)
                     .await
                     .map(|app| Some(app.id))?
             }
             None => None,
         };
-        let availability = super::slug_check::availability(&state(ctx).db, &slug, own).await?;
+        let availability = super::slug_check::availability(&ctx.state().db, &slug, own).await?;
         Ok(availability.into())
     }
 }
@@ -144,8 +139,8 @@ impl AppsMutation {
         let viewer = ctx.principal()?;
         Ok(User(
             service::set_builder(
-                &state(ctx).db,
-                &*state(ctx).cache,
+                &ctx.state().db,
+                &*ctx.state().cache,
                 viewer,
                 viewer.user_id,
                 true,
@@ -164,8 +159,8 @@ impl AppsMutation {
         let user_id = Uuid::parse_str(&user_id).map_err(|_| ApiError::not_found("User"))?;
         Ok(User(
             service::set_builder(
-                &state(ctx).db,
-                &*state(ctx).cache,
+                &ctx.state().db,
+                &*ctx.state().cache,
                 ctx.principal()?,
                 user_id,
                 is_builder,
@@ -189,7 +184,7 @@ impl AppsMutation {
             callback_url: Some(input.callback_url),
             is_active: None,
         };
-        let state = state(ctx);
+        let state = ctx.state();
         let builder_id = ctx.principal()?.user_id;
         let limits = &state.settings.content;
         service::throttle_create(&*state.cache, limits, builder_id).await?;
@@ -218,8 +213,8 @@ impl AppsMutation {
         };
         let app_id = app_id(ctx, &id).await?;
         Ok(App(service::update(
-            &state(ctx).db,
-            &*state(ctx).cache,
+            &ctx.state().db,
+            &*ctx.state().cache,
             ctx.principal()?,
             app_id,
             fields,
@@ -239,8 +234,8 @@ impl AppsMutation {
     ) -> ApiResult<AppAction> {
         let id = self::app_id(ctx, &app_id).await?;
         let row = service::set_action(
-            &state(ctx).db,
-            &*state(ctx).cache,
+            &ctx.state().db,
+            &*ctx.state().cache,
             ctx.principal()?,
             id,
             &action,
@@ -260,8 +255,8 @@ impl AppsMutation {
     ) -> ApiResult<bool> {
         let id = self::app_id(ctx, &app_id).await?;
         service::remove_action(
-            &state(ctx).db,
-            &*state(ctx).cache,
+            &ctx.state().db,
+            &*ctx.state().cache,
             ctx.principal()?,
             id,
             &action,
@@ -309,8 +304,8 @@ async fn decide(
     let app_id = app_id(ctx, id).await?;
     let admin = ctx.principal()?.user_id;
     Ok(App(service::decide(
-        &state(ctx).db,
-        &*state(ctx).cache,
+        &ctx.state().db,
+        &*ctx.state().cache,
         admin,
         app_id,
         decision,

@@ -30,11 +30,6 @@ use crate::apps::catalog::AppRef;
 use crate::auth::{ContextExt, RequireUser};
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::Cursor;
-use crate::state::AppState;
-
-fn state<'a>(ctx: &Context<'a>) -> &'a AppState {
-    ctx.data_unchecked::<AppState>()
-}
 
 fn parse_id(id: &ID, what: &'static str) -> ApiResult<Uuid> {
     Uuid::parse_str(id).map_err(|_| ApiError::not_found(what))
@@ -51,7 +46,7 @@ impl ContentQuery {
         let viewer = ctx.principal()?;
         Ok(Recipe(
             super::recipes::find(
-                &state(ctx).db,
+                &ctx.state().db,
                 viewer.user_id,
                 parse_id(&id, "Recipe")?,
                 viewer.roles.admin,
@@ -66,7 +61,7 @@ impl ContentQuery {
         let viewer = ctx.principal()?;
         Ok(Story(
             library::find(
-                &state(ctx).db,
+                &ctx.state().db,
                 viewer.user_id,
                 parse_id(&id, "Story")?,
                 viewer.roles.admin,
@@ -83,7 +78,7 @@ pub struct ContentMutation;
 impl ContentMutation {
     #[graphql(guard = "RequireUser")]
     async fn save_recipe(&self, ctx: &Context<'_>, input: SaveRecipeInput) -> ApiResult<Recipe> {
-        let state = state(ctx);
+        let state = ctx.state();
         let db = &state.db;
         // An app off the marketplace is NOT_FOUND here too, as on every path (`apps::access`).
         let viewer = ctx.principal()?;
@@ -117,7 +112,7 @@ impl ContentMutation {
             is_favorited: input.is_favorited,
         };
         let recipe = super::recipes::update(
-            &state(ctx).db,
+            &ctx.state().db,
             ctx.principal()?.user_id,
             parse_id(&id, "Recipe")?,
             changes,
@@ -129,7 +124,7 @@ impl ContentMutation {
     #[graphql(guard = "RequireUser")]
     async fn delete_recipe(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
         super::recipes::delete(
-            &state(ctx).db,
+            &ctx.state().db,
             ctx.principal()?.user_id,
             parse_id(&id, "Recipe")?,
         )
@@ -160,7 +155,7 @@ impl ContentMutation {
             .collect();
         let after = Cursor::parse_after(input.changes_after.as_deref())?;
         let outcome = sync::sync(
-            state(ctx),
+            ctx.state(),
             ctx.principal()?.user_id,
             batch,
             input.since,
@@ -229,7 +224,7 @@ impl ContentMutation {
             custom_prompt: input.custom_prompt,
             idempotency_key: input.idempotency_key,
         };
-        let generated = super::stories::generate(state(ctx), request).await?;
+        let generated = super::stories::generate(ctx.state(), request).await?;
         let metadata = &generated.story.metadata;
         let usage = StoryUsage {
             model: metadata["model"].as_str().map(str::to_owned),
@@ -256,7 +251,7 @@ impl ContentMutation {
         #[graphql(default = true)] favorite: bool,
     ) -> ApiResult<Story> {
         let story = library::set_favorite(
-            &state(ctx).db,
+            &ctx.state().db,
             ctx.principal()?.user_id,
             parse_id(&id, "Story")?,
             favorite,
@@ -268,7 +263,7 @@ impl ContentMutation {
     #[graphql(guard = "RequireUser")]
     async fn delete_story(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
         library::delete(
-            &state(ctx).db,
+            &ctx.state().db,
             ctx.principal()?.user_id,
             parse_id(&id, "Story")?,
         )

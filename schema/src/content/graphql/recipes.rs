@@ -7,9 +7,9 @@ use fairydust_entities::user_recipes;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::state;
 use crate::apps::catalog::{self, AppRef};
 use crate::apps::graphql::App;
+use crate::auth::ContextExt;
 use crate::content::recipes::{self, RecipeFilter};
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::{Cursor, page_size};
@@ -85,7 +85,7 @@ pub async fn recipes_page(
     let after = Cursor::parse_after(after.as_deref())?;
     let app_id = match app_id {
         Some(app) => Some(
-            catalog::resolve_app_id(&state(ctx).db, &AppRef::parse(&app))
+            catalog::resolve_app_id(&ctx.state().db, &AppRef::parse(&app))
                 .await?
                 .ok_or_else(|| ApiError::not_found("App"))?,
         ),
@@ -97,9 +97,9 @@ pub async fn recipes_page(
         search,
     };
     let with_total = ctx.look_ahead().field("totalCount").exists();
-    let budget = state(ctx).settings.content.max_page_content_bytes;
+    let budget = ctx.state().settings.content.max_page_content_bytes;
     let (rows, total, cut) = recipes::page(
-        &state(ctx).db,
+        &ctx.state().db,
         user_id,
         &filter,
         after,

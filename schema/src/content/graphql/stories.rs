@@ -7,11 +7,11 @@ use fairydust_entities::user_stories;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::state;
+use crate::auth::ContextExt;
 use crate::content::library::{self, StoryFilter, StorySort};
 use crate::content::stories::{Audience, Character, Genre, StoryLength};
 use crate::error::ApiResult;
-use crate::loaders::{Loaders, load_error};
+use crate::loaders::load_error;
 use crate::pagination::{Cursor, page_size};
 use crate::profile::graphql::Person;
 
@@ -63,7 +63,7 @@ impl StoryCharacter {
             return Ok(None);
         };
         let person = ctx
-            .data_unchecked::<Loaders>()
+            .loaders()
             .person
             .load_one(id)
             .await
@@ -187,7 +187,7 @@ pub async fn stories_page(
     };
     let with_total = ctx.look_ahead().field("totalCount").exists();
     let (rows, total) = library::page(
-        &state(ctx).db,
+        &ctx.state().db,
         user_id,
         &filter,
         sort,
@@ -205,7 +205,7 @@ pub async fn stories_page(
                 .and_then(|id| id.parse().ok())
         })
         .collect();
-    let loaders = ctx.data_unchecked::<Loaders>();
+    let loaders = ctx.loaders();
     loaders
         .prime_people(ctx, &["characters", "person"], &person_ids)
         .await
@@ -231,7 +231,7 @@ pub async fn stories_page(
 }
 
 pub async fn story_stats_of(ctx: &Context<'_>, user_id: Uuid) -> ApiResult<StoryStats> {
-    let stats = library::stats(&state(ctx).db, user_id).await?;
+    let stats = library::stats(&ctx.state().db, user_id).await?;
     Ok(StoryStats {
         total: stats.total,
         favorites: stats.favorites,

@@ -7,7 +7,7 @@ use sea_orm::EntityTrait;
 use uuid::Uuid;
 
 use super::User;
-use super::auth::{OtpSent, RequestOtpInput, identifier, meta, state};
+use super::auth::{OtpSent, RequestOtpInput, identifier, meta};
 use crate::auth::{ContextExt, RequireUser};
 use crate::error::{ApiError, ApiResult};
 use crate::identity::account_settings::{self, AccountChanges};
@@ -73,7 +73,7 @@ impl AccountQuery {
     async fn user(&self, ctx: &Context<'_>, id: ID) -> ApiResult<PublicUser> {
         let user_id = Uuid::parse_str(&id).map_err(|_| ApiError::not_found("User"))?;
         let user = users::Entity::find_by_id(user_id)
-            .one(&state(ctx).db)
+            .one(&ctx.state().db)
             .await?;
         match user {
             Some(user) if user.is_active && !user.is_system => Ok(PublicUser(user)),
@@ -99,7 +99,7 @@ impl AccountMutation {
             avatar_url: input.avatar_url.into(),
         };
         let user =
-            account_settings::update_account(&state(ctx).db, ctx.principal()?.user_id, changes)
+            account_settings::update_account(&ctx.state().db, ctx.principal()?.user_id, changes)
                 .await?;
         Ok(User(user))
     }
@@ -116,7 +116,7 @@ impl AccountMutation {
     ) -> ApiResult<OtpSent> {
         let identifier = identifier(input.email.as_deref(), input.phone.as_deref())?;
         let sent =
-            contact_change::request(state(ctx), ctx.principal()?, identifier, meta(ctx)).await?;
+            contact_change::request(ctx.state(), ctx.principal()?, identifier, meta(ctx)).await?;
         Ok(sent.into())
     }
 
@@ -124,14 +124,14 @@ impl AccountMutation {
     /// replaces an address, the old one is told and the caller's other devices are signed out.
     #[graphql(guard = "RequireUser")]
     async fn confirm_contact_change(&self, ctx: &Context<'_>, code: String) -> ApiResult<User> {
-        let user = contact_change::confirm(state(ctx), ctx.principal()?, &code).await?;
+        let user = contact_change::confirm(ctx.state(), ctx.principal()?, &code).await?;
         Ok(User(user))
     }
 
     /// Today's bonus (the first claim each UTC day); a second claim the same day changes nothing.
     #[graphql(guard = "RequireUser")]
     async fn claim_daily_bonus(&self, ctx: &Context<'_>) -> ApiResult<DailyBonusClaim> {
-        let state = state(ctx);
+        let state = ctx.state();
         let claimed = daily_bonus::claim(
             &state.db,
             &*state.cache,

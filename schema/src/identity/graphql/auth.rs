@@ -13,7 +13,7 @@ use crate::identity::oauth::{OAuthCredential, OAuthProvider};
 use crate::identity::otp::Purpose;
 use crate::identity::sessions;
 use crate::identity::sign_in::{self, CodeSent, SignedIn};
-use crate::state::{AppState, RequestMeta};
+use crate::state::RequestMeta;
 
 /// Exactly one of `email` or `phone` (E.164, e.g. +14155550123).
 #[derive(InputObject)]
@@ -135,10 +135,6 @@ pub struct DeviceSession {
     pub current: bool,
 }
 
-pub(super) fn state<'a>(ctx: &Context<'a>) -> &'a AppState {
-    ctx.data_unchecked::<AppState>()
-}
-
 pub(super) fn meta<'a>(ctx: &Context<'a>) -> &'a RequestMeta {
     static NONE: std::sync::LazyLock<RequestMeta> = std::sync::LazyLock::new(RequestMeta::default);
     ctx.data_opt::<RequestMeta>().unwrap_or(&NONE)
@@ -153,7 +149,7 @@ impl AuthQuery {
     #[graphql(guard = "RequireUser")]
     async fn sessions(&self, ctx: &Context<'_>) -> ApiResult<Vec<DeviceSession>> {
         let principal = ctx.principal()?;
-        let list = sessions::list(&state(ctx).db, principal.user_id).await?;
+        let list = sessions::list(&ctx.state().db, principal.user_id).await?;
         Ok(list
             .into_iter()
             .map(|session| DeviceSession {
@@ -177,7 +173,7 @@ impl AuthMutation {
     async fn request_otp(&self, ctx: &Context<'_>, input: RequestOtpInput) -> ApiResult<OtpSent> {
         let identifier = identifier(input.email.as_deref(), input.phone.as_deref())?;
         Ok(
-            sign_in::send_code(state(ctx), &Purpose::SignIn, &identifier, meta(ctx))
+            sign_in::send_code(ctx.state(), &Purpose::SignIn, &identifier, meta(ctx))
                 .await?
                 .into(),
         )
@@ -187,7 +183,7 @@ impl AuthMutation {
     async fn verify_otp(&self, ctx: &Context<'_>, input: VerifyOtpInput) -> ApiResult<AuthPayload> {
         let identifier = identifier(input.email.as_deref(), input.phone.as_deref())?;
         Ok(
-            sign_in::sign_in_with_code(state(ctx), &identifier, &input.code, meta(ctx))
+            sign_in::sign_in_with_code(ctx.state(), &identifier, &input.code, meta(ctx))
                 .await?
                 .into(),
         )
@@ -199,7 +195,7 @@ impl AuthMutation {
         ctx: &Context<'_>,
         refresh_token: String,
     ) -> ApiResult<AuthPayload> {
-        let state = state(ctx);
+        let state = ctx.state();
         let (tokens, user) = sessions::refresh(
             &state.db,
             &*state.cache,
@@ -222,7 +218,7 @@ impl AuthMutation {
     /// Signs this device out; its tokens stop working at once.
     #[graphql(guard = "RequireUser")]
     async fn sign_out(&self, ctx: &Context<'_>) -> ApiResult<bool> {
-        let state = state(ctx);
+        let state = ctx.state();
         sessions::sign_out(&state.db, &*state.cache, ctx.principal()?).await?;
         Ok(true)
     }
@@ -230,14 +226,14 @@ impl AuthMutation {
     /// Signs every device out. Returns how many sessions ended.
     #[graphql(guard = "RequireUser")]
     async fn sign_out_everywhere(&self, ctx: &Context<'_>) -> ApiResult<i32> {
-        let state = state(ctx);
+        let state = ctx.state();
         Ok(sessions::sign_out_everywhere(&state.db, &*state.cache, ctx.principal()?).await? as i32)
     }
 
     /// Signs one of the caller's devices out.
     #[graphql(guard = "RequireUser")]
     async fn revoke_session(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
-        let state = state(ctx);
+        let state = ctx.state();
         let family = Uuid::parse_str(&id).map_err(|_| ApiError::not_found("Session"))?;
         if sessions::revoke_family(&state.db, &*state.cache, ctx.principal()?.user_id, family)
             .await?
@@ -257,7 +253,7 @@ impl AuthMutation {
     ) -> ApiResult<AuthPayload> {
         let credential = input.credential()?;
         let signed_in = sign_in::sign_in_with_oauth(
-            state(ctx),
+            ctx.state(),
             input.provider,
             credential,
             input.nonce.as_deref(),
@@ -274,7 +270,7 @@ impl AuthMutation {
         ctx: &Context<'_>,
         input: OAuthInput,
     ) -> ApiResult<Vec<OAuthProvider>> {
-        let state = state(ctx);
+        let state = ctx.state();
         let user_id = ctx.principal()?.user_id;
         sign_in::link(
             state,
@@ -294,7 +290,7 @@ impl AuthMutation {
         ctx: &Context<'_>,
         provider: OAuthProvider,
     ) -> ApiResult<Vec<OAuthProvider>> {
-        let state = state(ctx);
+        let state = ctx.state();
         let user_id = ctx.principal()?.user_id;
         sign_in::unlink(&state.db, user_id, provider).await?;
         Ok(sign_in::linked_providers(&state.db, user_id).await?)

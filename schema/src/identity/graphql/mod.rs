@@ -27,7 +27,6 @@ use crate::ledger::graphql::{
     DustStats, DustTransactionConnection, TransactionsArgs, stats_of, transactions_page,
 };
 use crate::profile::graphql::{Person, ProfileDataItem, people_of, profile_data_of};
-use crate::state::AppState;
 
 /// A fairydust account, as its owner (or an admin) sees it.
 #[derive(Clone)]
@@ -110,8 +109,7 @@ impl User {
     /// The user's signed-in devices (the user themself or an admin).
     async fn sessions(&self, ctx: &Context<'_>) -> ApiResult<Vec<auth::DeviceSession>> {
         let viewer = self_or_admin(ctx, self.0.id)?;
-        let list = crate::identity::sessions::list(&ctx.data_unchecked::<AppState>().db, self.0.id)
-            .await?;
+        let list = crate::identity::sessions::list(&ctx.state().db, self.0.id).await?;
         Ok(list
             .into_iter()
             .map(|session| auth::DeviceSession {
@@ -166,7 +164,7 @@ impl User {
     }
 
     async fn daily_bonus(&self, ctx: &Context<'_>) -> DailyBonus {
-        let table = &ctx.data_unchecked::<AppState>().settings.daily_bonus_table;
+        let table = &ctx.state().settings.daily_bonus_table;
         let status = daily_bonus::status(&self.0, table, Utc::now());
         DailyBonus {
             eligible: status.eligible,
@@ -224,7 +222,7 @@ impl User {
 
     /// OAuth providers this account can sign in with.
     async fn linked_providers(&self, ctx: &Context<'_>) -> ApiResult<Vec<OAuthProvider>> {
-        Ok(sign_in::linked_providers(&ctx.data_unchecked::<AppState>().db, self.0.id).await?)
+        Ok(sign_in::linked_providers(&ctx.state().db, self.0.id).await?)
     }
 }
 
@@ -260,7 +258,7 @@ impl IdentityQuery {
     /// The signed-in user.
     #[graphql(guard = "RequireUser")]
     async fn me(&self, ctx: &Context<'_>) -> ApiResult<User> {
-        let state = ctx.data_unchecked::<AppState>();
+        let state = ctx.state();
         let user_id = ctx.principal()?.user_id;
         let user = users::Entity::find_by_id(user_id).one(&state.db).await?;
         user.map(User)

@@ -5,7 +5,8 @@
 use async_graphql::{Context, Object, SimpleObject};
 
 use super::User;
-use super::auth::{VerifyOtpInput, identifier, meta, state};
+use super::auth::{VerifyOtpInput, identifier, meta};
+use crate::auth::ContextExt;
 use crate::error::{ApiError, ApiResult};
 use crate::identity::portal_session::{self, CSRF_HEADER, PortalCookie};
 use crate::identity::sessions::{self, IssuedTokens};
@@ -33,13 +34,13 @@ fn cookie<'a>(ctx: &Context<'a>) -> ApiResult<&'a PortalCookie> {
 }
 
 fn secure(ctx: &Context<'_>) -> bool {
-    state(ctx).settings.production
+    ctx.state().settings.production
 }
 
 fn set_refresh_cookie(ctx: &Context<'_>, tokens: &IssuedTokens) {
     let value = portal_session::set_cookie(
         &tokens.refresh_token,
-        state(ctx).settings.refresh_token_ttl,
+        ctx.state().settings.refresh_token_ttl,
         secure(ctx),
     );
     ctx.append_http_header("set-cookie", value);
@@ -64,7 +65,7 @@ impl PortalSessionMutation {
         cookie(ctx)?;
         let identifier = identifier(input.email.as_deref(), input.phone.as_deref())?;
         let signed_in =
-            sign_in::sign_in_with_code(state(ctx), &identifier, &input.code, meta(ctx)).await?;
+            sign_in::sign_in_with_code(ctx.state(), &identifier, &input.code, meta(ctx)).await?;
         set_refresh_cookie(ctx, &signed_in.tokens);
         Ok(PortalSession {
             access_token: signed_in.tokens.access_token,
@@ -80,7 +81,7 @@ impl PortalSessionMutation {
         let Some(refresh_token) = cookie(ctx)?.refresh_token.as_deref() else {
             return Err(ApiError::unauthenticated("Not signed in"));
         };
-        let state = state(ctx);
+        let state = ctx.state();
         let refreshed = sessions::refresh(
             &state.db,
             &*state.cache,
@@ -114,7 +115,7 @@ impl PortalSessionMutation {
         let Some(refresh_token) = cookie.refresh_token.as_deref() else {
             return Ok(false);
         };
-        let state = state(ctx);
+        let state = ctx.state();
         Ok(portal_session::sign_out(&state.db, &*state.cache, refresh_token).await?)
     }
 }

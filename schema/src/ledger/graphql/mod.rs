@@ -23,7 +23,6 @@ use super::{events, reports};
 use crate::apps::catalog::{self, AppRef};
 use crate::auth::{ContextExt, RequireAdmin, RequireUser};
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
 
 fn parse_user_id(id: &ID) -> ApiResult<Uuid> {
     Uuid::parse_str(id)
@@ -44,7 +43,7 @@ impl LedgerQuery {
         action: String,
         #[graphql(default = 1)] quantity: i32,
     ) -> ApiResult<DustCheck> {
-        let state = ctx.data_unchecked::<AppState>();
+        let state = ctx.state();
         let check = consume::check(
             &state.db,
             &*state.cache,
@@ -66,7 +65,7 @@ impl LedgerQuery {
     /// is badly wrong.
     #[graphql(guard = "RequireAdmin")]
     async fn ledger_audit(&self, ctx: &Context<'_>) -> ApiResult<Vec<LedgerDiscrepancy>> {
-        let rows = reports::audit(&ctx.data_unchecked::<AppState>().db).await?;
+        let rows = reports::audit(&ctx.state().db).await?;
         Ok(rows
             .into_iter()
             .map(|row| LedgerDiscrepancy {
@@ -89,7 +88,7 @@ impl LedgerQuery {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> ApiResult<Vec<AppDustDay>> {
-        let state = ctx.data_unchecked::<AppState>();
+        let state = ctx.state();
         let viewer = ctx.principal()?;
         if to <= from || to - from > chrono::Duration::days(366) {
             return Err(ApiError::bad_input(
@@ -129,7 +128,7 @@ impl LedgerMutation {
         ctx: &Context<'_>,
         input: ConsumeDustInput,
     ) -> ApiResult<DustTransaction> {
-        let state = ctx.data_unchecked::<AppState>();
+        let state = ctx.state();
         let request = ConsumeRequest {
             viewer: ctx.principal()?.clone(),
             app: AppRef::parse(&input.app_id),
@@ -154,7 +153,7 @@ impl LedgerMutation {
         amount: i32,
         reason: String,
     ) -> ApiResult<DustTransaction> {
-        let state = ctx.data_unchecked::<AppState>();
+        let state = ctx.state();
         let actor = ctx.principal()?.user_id;
         let row = admin_ops::grant(
             &state.db,
@@ -177,7 +176,7 @@ impl LedgerMutation {
         amount: i32,
         reason: String,
     ) -> ApiResult<Vec<BulkGrantResult>> {
-        let state = ctx.data_unchecked::<AppState>();
+        let state = ctx.state();
         let actor = ctx.principal()?.user_id;
         let ids = user_ids
             .iter()
@@ -212,7 +211,7 @@ impl LedgerMutation {
         delta: i32,
         reason: String,
     ) -> ApiResult<DustTransaction> {
-        let state = ctx.data_unchecked::<AppState>();
+        let state = ctx.state();
         let actor = ctx.principal()?.user_id;
         let row = admin_ops::adjust(
             &state.db,
@@ -236,7 +235,7 @@ impl LedgerMutation {
         payment_id: String,
         payment_amount_cents: i32,
     ) -> ApiResult<DustTransaction> {
-        let state = ctx.data_unchecked::<AppState>();
+        let state = ctx.state();
         let actor = ctx.principal()?.user_id;
         let user_id = parse_user_id(&user_id)?;
         let row = admin_ops::record_purchase(
@@ -260,7 +259,7 @@ impl LedgerMutation {
         transaction_id: ID,
         reason: String,
     ) -> ApiResult<DustTransaction> {
-        let state = ctx.data_unchecked::<AppState>();
+        let state = ctx.state();
         let actor = ctx.principal()?.user_id;
         let id = Uuid::parse_str(&transaction_id)
             .map_err(|_| ApiError::bad_input("transactionId is not an id"))?;
@@ -281,7 +280,7 @@ impl LedgerSubscription {
         &self,
         ctx: &Context<'_>,
     ) -> Result<impl Stream<Item = BalanceChange> + use<>, ApiError> {
-        let state = ctx.data_unchecked::<AppState>();
+        let state = ctx.state();
         let viewer = ctx.principal()?;
         let remaining = (viewer.token_expires_at - Utc::now().timestamp()).max(0) as u64;
         let expiry = tokio::time::sleep(std::time::Duration::from_secs(remaining));

@@ -9,12 +9,12 @@ use uuid::Uuid;
 
 use crate::apps::catalog::{self, AppRef};
 use crate::apps::graphql::App;
+use crate::auth::ContextExt;
 use crate::error::{ApiError, ApiResult};
 use crate::identity::graphql::User;
 use crate::ledger::TransactionKind;
 use crate::ledger::reports::{self, TransactionFilter};
 use crate::pagination::{Cursor, page_size};
-use crate::state::AppState;
 
 /// One change of a DUST balance.
 #[derive(Clone, Debug)]
@@ -227,7 +227,7 @@ pub async fn transactions_page(
         from,
         to,
     } = args;
-    let state = ctx.data_unchecked::<AppState>();
+    let state = ctx.state();
     let size = page_size(first)?;
     let after = Cursor::parse_after(after.as_deref())?;
     let app_id = match app_id {
@@ -269,7 +269,7 @@ pub async fn transactions_page(
 }
 
 pub async fn stats_of(ctx: &Context<'_>, user_id: Uuid) -> ApiResult<DustStats> {
-    let stats = reports::stats(&ctx.data_unchecked::<AppState>().db, user_id).await?;
+    let stats = reports::stats(&ctx.state().db, user_id).await?;
     Ok(DustStats {
         granted: stats.granted,
         consumed: stats.consumed,

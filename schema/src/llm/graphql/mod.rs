@@ -31,8 +31,7 @@ use crate::apps::catalog::{self, AppRef};
 use crate::auth::{ContextExt, RequireAdmin, RequireUser};
 use crate::error::{ApiError, ApiResult};
 use crate::ledger::graphql::DustTransaction;
-use crate::loaders::{Loaders, load_error};
-use crate::state::AppState;
+use crate::loaders::load_error;
 
 #[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq)]
 pub enum MessageRole {
@@ -85,7 +84,7 @@ pub struct LlmQuery;
 impl LlmQuery {
     /// The price table every LLM call is billed from.
     async fn llm_models(&self, ctx: &Context<'_>) -> ApiResult<Vec<LlmModel>> {
-        let models = pricing::price_table(&ctx.data_unchecked::<AppState>().db).await?;
+        let models = pricing::price_table(&ctx.state().db).await?;
         Ok(models.into_iter().map(LlmModel::from).collect())
     }
 
@@ -99,7 +98,7 @@ impl LlmQuery {
         prompt_tokens: i32,
         max_tokens: i32,
     ) -> ApiResult<LlmCostEstimate> {
-        let models = pricing::price_table(&ctx.data_unchecked::<AppState>().db).await?;
+        let models = pricing::price_table(&ctx.state().db).await?;
         Ok(super::estimate::estimate(&models, &model, prompt_tokens, max_tokens)?.into())
     }
 
@@ -117,7 +116,7 @@ impl LlmQuery {
         to: DateTime<Utc>,
     ) -> ApiResult<LlmUsageReport> {
         window(from, to)?;
-        let state = ctx.data_unchecked::<AppState>();
+        let state = ctx.state();
         let viewer = ctx.principal()?;
         let app = match &app_id {
             Some(app) => Some(
@@ -168,7 +167,7 @@ impl LlmQuery {
         to: DateTime<Utc>,
     ) -> ApiResult<LlmAnalytics> {
         window(from, to)?;
-        let db = &ctx.data_unchecked::<AppState>().db;
+        let db = &ctx.state().db;
         let filter = UsageFilter {
             app_id: None,
             user_id: None,
@@ -179,7 +178,7 @@ impl LlmQuery {
         let by_app = groups(db, &filter, GroupBy::App).await?;
         if ctx.look_ahead().field("byApp").field("app").exists() {
             // One query for every app of the breakdown; each row's `app` then hits the cache.
-            ctx.data_unchecked::<Loaders>()
+            ctx.loaders()
                 .apps
                 .load_many(by_app.iter().filter_map(|group| group.app_id))
                 .await
@@ -209,7 +208,7 @@ impl LlmMutation {
         ctx: &Context<'_>,
         input: GenerateTextInput,
     ) -> ApiResult<GenerateTextResult> {
-        let state = ctx.data_unchecked::<AppState>();
+        let state = ctx.state();
         let messages = match (input.prompt, input.messages) {
             (Some(prompt), None) => vec![ChatMessage {
                 role: Role::User,
@@ -268,7 +267,7 @@ impl LlmMutation {
         ctx: &Context<'_>,
         input: LogLlmUsageInput,
     ) -> ApiResult<LlmUsageLog> {
-        let state = ctx.data_unchecked::<AppState>();
+        let state = ctx.state();
         let reported = ReportedUsage {
             app: AppRef::parse(&input.app_id),
             provider: input.provider,
@@ -300,7 +299,7 @@ impl LlmMutation {
         app_id: ID,
         input: AppModelConfigInput,
     ) -> ApiResult<AppModelConfig> {
-        let state = ctx.data_unchecked::<AppState>();
+        let state = ctx.state();
         let app_id = catalog::resolve_app_id(&state.db, &AppRef::parse(&app_id))
             .await?
             .ok_or_else(|| ApiError::not_found("App"))?;
@@ -330,7 +329,7 @@ impl LlmMutation {
         is_active: Option<bool>,
         reason: String,
     ) -> ApiResult<LlmModel> {
-        let state = ctx.data_unchecked::<AppState>();
+        let state = ctx.state();
         let admin_id = ctx.principal()?.user_id;
         let change = admin::PriceChange {
             model_id,

@@ -7,12 +7,13 @@ use fairydust_entities::llm_models;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use crate::auth::ContextExt;
 use crate::error::{ApiError, ApiResult};
 use crate::llm::config::{
     CostLimits, Fallback, FallbackTrigger, FeatureFlags, ModelConfig, Parameters,
 };
 use crate::llm::provider::Provider;
-use crate::loaders::{Loaders, load_error};
+use crate::loaders::load_error;
 
 #[derive(SimpleObject, Clone)]
 pub struct LlmModel {
@@ -187,7 +188,7 @@ impl AppModelConfigInput {
 /// `app { modelConfig }` through the per-request loader.
 pub async fn model_config_of(ctx: &Context<'_>, app_id: Uuid) -> ApiResult<Option<AppModelConfig>> {
     let row = ctx
-        .data_unchecked::<Loaders>()
+        .loaders()
         .model_configs
         .load_one(app_id)
         .await

@@ -15,11 +15,6 @@ use super::{serving, stats};
 use crate::apps::catalog::AppRef;
 use crate::auth::{ContextExt, RequireAdmin, RequireUser};
 use crate::error::ApiResult;
-use crate::state::AppState;
-
-fn state<'a>(ctx: &Context<'a>) -> &'a AppState {
-    ctx.data_unchecked::<AppState>()
-}
 
 #[derive(Default)]
 pub struct QuestionsQuery;
@@ -36,7 +31,7 @@ impl QuestionsQuery {
     ) -> ApiResult<Vec<ProfilingQuestion>> {
         let user_id = ctx.principal()?.user_id;
         let questions =
-            serving::unanswered_for_app(&state(ctx).db, user_id, &AppRef::parse(&app_id)).await?;
+            serving::unanswered_for_app(&ctx.state().db, user_id, &AppRef::parse(&app_id)).await?;
         Ok(questions.into_iter().map(ProfilingQuestion).collect())
     }
 
@@ -44,14 +39,14 @@ impl QuestionsQuery {
     #[graphql(guard = "RequireUser")]
     async fn my_answers(&self, ctx: &Context<'_>) -> ApiResult<Vec<QuestionAnswer>> {
         let user_id = ctx.principal()?.user_id;
-        let answers = serving::answers_of(&state(ctx).db, user_id).await?;
+        let answers = serving::answers_of(&ctx.state().db, user_id).await?;
         Ok(answers.into_iter().map(QuestionAnswer).collect())
     }
 
     /// Every question, active or not, with its answers and the DUST paid for them.
     #[graphql(guard = "RequireAdmin")]
     async fn question_stats(&self, ctx: &Context<'_>) -> ApiResult<Vec<QuestionStat>> {
-        let stats = stats::per_question(&state(ctx).db).await?;
+        let stats = stats::per_question(&ctx.state().db).await?;
         Ok(stats
             .into_iter()
             .map(|stat| QuestionStat {
@@ -84,7 +79,7 @@ impl QuestionsMutation {
                 value: answer.value.0,
             })
             .collect();
-        let state = state(ctx);
+        let state = ctx.state();
         let limits = &state.settings.profile;
         let answered =
             answering::answer(&state.db, &*state.cache, limits, user_id, answers).await?;
@@ -104,7 +99,7 @@ impl QuestionsMutation {
     ) -> ApiResult<ProfilingQuestion> {
         let admin_id = ctx.principal()?.user_id;
         let (id, fields) = input.into_parts();
-        let question = admin::create(&state(ctx).db, admin_id, &id, fields).await?;
+        let question = admin::create(&ctx.state().db, admin_id, &id, fields).await?;
         Ok(ProfilingQuestion(question))
     }
 
@@ -117,7 +112,7 @@ impl QuestionsMutation {
         input: UpdateQuestionInput,
     ) -> ApiResult<ProfilingQuestion> {
         let admin_id = ctx.principal()?.user_id;
-        let question = admin::update(&state(ctx).db, admin_id, &id, input.into()).await?;
+        let question = admin::update(&ctx.state().db, admin_id, &id, input.into()).await?;
         Ok(ProfilingQuestion(question))
     }
 
@@ -130,7 +125,7 @@ impl QuestionsMutation {
         active: bool,
     ) -> ApiResult<ProfilingQuestion> {
         let admin_id = ctx.principal()?.user_id;
-        let question = admin::set_active(&state(ctx).db, admin_id, &id, active).await?;
+        let question = admin::set_active(&ctx.state().db, admin_id, &id, active).await?;
         Ok(ProfilingQuestion(question))
     }
 
@@ -139,7 +134,7 @@ impl QuestionsMutation {
     #[graphql(guard = "RequireAdmin")]
     async fn delete_question(&self, ctx: &Context<'_>, id: ID, reason: String) -> ApiResult<bool> {
         let admin_id = ctx.principal()?.user_id;
-        admin::delete(&state(ctx).db, admin_id, &id, &reason).await?;
+        admin::delete(&ctx.state().db, admin_id, &id, &reason).await?;
         Ok(true)
     }
 }

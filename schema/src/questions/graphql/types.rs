@@ -5,8 +5,9 @@ use chrono::{DateTime, Utc};
 use fairydust_entities::{profiling_questions, question_responses};
 use serde_json::Value;
 
+use crate::auth::ContextExt;
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::loaders::{Loaders, load_error};
+use crate::loaders::load_error;
 use crate::questions::admin::QuestionFields;
 use crate::questions::{QuestionType, serving};
 
@@ -75,7 +76,7 @@ pub struct QuestionAnswer(pub question_responses::Model);
 impl QuestionAnswer {
     async fn question(&self, ctx: &Context<'_>) -> ApiResult<ProfilingQuestion> {
         let question = ctx
-            .data_unchecked::<Loaders>()
+            .loaders()
             .questions
             .load_one(self.0.question_id.clone())
             .await
