@@ -16,12 +16,29 @@ pub struct Model {
     pub website_url: Option<String>,
     pub demo_url: Option<String>,
     pub callback_url: Option<String>,
-    /// pending, approved, rejected or suspended.
-    pub status: String,
+    pub status: AppStatus,
     pub is_active: bool,
     pub admin_notes: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+}
+
+/// Where an app stands in review. Stored as text; a value outside this list fails the read instead of
+/// becoming a default.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum AppStatus {
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    #[sea_orm(string_value = "approved")]
+    Approved,
+    #[sea_orm(string_value = "rejected")]
+    Rejected,
+    #[sea_orm(string_value = "suspended")]
+    Suspended,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -23,7 +23,7 @@ impl TestApp {
             website_url: Set(None),
             demo_url: Set(None),
             callback_url: Set(None),
-            status: Set("approved".into()),
+            status: Set(apps::AppStatus::Approved),
             is_active: Set(true),
             admin_notes: Set(None),
             created_at: Set(at),

@@ -42,7 +42,7 @@ pub struct PlatformStats {
     pub days: Vec<(NaiveDate, Measures)>,
     pub totals: Measures,
     /// (status, count) for every status.
-    pub apps_by_status: Vec<(String, i64)>,
+    pub apps_by_status: Vec<(fairydust_entities::apps::AppStatus, i64)>,
     /// (app, DUST spent net of refunds), most first.
     pub top_apps_by_dust: Vec<(Uuid, i64)>,
     /// (app, LLM cost in micro-dollars, calls), most first.

@@ -2,7 +2,7 @@
 //! caller goes through here, so an app off the marketplace is NOT_FOUND to everyone but its builder
 //! and admins, whatever the path.
 
-use fairydust_entities::apps;
+use fairydust_entities::apps::{self, AppStatus};
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
@@ -12,7 +12,7 @@ use crate::auth::Principal;
 
 /// Approved and active: listed on the marketplace and visible to everyone.
 pub fn on_marketplace(app: &apps::Model) -> bool {
-    app.status == "approved" && app.is_active
+    app.status == AppStatus::Approved && app.is_active
 }
 
 /// The app's builder or an admin.

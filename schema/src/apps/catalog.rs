@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use fairydust_entities::apps::AppStatus;
 use fairydust_entities::{app_actions, app_model_configs, apps};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
@@ -159,7 +160,7 @@ pub async fn snapshot<C: ConnectionTrait>(
         app_id,
         slug: app.slug,
         builder_id: app.builder_id,
-        chargeable: app.status == "approved" && app.is_active,
+        chargeable: app.status == AppStatus::Approved && app.is_active,
         actions,
         model_config,
     };

@@ -1,3 +1,6 @@
+use fairydust_entities::apps::AppStatus;
+use sea_orm::ActiveEnum;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppsError {
     #[error("{0}")]
@@ -16,8 +19,11 @@ pub enum AppsError {
     SlugTaken(String),
     #[error("Too many writes; try again in {retry_after} s")]
     RateLimited { retry_after: u64 },
-    #[error("An app cannot go from {from} to {to}")]
-    InvalidTransition { from: String, to: &'static str },
+    #[error("An app cannot go from {} to {}", from.to_value(), to.to_value())]
+    InvalidTransition {
+        from: AppStatus,
+        to: AppStatus,
+    },
     #[error(transparent)]
     Identity(#[from] crate::identity::IdentityError),
     #[error(transparent)]

@@ -1,6 +1,6 @@
 //! The marketplace (approved, active apps) and a builder's own apps, newest first.
 
-use fairydust_entities::apps::{self, Column};
+use fairydust_entities::apps::{self, AppStatus, Column};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
@@ -30,7 +30,7 @@ impl MarketFilter {
         let mut condition = match self.builder_id {
             Some(builder) => Condition::all().add(Column::BuilderId.eq(builder)),
             None => Condition::all()
-                .add(Column::Status.eq("approved"))
+                .add(Column::Status.eq(AppStatus::Approved))
                 .add(Column::IsActive.eq(true)),
         };
         if let Some(category) = &self.category {

@@ -1,20 +1,20 @@
 //! Apps as admins see them: every status, by builder and search, with counts per status for the
 //! review tabs. The public marketplace (`listing`) is separate and unchanged.
 
-use fairydust_entities::apps::{self, Column};
+use fairydust_entities::apps::{self, AppStatus, Column};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, Iterable, QueryFilter, QuerySelect,
+};
 use uuid::Uuid;
 
 use super::AppsError;
 use crate::admin::directory::contains_pattern;
 use crate::pagination::{Cursor, Order, keyset_page};
 
-pub const STATUSES: [&str; 4] = ["pending", "approved", "rejected", "suspended"];
-
 #[derive(Clone, Debug, Default)]
 pub struct ReviewFilter {
-    pub status: Option<String>,
+    pub status: Option<AppStatus>,
     pub builder_id: Option<Uuid>,
     /// Matched as a substring of the name, slug or description, case-insensitively.
     pub search: Option<String>,
@@ -24,7 +24,7 @@ impl ReviewFilter {
     fn condition(&self, with_status: bool) -> Result<Condition, AppsError> {
         let mut condition = Condition::all();
         if with_status && let Some(status) = &self.status {
-            condition = condition.add(Column::Status.eq(status.as_str()));
+            condition = condition.add(Column::Status.eq(*status));
         }
         if let Some(builder) = self.builder_id {
             condition = condition.add(Column::BuilderId.eq(builder));
@@ -78,8 +78,8 @@ pub async fn page(
 pub async fn status_counts(
     db: &DatabaseConnection,
     filter: &ReviewFilter,
-) -> Result<Vec<(String, i64)>, AppsError> {
-    let counted: Vec<(String, i64)> = apps::Entity::find()
+) -> Result<Vec<(AppStatus, i64)>, AppsError> {
+    let counted: Vec<(AppStatus, i64)> = apps::Entity::find()
         .select_only()
         .column(Column::Status)
         .column_as(Expr::cust("COUNT(*)"), "n")
@@ -88,14 +88,13 @@ pub async fn status_counts(
         .into_tuple()
         .all(db)
         .await?;
-    Ok(STATUSES
-        .iter()
+    Ok(AppStatus::iter()
         .map(|status| {
             let n = counted
                 .iter()
-                .find(|(s, _)| s == status)
+                .find(|(s, _)| *s == status)
                 .map_or(0, |(_, n)| *n);
-            ((*status).to_owned(), n)
+            (status, n)
         })
         .collect())
 }

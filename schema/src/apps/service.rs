@@ -1,6 +1,7 @@
 //! Builders' apps: creation (auto-approved), edits by the owner or an admin, the action price list,
 //! and the admin status transitions.
 
+use fairydust_entities::apps::AppStatus;
 use fairydust_entities::{app_actions, apps, now, users};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
@@ -178,7 +179,11 @@ pub async fn create(
             website_url: Set(None),
             demo_url: Set(None),
             callback_url: Set(None),
-            status: Set(if auto_approve { "approved" } else { "pending" }.into()),
+            status: Set(if auto_approve {
+                AppStatus::Approved
+            } else {
+                AppStatus::Pending
+            }),
             is_active: Set(true),
             admin_notes: Set(None),
             created_at: Set(at),
@@ -360,22 +365,23 @@ pub enum Decision {
 }
 
 impl Decision {
-    fn target(self) -> &'static str {
+    fn target(self) -> AppStatus {
         match self {
-            Decision::Approve | Decision::Reactivate => "approved",
-            Decision::Reject => "rejected",
-            Decision::Suspend => "suspended",
+            Decision::Approve | Decision::Reactivate => AppStatus::Approved,
+            Decision::Reject => AppStatus::Rejected,
+            Decision::Suspend => AppStatus::Suspended,
         }
     }
 
     /// pending→approved|rejected, approved→suspended, suspended|rejected→approved.
-    fn allowed_from(self, status: &str) -> bool {
-        match self {
-            Decision::Approve => status == "pending",
-            Decision::Reject => status == "pending",
-            Decision::Suspend => status == "approved",
-            Decision::Reactivate => status == "suspended" || status == "rejected",
-        }
+    fn allowed_from(self, status: AppStatus) -> bool {
+        use AppStatus::*;
+        matches!(
+            (self, status),
+            (Decision::Approve | Decision::Reject, Pending)
+                | (Decision::Suspend, Approved)
+                | (Decision::Reactivate, Suspended | Rejected)
+        )
     }
 
     fn audit_action(self) -> &'static str {
@@ -406,7 +412,7 @@ pub async fn decide(
         .one(&txn)
         .await?
         .ok_or(AppsError::NotFound("App"))?;
-    if !decision.allowed_from(&app.status) {
+    if !decision.allowed_from(app.status) {
         return Err(AppsError::InvalidTransition {
             from: app.status,
             to: decision.target(),
@@ -421,7 +427,7 @@ pub async fn decide(
         )
         .col_expr(apps::Column::UpdatedAt, Expr::value(now()))
         .filter(apps::Column::Id.eq(app_id))
-        .filter(apps::Column::Status.eq(app.status.clone()))
+        .filter(apps::Column::Status.eq(app.status))
         .exec_with_returning(&txn)
         .await?;
     let Some(updated) = changed.into_iter().next() else {

@@ -148,7 +148,7 @@ async fn unknown_apps_and_actions_are_not_found_and_unavailable_apps_forbidden()
     fairydust_entities::apps::Entity::update_many()
         .col_expr(
             fairydust_entities::apps::Column::Status,
-            Expr::value("suspended"),
+            Expr::value(fairydust_entities::apps::AppStatus::Suspended),
         )
         .filter(fairydust_entities::apps::Column::Id.eq(priced.id))
         .exec(&app.db)

@@ -86,7 +86,7 @@ pub async fn suspended_app_leaves_the_marketplace(client: &Client, app: &TestApp
         .unwrap()
         .unwrap()
         .into_active_model();
-    pending.status = Set("pending".into());
+    pending.status = Set(fairydust_entities::apps::AppStatus::Pending);
     pending.update(&app.db).await.unwrap();
     assert!(on_marketplace(app, &slug).await);
 

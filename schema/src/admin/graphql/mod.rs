@@ -26,7 +26,7 @@ use crate::ledger::TransactionKind;
 use crate::ledger::graphql::{DustTransaction, DustTransactionConnection};
 use crate::loaders::load_error;
 use crate::pagination::{Cursor, page_size};
-use types::{PlatformDay, TopApp, status_of, status_str};
+use types::{PlatformDay, TopApp};
 
 fn id_arg(name: &str, id: &ID) -> ApiResult<Uuid> {
     Uuid::parse_str(id).map_err(|_| ApiError::bad_input(format!("{name} is not an id")))
@@ -118,7 +118,7 @@ impl AdminQuery {
         let size = page_size(first)?;
         let after = Cursor::parse_after(after.as_deref())?;
         let filter = ReviewFilter {
-            status: status.map(|s| status_str(s).to_owned()),
+            status: status.map(Into::into),
             builder_id: builder_id.map(|id| id_arg("builderId", &id)).transpose()?,
             search,
         };
@@ -151,7 +151,7 @@ impl AdminQuery {
         Ok(counts
             .into_iter()
             .map(|(status, count)| AppStatusCount {
-                status: status_of(&status),
+                status: status.into(),
                 count,
             })
             .collect())
@@ -193,7 +193,7 @@ impl AdminQuery {
                 .apps_by_status
                 .into_iter()
                 .map(|(status, count)| AppStatusCount {
-                    status: status_of(&status),
+                    status: status.into(),
                     count,
                 })
                 .collect(),

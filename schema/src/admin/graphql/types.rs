@@ -36,24 +36,6 @@ impl From<UserRole> for Role {
     }
 }
 
-pub fn status_str(status: AppStatus) -> &'static str {
-    match status {
-        AppStatus::Pending => "pending",
-        AppStatus::Approved => "approved",
-        AppStatus::Rejected => "rejected",
-        AppStatus::Suspended => "suspended",
-    }
-}
-
-pub fn status_of(stored: &str) -> AppStatus {
-    match stored {
-        "pending" => AppStatus::Pending,
-        "rejected" => AppStatus::Rejected,
-        "suspended" => AppStatus::Suspended,
-        _ => AppStatus::Approved,
-    }
-}
-
 #[derive(SimpleObject)]
 pub struct AppStatusCount {
     pub status: AppStatus,

@@ -67,22 +67,12 @@ impl AppCategory {
 }
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "fairydust_entities::apps::AppStatus")]
 pub enum AppStatus {
     Pending,
     Approved,
     Rejected,
     Suspended,
-}
-
-impl AppStatus {
-    fn parse(stored: &str) -> Self {
-        match stored {
-            "pending" => AppStatus::Pending,
-            "rejected" => AppStatus::Rejected,
-            "suspended" => AppStatus::Suspended,
-            _ => AppStatus::Approved,
-        }
-    }
 }
 
 /// A priced action of an app: what `consumeDust` and `generateText` charge.
@@ -161,7 +151,7 @@ impl App {
     }
 
     async fn status(&self) -> AppStatus {
-        AppStatus::parse(&self.0.status)
+        self.0.status.into()
     }
 
     async fn is_active(&self) -> bool {
