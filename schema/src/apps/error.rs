@@ -1,3 +1,4 @@
+use crate::error::{ApiError, ErrorCode};
 use fairydust_entities::apps::AppStatus;
 use sea_orm::ActiveEnum;
 
@@ -20,10 +21,7 @@ pub enum AppsError {
     #[error("Too many writes; try again in {retry_after} s")]
     RateLimited { retry_after: u64 },
     #[error("An app cannot go from {} to {}", from.to_value(), to.to_value())]
-    InvalidTransition {
-        from: AppStatus,
-        to: AppStatus,
-    },
+    InvalidTransition { from: AppStatus, to: AppStatus },
     #[error(transparent)]
     Identity(#[from] crate::identity::IdentityError),
     #[error(transparent)]
@@ -37,6 +35,28 @@ impl From<crate::apps::catalog::CatalogError> for AppsError {
         match error {
             crate::apps::catalog::CatalogError::Database(e) => AppsError::Database(e),
             crate::apps::catalog::CatalogError::Cache(e) => AppsError::Cache(e),
+        }
+    }
+}
+
+/// How this domain's errors reach clients: one stable code each (see `crate::error::ErrorCode`).
+impl From<AppsError> for ApiError {
+    fn from(error: AppsError) -> Self {
+        use AppsError as E;
+        let message = error.to_string();
+        match error {
+            E::InvalidInput(_) => ApiError::new(ErrorCode::BadUserInput, message),
+            E::InvalidField { field, .. } => {
+                ApiError::new(ErrorCode::BadUserInput, message).with("field", field)
+            }
+            E::NotFound(_) => ApiError::new(ErrorCode::NotFound, message),
+            E::Forbidden(_) => ApiError::new(ErrorCode::Forbidden, message),
+            E::SlugTaken(_) => ApiError::new(ErrorCode::Conflict, message).with("field", "slug"),
+            E::InvalidTransition { .. } => ApiError::new(ErrorCode::Conflict, message),
+            E::RateLimited { retry_after } => ApiError::rate_limited(retry_after),
+            E::Identity(e) => e.into(),
+            E::Cache(e) => ApiError::internal(&e),
+            E::Database(e) => ApiError::internal(&e),
         }
     }
 }

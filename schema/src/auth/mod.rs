@@ -14,6 +14,8 @@ pub use guards::{ContextExt, RequireAdmin, RequireBuilder, RequireUser};
 pub use tokens::{AccessClaims, TOKEN_TYPE_ACCESS, TokenKeys};
 pub use viewer::{Authenticator, Principal, Roles, Viewer};
 
+use crate::error::ApiError;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     #[error("The access token has expired")]
@@ -32,4 +34,16 @@ pub enum AuthError {
     Cache(#[from] crate::cache::CacheError),
     #[error(transparent)]
     Database(#[from] sea_orm::DbErr),
+}
+
+/// How this domain's errors reach clients: one stable code each (see `crate::error::ErrorCode`).
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::Forbidden(_) => ApiError::forbidden(error.to_string()),
+            AuthError::Cache(e) => ApiError::internal(&e),
+            AuthError::Database(e) => ApiError::internal(&e),
+            _ => ApiError::unauthenticated(error.to_string()),
+        }
+    }
 }

@@ -1,3 +1,4 @@
+use crate::error::{ApiError, ErrorCode};
 #[derive(Debug, thiserror::Error)]
 pub enum ContentError {
     #[error("{0}")]
@@ -27,6 +28,29 @@ impl From<crate::apps::catalog::CatalogError> for ContentError {
         match error {
             crate::apps::catalog::CatalogError::Database(e) => ContentError::Database(e),
             crate::apps::catalog::CatalogError::Cache(e) => ContentError::Cache(e),
+        }
+    }
+}
+
+/// How this domain's errors reach clients: one stable code each (see `crate::error::ErrorCode`).
+impl From<ContentError> for ApiError {
+    fn from(error: ContentError) -> Self {
+        use ContentError as E;
+        let message = error.to_string();
+        match error {
+            E::InvalidInput(_) => ApiError::new(ErrorCode::BadUserInput, message),
+            E::Unsafe(_) => {
+                ApiError::new(ErrorCode::BadUserInput, message).with("reason", "unsafe_content")
+            }
+            E::NotFound(_) => ApiError::new(ErrorCode::NotFound, message),
+            E::RateLimited { retry_after, .. } | E::TooManyWrites { retry_after } => {
+                ApiError::new(ErrorCode::RateLimited, message).with("retryAfter", retry_after)
+            }
+            E::Llm(e) => e.into(),
+            E::Ledger(e) => e.into(),
+            E::Profile(e) => e.into(),
+            E::Cache(e) => ApiError::internal(&e),
+            E::Database(e) => ApiError::internal(&e),
         }
     }
 }

@@ -3,6 +3,7 @@ use super::delivery::DeliveryError;
 use super::oauth::OAuthError;
 use super::otp::OtpError;
 use crate::cache::CacheError;
+use crate::error::{ApiError, ErrorCode};
 use crate::ledger::LedgerError;
 
 #[derive(Debug, thiserror::Error)]
@@ -53,4 +54,59 @@ pub enum IdentityError {
     Cache(#[from] CacheError),
     #[error(transparent)]
     Database(#[from] sea_orm::DbErr),
+}
+
+/// How this domain's errors reach clients: one stable code each (see `crate::error::ErrorCode`).
+impl From<IdentityError> for ApiError {
+    fn from(error: IdentityError) -> Self {
+        use crate::identity::delivery::DeliveryError;
+        use crate::identity::oauth::OAuthError;
+        use crate::identity::otp::OtpError;
+        use IdentityError as E;
+        let message = error.to_string();
+        match error {
+            E::InvalidContact(_) | E::InvalidInput(_) => {
+                ApiError::new(ErrorCode::BadUserInput, message)
+            }
+            E::ContactTaken
+            | E::FairynameTaken
+            | E::FairynameExhausted
+            | E::IdentityLinkedElsewhere(_)
+            | E::LastWayIn => ApiError::new(ErrorCode::Conflict, message),
+            E::ProviderLinkRequired(_) => {
+                ApiError::new(ErrorCode::Conflict, message).with("reason", "PROVIDER_LINK_REQUIRED")
+            }
+            E::UserNotFound | E::NotFound(_) => ApiError::new(ErrorCode::NotFound, message),
+            E::RecentSignInRequired => ApiError::new(ErrorCode::Forbidden, message)
+                .with("reason", "RECENT_SIGN_IN_REQUIRED"),
+            E::AccountDisabled | E::InvalidRefreshToken | E::RefreshTokenReused => {
+                ApiError::new(ErrorCode::Unauthenticated, message)
+            }
+            E::Otp(OtpError::RateLimited { retry_after }) => ApiError::rate_limited(retry_after),
+            E::Otp(OtpError::WrongCode { attempts_left }) => {
+                ApiError::new(ErrorCode::Unauthenticated, message)
+                    .with("attemptsLeft", attempts_left)
+            }
+            E::Otp(OtpError::NoCode | OtpError::Burned) => {
+                ApiError::new(ErrorCode::Unauthenticated, message)
+            }
+            E::Otp(OtpError::Cache(e)) | E::Cache(e) => ApiError::internal(&e),
+            E::Delivery(DeliveryError::NotConfigured(channel)) => ApiError::bad_input(format!(
+                "Sign-in by {channel} is not available on this server"
+            )),
+            // Not the client's fault and worth a retry; the message is safe, the cause was logged.
+            E::Delivery(DeliveryError::Failed { .. }) => {
+                ApiError::new(ErrorCode::Internal, message).with("retryable", true)
+            }
+            E::OAuth(OAuthError::NotConfigured(_)) => ApiError::bad_input(message),
+            E::OAuth(OAuthError::Rejected { .. }) => {
+                ApiError::new(ErrorCode::Unauthenticated, message)
+            }
+            E::OAuth(OAuthError::Unavailable { .. }) => {
+                ApiError::new(ErrorCode::Internal, message).with("retryable", true)
+            }
+            E::Ledger(e) => e.into(),
+            E::Database(e) => ApiError::internal(&e),
+        }
+    }
 }

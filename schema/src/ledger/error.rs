@@ -1,3 +1,4 @@
+use crate::error::{ApiError, ErrorCode};
 use uuid::Uuid;
 
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +40,40 @@ impl From<crate::apps::catalog::CatalogError> for LedgerError {
         match error {
             crate::apps::catalog::CatalogError::Database(e) => LedgerError::Database(e),
             crate::apps::catalog::CatalogError::Cache(e) => LedgerError::Cache(e),
+        }
+    }
+}
+
+/// How this domain's errors reach clients: one stable code each (see `crate::error::ErrorCode`).
+impl From<LedgerError> for ApiError {
+    fn from(error: LedgerError) -> Self {
+        use LedgerError as E;
+        let message = error.to_string();
+        match error {
+            E::UserNotFound | E::AppNotFound | E::ActionNotFound(_) | E::TransactionNotFound => {
+                ApiError::new(ErrorCode::NotFound, message)
+            }
+            E::AppUnavailable => ApiError::new(ErrorCode::Forbidden, message),
+            E::InsufficientDust { balance, required } => {
+                ApiError::new(ErrorCode::InsufficientDust, message)
+                    .with("balance", balance)
+                    .with("required", required)
+            }
+            E::IdempotencyKeyReused => ApiError::new(ErrorCode::IdempotencyKeyReused, message),
+            E::PriceAboveAgreed { required, max_dust } => {
+                ApiError::new(ErrorCode::Conflict, message)
+                    .with("reason", "PRICE_ABOVE_MAX_DUST")
+                    .with("required", required)
+                    .with("maxDust", max_dust)
+            }
+            E::InvalidInput(_) | E::NotRefundable => {
+                ApiError::new(ErrorCode::BadUserInput, message)
+            }
+            E::AlreadyRefunded(_) | E::PaymentAlreadyRecorded(_) => {
+                ApiError::new(ErrorCode::Conflict, message)
+            }
+            E::Database(e) => ApiError::internal(&e),
+            E::Cache(e) => ApiError::internal(&e),
         }
     }
 }

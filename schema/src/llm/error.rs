@@ -1,4 +1,5 @@
 use crate::cache::CacheError;
+use crate::error::{ApiError, ErrorCode};
 use crate::ledger::LedgerError;
 
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +44,33 @@ impl From<crate::apps::catalog::CatalogError> for LlmError {
         match error {
             crate::apps::catalog::CatalogError::Database(e) => LlmError::Database(e),
             crate::apps::catalog::CatalogError::Cache(e) => LlmError::Cache(e),
+        }
+    }
+}
+
+/// How this domain's errors reach clients: one stable code each (see `crate::error::ErrorCode`).
+impl From<LlmError> for ApiError {
+    fn from(error: LlmError) -> Self {
+        use LlmError as E;
+        let message = error.to_string();
+        match error {
+            E::InvalidInput(_) | E::Rejected(_) => ApiError::new(ErrorCode::BadUserInput, message),
+            E::InvalidConfig(error) => {
+                ApiError::new(ErrorCode::BadUserInput, message).with("field", error.field)
+            }
+            E::NotFound(_) => ApiError::new(ErrorCode::NotFound, message),
+            E::Forbidden(_) | E::AppUnavailable => ApiError::new(ErrorCode::Forbidden, message),
+            E::NotConfigured(_) => ApiError::new(ErrorCode::LlmNotConfigured, message),
+            E::Unavailable { attempts } => ApiError::new(ErrorCode::LlmUnavailable, message)
+                .with("attempts", attempts.len() as u64),
+            E::RateLimited { retry_after } => ApiError::rate_limited(retry_after),
+            E::CostLimitReached { retry_after, .. } => {
+                ApiError::new(ErrorCode::RateLimited, message).with("retryAfter", retry_after)
+            }
+            E::InProgress => ApiError::new(ErrorCode::Conflict, message),
+            E::Ledger(e) => e.into(),
+            E::Cache(e) => ApiError::internal(&e),
+            E::Database(e) => ApiError::internal(&e),
         }
     }
 }

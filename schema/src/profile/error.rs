@@ -1,3 +1,4 @@
+use crate::error::{ApiError, ErrorCode};
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
     #[error("{0}")]
@@ -18,6 +19,21 @@ impl From<crate::apps::catalog::CatalogError> for ProfileError {
         match error {
             E::Database(e) => ProfileError::Database(e),
             E::Cache(e) => ProfileError::Cache(e),
+        }
+    }
+}
+
+/// How this domain's errors reach clients: one stable code each (see `crate::error::ErrorCode`).
+impl From<ProfileError> for ApiError {
+    fn from(error: ProfileError) -> Self {
+        use ProfileError as E;
+        let message = error.to_string();
+        match error {
+            E::InvalidInput(_) => ApiError::new(ErrorCode::BadUserInput, message),
+            E::NotFound(_) => ApiError::new(ErrorCode::NotFound, message),
+            E::TooManyPeople(_) => ApiError::new(ErrorCode::BadUserInput, message),
+            E::Cache(e) => ApiError::internal(&e),
+            E::Database(e) => ApiError::internal(&e),
         }
     }
 }

@@ -309,7 +309,10 @@ async fn the_ai_context_is_only_for_apps_on_the_marketplace() {
         .await
         .data();
     apps::Entity::update_many()
-        .col_expr(apps::Column::Status, Expr::value(apps::AppStatus::Suspended))
+        .col_expr(
+            apps::Column::Status,
+            Expr::value(apps::AppStatus::Suspended),
+        )
         .filter(apps::Column::Id.eq(listed.id))
         .exec(&app.db)
         .await
