@@ -11,6 +11,7 @@ mod apps;
 mod auth;
 mod authorization;
 mod builder_console;
+mod error_codes;
 mod generation_guards;
 mod http_surface;
 mod identity_account;
