@@ -12,9 +12,9 @@ use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::db::{self, StatementCounter};
-use crate::delivery;
 use crate::http::{self, ServerState, SocketRegistry};
 use crate::integrations;
+use crate::integrations::delivery;
 use crate::integrations::http::build_http_client;
 use crate::integrations::oauth::OAuthClients;
 
@@ -27,8 +27,11 @@ pub struct App {
 
 /// Connects to the database and cache the configuration names, migrates, and assembles the app.
 pub async fn build(config: Config) -> anyhow::Result<App> {
-    let (db, statements) =
-        db::connect(&config.database_url, config.database_max_connections).await?;
+    let (db, statements) = db::connect(
+        config.database_url.expose(),
+        config.database_max_connections,
+    )
+    .await?;
     tracing::info!(backend = db::backend_name(&db), "database connected");
     if config.skip_migrations {
         tracing::info!("SKIP_MIGRATIONS=true: not applying migrations");
@@ -43,7 +46,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
 pub async fn connect_cache(config: &Config) -> anyhow::Result<Arc<dyn Cache>> {
     Ok(match &config.redis_url {
         Some(url) => {
-            let cache = RedisCache::connect(url, &config.redis_key_prefix).await?;
+            let cache = RedisCache::connect(url.expose(), &config.redis_key_prefix).await?;
             tracing::info!("redis connected");
             Arc::new(cache)
         }
@@ -62,7 +65,7 @@ pub fn assemble(
     cache: Arc<dyn Cache>,
 ) -> App {
     http::metrics::recorder();
-    let keys = TokenKeys::from_secret(config.jwt_secret.as_bytes());
+    let keys = TokenKeys::from_secret(config.jwt_secret.expose().as_bytes());
     let client = build_http_client().expect("a TLS backend is compiled in");
     let (email, sms) = delivery::senders(&config, &client);
     let oauth = Arc::new(OAuthClients::new(&config.integrations, client.clone()));

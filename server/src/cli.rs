@@ -55,7 +55,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate { action } => {
-            let (conn, _) = db::connect(&config.database_url, 2).await?;
+            let (conn, _) = db::connect(config.database_url.expose(), 2).await?;
             match action {
                 MigrateAction::Up => db::migrate(&conn).await?,
                 MigrateAction::Down { steps } => Migrator::down(&conn, Some(steps)).await?,
@@ -73,7 +73,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         }
         Command::CreateAdmin { email } => {
             let email = Email::parse(&email)?;
-            let (conn, _) = db::connect(&config.database_url, 2).await?;
+            let (conn, _) = db::connect(config.database_url.expose(), 2).await?;
             if !config.skip_migrations {
                 db::migrate(&conn).await?;
             }

@@ -4,7 +4,6 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod db;
-pub mod delivery;
 pub mod http;
 pub mod integrations;
 pub mod telemetry;

@@ -1,7 +1,7 @@
 //! Code-delivery configuration: the email (Resend) and SMS (Twilio) providers for one-time codes,
 //! read from `RESEND_*`/`EMAIL_FROM` and `TWILIO_*`.
 
-use super::{ConfigError, Source};
+use super::{ConfigError, Secret, Source};
 
 /// Where one-time codes go. A provider is configured when its key is set; without one, development
 /// writes codes to the log and production answers "not available".
@@ -13,7 +13,7 @@ pub struct DeliveryConfig {
 
 #[derive(Clone, Debug)]
 pub struct ResendConfig {
-    pub api_key: String,
+    pub api_key: Secret,
     pub base_url: String,
     /// The sender, e.g. `fairydust <codes@fairydust.fun>`.
     pub from: String,
@@ -22,7 +22,7 @@ pub struct ResendConfig {
 #[derive(Clone, Debug)]
 pub struct TwilioConfig {
     pub account_sid: String,
-    pub auth_token: String,
+    pub auth_token: Secret,
     /// E.164 number or messaging service sender.
     pub from_number: String,
     pub base_url: String,
@@ -33,7 +33,7 @@ impl DeliveryConfig {
         let resend = match source.text("RESEND_API_KEY") {
             None => None,
             Some(api_key) => Some(ResendConfig {
-                api_key,
+                api_key: Secret::new(api_key),
                 base_url: source.url("RESEND_BASE_URL", "https://api.resend.com")?,
                 from: source
                     .text("EMAIL_FROM")
@@ -50,7 +50,7 @@ impl DeliveryConfig {
                 };
                 Some(TwilioConfig {
                     account_sid,
-                    auth_token: required("TWILIO_AUTH_TOKEN")?,
+                    auth_token: Secret::new(required("TWILIO_AUTH_TOKEN")?),
                     from_number: required("TWILIO_FROM_NUMBER")?,
                     base_url: source.url("TWILIO_BASE_URL", "https://api.twilio.com")?,
                 })

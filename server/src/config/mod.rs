@@ -5,11 +5,13 @@
 
 mod delivery;
 mod llm;
+mod secret;
 #[cfg(test)]
 mod tests;
 mod transport;
 
 pub use delivery::{DeliveryConfig, ResendConfig, TwilioConfig};
+pub use secret::Secret;
 pub use transport::{IpNetwork, WebSocketLimits, client_ip};
 
 use std::collections::HashMap;
@@ -41,13 +43,13 @@ pub struct Config {
     pub host: IpAddr,
     pub port: u16,
     /// `sqlite://fairydust.db?mode=rwc` unless `DATABASE_URL` is set.
-    pub database_url: String,
+    pub database_url: Secret,
     pub database_max_connections: u32,
     /// `None`: the in-process cache, rate limiter and pub/sub of the embedded default.
-    pub redis_url: Option<String>,
+    pub redis_url: Option<Secret>,
     pub redis_key_prefix: String,
     pub skip_migrations: bool,
-    pub jwt_secret: String,
+    pub jwt_secret: Secret,
     /// Exact origins allowed to call the API from a browser; empty means same-origin only.
     pub allowed_origins: Vec<String>,
     pub graphql_introspection: bool,
@@ -83,7 +85,7 @@ pub struct Config {
     pub integrations: IntegrationsConfig,
     pub websocket: WebSocketLimits,
     /// Bearer token that opens `/metrics` to callers other than loopback; `None`: loopback only.
-    pub metrics_token: Option<String>,
+    pub metrics_token: Option<Secret>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -374,7 +376,7 @@ impl Config {
 
         Ok(Self {
             websocket: WebSocketLimits::from_source(&source)?,
-            metrics_token: source.text("METRICS_TOKEN"),
+            metrics_token: source.text("METRICS_TOKEN").map(Secret::new),
             oauth_require_nonce: source.flag("OAUTH_REQUIRE_NONCE", true)?,
             profile_limits,
             content_limits,
@@ -390,13 +392,15 @@ impl Config {
             host: source.parse("HOST", IpAddr::from([127, 0, 0, 1]))?,
             port: source.parse("PORT", 8000)?,
             database_max_connections: source.parse("DATABASE_MAX_CONNECTIONS", 20)?.max(2),
-            database_url,
-            redis_url,
+            database_url: Secret::new(database_url),
+            redis_url: redis_url.map(Secret::new),
             redis_key_prefix: source
                 .text("REDIS_KEY_PREFIX")
                 .unwrap_or_else(|| "fairydust:".to_owned()),
             skip_migrations: source.flag("SKIP_MIGRATIONS", false)?,
-            jwt_secret: jwt_secret.unwrap_or_else(|| DEVELOPMENT_JWT_SECRET.to_owned()),
+            jwt_secret: Secret::new(
+                jwt_secret.unwrap_or_else(|| DEVELOPMENT_JWT_SECRET.to_owned()),
+            ),
             allowed_origins,
             graphql_introspection: source.flag("GRAPHQL_INTROSPECTION", true)?,
             graphiql: source.flag("GRAPHIQL", true)?,
@@ -414,13 +418,13 @@ impl Config {
     }
 
     pub fn uses_development_secret(&self) -> bool {
-        self.jwt_secret == DEVELOPMENT_JWT_SECRET
+        self.jwt_secret.expose() == DEVELOPMENT_JWT_SECRET
     }
 
     /// The domain's tunables.
     pub fn settings(&self) -> fairydust_schema::settings::Settings {
         let mut settings = fairydust_schema::settings::Settings::for_secret(
-            self.jwt_secret.as_bytes(),
+            self.jwt_secret.expose().as_bytes(),
             self.is_production(),
         );
         settings.daily_bonus_table = self.daily_bonus_table.clone();

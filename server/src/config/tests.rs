@@ -14,7 +14,10 @@ fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
 fn embedded_defaults_need_no_variables() {
     let config = config(&[]).unwrap();
     assert_eq!(config.environment, Environment::Development);
-    assert_eq!(config.database_url, "sqlite://fairydust.db?mode=rwc");
+    assert_eq!(
+        config.database_url.expose(),
+        "sqlite://fairydust.db?mode=rwc"
+    );
     assert_eq!(config.redis_url, None);
     assert_eq!(config.port, 8000);
     assert!(config.graphql_introspection);

@@ -79,7 +79,7 @@ fn may_read(state: &ServerState, headers: &HeaderMap, peer: SocketAddr) -> bool 
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim());
-    presented.is_some_and(|token| same_secret(token.as_bytes(), expected.as_bytes()))
+    presented.is_some_and(|token| same_secret(token.as_bytes(), expected.expose().as_bytes()))
 }
 
 /// Compares without stopping at the first difference, so timing does not reveal the token.

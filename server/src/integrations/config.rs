@@ -1,31 +1,10 @@
 //! Settings of the third-party integrations (OAuth providers, LLM providers), read from the environment the same
 //! way as `crate::config::Config`: an empty variable counts as unset, and a bad value names its variable.
 
-use std::fmt;
 use std::time::Duration;
 
+pub use crate::config::Secret;
 use crate::config::{ConfigError, Source};
-
-/// A credential that must never reach a log line or an error message: `Debug` prints `[redacted]`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The raw value, for the one place that sends it to the provider.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str("[redacted]")
-    }
-}
 
 /// Which generator answers LLM calls when no real provider should be used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

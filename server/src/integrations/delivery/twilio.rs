@@ -16,13 +16,6 @@ impl TwilioClient {
     }
 }
 
-fn failed(reason: impl Into<String>) -> DeliveryError {
-    DeliveryError::Failed {
-        channel: "SMS",
-        reason: reason.into(),
-    }
-}
-
 #[async_trait]
 impl SmsSender for TwilioClient {
     async fn send_sms(&self, to: &Phone, text: &str) -> Result<(), DeliveryError> {
@@ -31,25 +24,19 @@ impl SmsSender for TwilioClient {
             self.config.base_url.trim_end_matches('/'),
             self.config.account_sid
         );
-        let response = self
+        let request = self
             .http
             .post(url)
-            .basic_auth(&self.config.account_sid, Some(&self.config.auth_token))
+            .basic_auth(
+                &self.config.account_sid,
+                Some(self.config.auth_token.expose()),
+            )
             .form(&[
                 ("To", to.as_str()),
                 ("From", self.config.from_number.as_str()),
                 ("Body", text),
-            ])
-            .send()
-            .await
-            .map_err(|error| failed(format!("request failed: {}", error.without_url())))?;
-        let status = response.status();
-        if status.is_success() {
-            return Ok(());
-        }
+            ]);
         // Twilio explains failures as {"code", "message", "more_info", "status"}.
-        let body: serde_json::Value = response.json().await.unwrap_or_default();
-        let reason = body["message"].as_str().unwrap_or("no explanation");
-        Err(failed(format!("Twilio answered {status}: {reason}")))
+        super::send(request, "Twilio", "SMS").await
     }
 }

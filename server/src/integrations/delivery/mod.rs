@@ -52,3 +52,25 @@ impl SmsSender for Unavailable {
         Err(DeliveryError::NotConfigured("SMS"))
     }
 }
+
+/// Sends one provider request and turns every failure into [`DeliveryError::Failed`]: the transport
+/// error without its URL, or the provider's status with its `message` (Resend and Twilio both explain
+/// failures in a JSON `message`). Credentials travel in headers, so neither can echo them here.
+async fn send(
+    request: reqwest::RequestBuilder,
+    provider: &str,
+    channel: &'static str,
+) -> Result<(), DeliveryError> {
+    let failed = |reason: String| DeliveryError::Failed { channel, reason };
+    let response = request
+        .send()
+        .await
+        .map_err(|error| failed(format!("request failed: {}", error.without_url())))?;
+    let status = response.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    let body: serde_json::Value = response.json().await.unwrap_or_default();
+    let reason = body["message"].as_str().unwrap_or("no explanation");
+    Err(failed(format!("{provider} answered {status}: {reason}")))
+}
