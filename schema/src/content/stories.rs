@@ -29,7 +29,7 @@ use crate::ledger::holds::HoldGuard;
 use crate::ledger::{self, Entry, TransactionKind, events};
 use crate::llm::LlmError;
 use crate::llm::calls::{self, Caller, ModelAnswer, Prompt};
-use crate::llm::in_progress::InProgress;
+use crate::llm::in_progress;
 use crate::llm::provider::{ChatMessage, Role};
 use crate::llm::usage;
 use crate::profile::people;
@@ -41,7 +41,6 @@ const UNIQUE_STORY_KEY: UniqueKey = UniqueKey::new(
     "uq_user_stories_idempotency",
     "user_stories.user_id, user_stories.idempotency_key",
 );
-const IN_PROGRESS_TTL: Duration = Duration::from_secs(180);
 
 fn bounded(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, ContentError> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
@@ -178,14 +177,14 @@ pub async fn generate(
     {
         return Ok(replayed(story));
     }
-    let lock = format!(
-        "story-in-progress:{}:{}",
-        request.user_id, request.idempotency_key
-    );
-    let running = InProgress::acquire(&state.cache, lock, IN_PROGRESS_TTL).await?;
-    let result = generate_counted(state, &request).await;
-    running.release().await;
-    result
+    in_progress::exclusively(
+        &state.cache,
+        "story",
+        request.user_id,
+        &request.idempotency_key,
+        generate_counted(state, &request),
+    )
+    .await
 }
 
 /// Takes one of the user's stories of the hour and gives it back unless a story was generated (a
@@ -266,10 +265,9 @@ async fn generate_locked(
         app_id: app.id,
         action: action.clone(),
     };
-    let answer = match calls::ask(state, &caller, &config, &prompt).await {
-        Ok(answer) => answer,
+    let (answer, hold) = match calls::ask_held(state, &caller, &config, &prompt, hold).await {
+        Ok(answered) => answered,
         Err(error) => {
-            hold.release().await;
             log_generation(
                 &state.db,
                 request.user_id,

@@ -13,6 +13,7 @@ use super::config::{FallbackTrigger, ModelConfig, Parameters};
 use super::provider::{ChatMessage, Completion, CompletionRequest, LlmCallError, Provider};
 use super::usage::{self, Attempt};
 use super::{LlmError, limits, pricing};
+use crate::ledger::holds::HoldGuard;
 use crate::state::AppState;
 
 /// What the model is asked.
@@ -62,6 +63,24 @@ impl ModelAnswer {
             action: Some(caller.action.clone()),
             error: None,
             logged: false,
+        }
+    }
+}
+
+/// [`ask`] while the caller's DUST is held for the charge: a failed call releases the hold, so a
+/// failure costs the user nothing; on success the hold comes back for the charge to settle.
+pub async fn ask_held(
+    state: &AppState,
+    caller: &Caller,
+    config: &ModelConfig,
+    prompt: &Prompt,
+    hold: HoldGuard,
+) -> Result<(ModelAnswer, HoldGuard), LlmError> {
+    match ask(state, caller, config, prompt).await {
+        Ok(answer) => Ok((answer, hold)),
+        Err(error) => {
+            hold.release().await;
+            Err(error)
         }
     }
 }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::LlmError;
 use super::calls::{self, Caller, ModelAnswer, Prompt};
 use super::config::ModelConfig;
-use super::in_progress::InProgress;
+use super::in_progress;
 use super::provider::{ChatMessage, Provider, Role};
 use super::usage;
 use crate::apps::catalog::{self, AppRef};
@@ -22,8 +22,6 @@ use crate::ledger::{self, Entry, LedgerError, TransactionKind, events};
 use crate::state::AppState;
 
 const MAX_MESSAGES: usize = 50;
-/// A generation holds its idempotency key this long at most, so a crashed request frees it.
-const IN_PROGRESS_TTL: std::time::Duration = std::time::Duration::from_secs(180);
 
 #[derive(Clone, Debug)]
 pub struct GenerateRequest {
@@ -155,14 +153,14 @@ pub async fn generate(state: &AppState, request: GenerateRequest) -> Result<Gene
         .clone()
         .ok_or_else(|| LlmError::NotConfigured("This app has no model configuration".into()))?;
 
-    let lock = format!(
-        "llm-in-progress:{}:{}",
-        request.user_id, request.idempotency_key
-    );
-    let running = InProgress::acquire(&state.cache, lock, IN_PROGRESS_TTL).await?;
-    let result = generate_locked(state, &request, app_id, price, &config, &hash).await;
-    running.release().await;
-    result
+    in_progress::exclusively(
+        &state.cache,
+        "llm",
+        request.user_id,
+        &request.idempotency_key,
+        generate_locked(state, &request, app_id, price, &config, &hash),
+    )
+    .await
 }
 
 async fn generate_locked(
@@ -184,13 +182,7 @@ async fn generate_locked(
         system: request.system.clone(),
         messages: request.messages.clone(),
     };
-    let answer = match calls::ask(state, &caller, config, &prompt).await {
-        Ok(answer) => answer,
-        Err(error) => {
-            hold.release().await;
-            return Err(error);
-        }
-    };
+    let (answer, hold) = calls::ask_held(state, &caller, config, &prompt, hold).await?;
     let generation = Generation {
         text: answer.text.clone(),
         model: answer.model.clone(),

@@ -4,8 +4,30 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use uuid::Uuid;
+
 use super::LlmError;
 use crate::cache::Cache;
+
+/// A generation holds its idempotency key this long at most, so a crashed request frees it.
+const IN_PROGRESS_TTL: Duration = Duration::from_secs(180);
+
+/// Runs `work` as the only request of this user with this idempotency key (per `scope`, e.g. `llm` or
+/// `story`): one that arrives meanwhile is CONFLICT; the mark goes when `work` ends, fails or is
+/// cancelled. Callers look for an earlier result under the key first, so a finished request replays.
+pub async fn exclusively<T, E: From<LlmError>>(
+    cache: &Arc<dyn Cache>,
+    scope: &str,
+    user_id: Uuid,
+    idempotency_key: &str,
+    work: impl Future<Output = Result<T, E>>,
+) -> Result<T, E> {
+    let key = format!("{scope}-in-progress:{user_id}:{idempotency_key}");
+    let running = InProgress::acquire(cache, key, IN_PROGRESS_TTL).await?;
+    let result = work.await;
+    running.release().await;
+    result
+}
 
 /// Held while a generation runs. Released by [`InProgress::release`] at the end of the request, or
 /// on drop when the request is cancelled (the client went away), so a retry need not wait for the TTL.

@@ -4,8 +4,12 @@
 use std::collections::HashSet;
 
 use fairydust_entities::{now, person_profile_data, user_profile_data};
+use sea_orm::entity::prelude::DateTimeUtc;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelBehavior, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition,
+    ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -108,6 +112,117 @@ pub async fn lock_user<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> Result<()
     Ok(())
 }
 
+/// The two tables of facts — about the user, about one of their people — stored and capped alike:
+/// one row per (owner, field name), and all of a user's facts counted against one `max_facts`.
+trait FactTable: EntityTrait {
+    type Row: ActiveModelTrait<Entity = Self> + ActiveModelBehavior + Send;
+    /// Whose facts: the user, or the person.
+    const OWNER: Self::Column;
+    /// The user the facts count against.
+    const USER: Self::Column;
+    const FIELD_NAME: Self::Column;
+    /// What a repeated field name replaces.
+    const REPLACED: &'static [Self::Column];
+
+    fn row(user_id: Uuid, owner_id: Uuid, fact: &Fact, at: DateTimeUtc) -> Self::Row;
+}
+
+impl FactTable for user_profile_data::Entity {
+    type Row = user_profile_data::ActiveModel;
+    const OWNER: Self::Column = user_profile_data::Column::UserId;
+    const USER: Self::Column = user_profile_data::Column::UserId;
+    const FIELD_NAME: Self::Column = user_profile_data::Column::FieldName;
+    const REPLACED: &'static [Self::Column] = &[
+        user_profile_data::Column::Category,
+        user_profile_data::Column::FieldValue,
+        user_profile_data::Column::Confidence,
+        user_profile_data::Column::Source,
+        user_profile_data::Column::AppContext,
+        user_profile_data::Column::UpdatedAt,
+    ];
+
+    fn row(user_id: Uuid, _: Uuid, fact: &Fact, at: DateTimeUtc) -> Self::Row {
+        user_profile_data::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            user_id: Set(user_id),
+            category: Set(fact.category.clone()),
+            field_name: Set(fact.field_name.clone()),
+            field_value: Set(fact.value.clone()),
+            confidence: Set(fact.confidence),
+            source: Set(fact.source.clone()),
+            app_context: Set(fact.app_context.clone()),
+            created_at: Set(at),
+            updated_at: Set(at),
+        }
+    }
+}
+
+impl FactTable for person_profile_data::Entity {
+    type Row = person_profile_data::ActiveModel;
+    const OWNER: Self::Column = person_profile_data::Column::PersonId;
+    const USER: Self::Column = person_profile_data::Column::UserId;
+    const FIELD_NAME: Self::Column = person_profile_data::Column::FieldName;
+    const REPLACED: &'static [Self::Column] = &[
+        person_profile_data::Column::Category,
+        person_profile_data::Column::FieldValue,
+        person_profile_data::Column::Confidence,
+        person_profile_data::Column::Source,
+        person_profile_data::Column::UpdatedAt,
+    ];
+
+    fn row(user_id: Uuid, person_id: Uuid, fact: &Fact, at: DateTimeUtc) -> Self::Row {
+        person_profile_data::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            person_id: Set(person_id),
+            user_id: Set(user_id),
+            category: Set(fact.category.clone()),
+            field_name: Set(fact.field_name.clone()),
+            field_value: Set(fact.value.clone()),
+            confidence: Set(fact.confidence),
+            source: Set(fact.source.clone()),
+            created_at: Set(at),
+            updated_at: Set(at),
+        }
+    }
+}
+
+/// Validates, checks the cap, upserts in one statement and reads the stored rows back; call inside a
+/// transaction that holds [`lock_user`].
+async fn upsert<T: FactTable, C: ConnectionTrait>(
+    conn: &C,
+    limits: &ProfileLimits,
+    user_id: Uuid,
+    owner_id: Uuid,
+    facts: &[Fact],
+) -> Result<Vec<T::Model>, ProfileError> {
+    validate(facts, limits)?;
+    let names: Vec<String> = facts.iter().map(|fact| fact.field_name.clone()).collect();
+    let replaced = Condition::all()
+        .add(T::OWNER.eq(owner_id))
+        .add(T::FIELD_NAME.is_in(names.clone()));
+    let kept = T::find()
+        .filter(T::USER.eq(user_id))
+        .filter(replaced.not())
+        .count(conn)
+        .await?;
+    ensure_room(kept, facts.len(), limits)?;
+    let at = now();
+    T::insert_many(facts.iter().map(|fact| T::row(user_id, owner_id, fact, at)))
+        .on_conflict(
+            OnConflict::columns([T::OWNER, T::FIELD_NAME])
+                .update_columns(T::REPLACED.iter().copied())
+                .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?;
+    Ok(T::find()
+        .filter(T::OWNER.eq(owner_id))
+        .filter(T::FIELD_NAME.is_in(names))
+        .order_by_asc(T::FIELD_NAME)
+        .all(conn)
+        .await?)
+}
+
 /// Upserts the user's facts; call inside a transaction that holds [`lock_user`].
 pub async fn upsert_for_user<C: ConnectionTrait>(
     conn: &C,
@@ -115,54 +230,19 @@ pub async fn upsert_for_user<C: ConnectionTrait>(
     user_id: Uuid,
     facts: &[Fact],
 ) -> Result<Vec<user_profile_data::Model>, ProfileError> {
-    validate(facts, limits)?;
-    {
-        use sea_orm::PaginatorTrait;
-        use user_profile_data::Column as C;
-        let names: Vec<&str> = facts.iter().map(|fact| fact.field_name.as_str()).collect();
-        let kept = user_profile_data::Entity::find()
-            .filter(C::UserId.eq(user_id))
-            .filter(C::FieldName.is_not_in(names))
-            .count(conn)
-            .await?;
-        ensure_room(kept, facts.len(), limits)?;
-    }
-    let at = now();
-    let rows = facts.iter().map(|fact| user_profile_data::ActiveModel {
-        id: sea_orm::Set(Uuid::now_v7()),
-        user_id: sea_orm::Set(user_id),
-        category: sea_orm::Set(fact.category.clone()),
-        field_name: sea_orm::Set(fact.field_name.clone()),
-        field_value: sea_orm::Set(fact.value.clone()),
-        confidence: sea_orm::Set(fact.confidence),
-        source: sea_orm::Set(fact.source.clone()),
-        app_context: sea_orm::Set(fact.app_context.clone()),
-        created_at: sea_orm::Set(at),
-        updated_at: sea_orm::Set(at),
-    });
-    use user_profile_data::Column as C;
-    user_profile_data::Entity::insert_many(rows)
-        .on_conflict(
-            OnConflict::columns([C::UserId, C::FieldName])
-                .update_columns([
-                    C::Category,
-                    C::FieldValue,
-                    C::Confidence,
-                    C::Source,
-                    C::AppContext,
-                    C::UpdatedAt,
-                ])
-                .to_owned(),
-        )
-        .exec_without_returning(conn)
-        .await?;
-    let names: Vec<String> = facts.iter().map(|fact| fact.field_name.clone()).collect();
-    Ok(user_profile_data::Entity::find()
-        .filter(C::UserId.eq(user_id))
-        .filter(C::FieldName.is_in(names))
-        .order_by_asc(C::FieldName)
-        .all(conn)
-        .await?)
+    upsert::<user_profile_data::Entity, C>(conn, limits, user_id, user_id, facts).await
+}
+
+/// Upserts facts about a person, who must already be known to belong to `user_id`; call inside a
+/// transaction that holds [`lock_user`]. All the user's people share one `max_facts`.
+pub async fn upsert_for_person<C: ConnectionTrait>(
+    conn: &C,
+    limits: &ProfileLimits,
+    user_id: Uuid,
+    person_id: Uuid,
+    facts: &[Fact],
+) -> Result<Vec<person_profile_data::Model>, ProfileError> {
+    upsert::<person_profile_data::Entity, C>(conn, limits, user_id, person_id, facts).await
 }
 
 pub async fn list_for_user<C: ConnectionTrait>(
@@ -195,65 +275,4 @@ pub async fn delete_for_user<C: ConnectionTrait>(
         .exec(conn)
         .await?;
     Ok(deleted.rows_affected > 0)
-}
-
-/// Upserts facts about a person, who must already be known to belong to `user_id`; call inside a
-/// transaction that holds [`lock_user`]. All the user's people share one `max_facts`.
-pub async fn upsert_for_person<C: ConnectionTrait>(
-    conn: &C,
-    limits: &ProfileLimits,
-    user_id: Uuid,
-    person_id: Uuid,
-    facts: &[Fact],
-) -> Result<Vec<person_profile_data::Model>, ProfileError> {
-    validate(facts, limits)?;
-    {
-        use person_profile_data::Column as C;
-        use sea_orm::{Condition, PaginatorTrait};
-        let names: Vec<&str> = facts.iter().map(|fact| fact.field_name.as_str()).collect();
-        let replaced = Condition::all()
-            .add(C::PersonId.eq(person_id))
-            .add(C::FieldName.is_in(names));
-        let kept = person_profile_data::Entity::find()
-            .filter(C::UserId.eq(user_id))
-            .filter(replaced.not())
-            .count(conn)
-            .await?;
-        ensure_room(kept, facts.len(), limits)?;
-    }
-    let at = now();
-    let rows = facts.iter().map(|fact| person_profile_data::ActiveModel {
-        id: sea_orm::Set(Uuid::now_v7()),
-        person_id: sea_orm::Set(person_id),
-        user_id: sea_orm::Set(user_id),
-        category: sea_orm::Set(fact.category.clone()),
-        field_name: sea_orm::Set(fact.field_name.clone()),
-        field_value: sea_orm::Set(fact.value.clone()),
-        confidence: sea_orm::Set(fact.confidence),
-        source: sea_orm::Set(fact.source.clone()),
-        created_at: sea_orm::Set(at),
-        updated_at: sea_orm::Set(at),
-    });
-    use person_profile_data::Column as C;
-    person_profile_data::Entity::insert_many(rows)
-        .on_conflict(
-            OnConflict::columns([C::PersonId, C::FieldName])
-                .update_columns([
-                    C::Category,
-                    C::FieldValue,
-                    C::Confidence,
-                    C::Source,
-                    C::UpdatedAt,
-                ])
-                .to_owned(),
-        )
-        .exec_without_returning(conn)
-        .await?;
-    let names: Vec<String> = facts.iter().map(|fact| fact.field_name.clone()).collect();
-    Ok(person_profile_data::Entity::find()
-        .filter(C::PersonId.eq(person_id))
-        .filter(C::FieldName.is_in(names))
-        .order_by_asc(C::FieldName)
-        .all(conn)
-        .await?)
 }
