@@ -13,8 +13,8 @@ use crate::app_actions::AppActions;
 use crate::app_decisions::{Decided, Decisions};
 use crate::app_model_config::ModelConfigEditor;
 use crate::apps::{marketplace_label, status_label};
-use crate::dates;
 use crate::ops::{AdminApp, admin_app, gql_name};
+use portal_kit::dates;
 
 /// Days of use shown.
 const USAGE_DAYS: u32 = 30;

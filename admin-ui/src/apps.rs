@@ -9,8 +9,8 @@ use portal_kit::{
     EmptyState, ErrorState, Loading, PageHeader, Pager, Pagination, PortalError, SearchBox, run,
 };
 
-use crate::dates;
 use crate::ops::{AdminApps, admin_apps, convert, gql_name};
+use portal_kit::dates;
 
 /// The tabs: one status (its GraphQL name), or every app.
 const TABS: [(Option<&str>, &str); 5] = [

@@ -11,9 +11,9 @@ use portal_kit::{
 };
 
 use crate::audit_diff::AuditDiff;
-use crate::dates;
 use crate::display::{given, instant, query_string, short_id};
 use crate::ops::{AuditLog, audit_log};
+use portal_kit::dates;
 
 pub type AuditPage = audit_log::AuditLogAdminAuditLog;
 type Entry = audit_log::AuditLogAdminAuditLogNodes;

@@ -7,9 +7,9 @@ use portal_kit::{
 };
 
 use crate::audit_log::{AuditTarget, load_entries};
-use crate::dates;
 use crate::display::{count_axis, grouped, instant, percent, usd, usd_axis};
 use crate::ops::{DashboardLedger, PlatformDashboard, dashboard_ledger, platform_dashboard};
+use portal_kit::dates;
 
 type Stats = platform_dashboard::PlatformDashboardPlatformStats;
 type Measures = platform_dashboard::Measures;

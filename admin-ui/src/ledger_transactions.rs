@@ -8,10 +8,10 @@ use portal_kit::{
     use_toasts,
 };
 
-use crate::dates;
 use crate::ops::{
     RefundTransaction, Transactions, convert, gql_name, refund_transaction, transactions,
 };
+use portal_kit::dates;
 
 type Row = transactions::TransactionsTransactionsNodes;
 

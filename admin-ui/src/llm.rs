@@ -8,10 +8,10 @@ use portal_kit::{
     PortalError, run, use_toasts,
 };
 
-use crate::dates;
 use crate::ops::{
     LlmAnalytics, LlmModels, SetLlmModelPrice, llm_analytics, llm_models, set_llm_model_price,
 };
+use portal_kit::dates;
 
 #[component]
 pub fn LlmPage() -> impl IntoView {

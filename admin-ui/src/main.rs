@@ -10,7 +10,6 @@ mod apps;
 mod audit_diff;
 mod audit_log;
 mod dashboard;
-mod dates;
 mod display;
 mod ledger;
 mod ledger_transactions;

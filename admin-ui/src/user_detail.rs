@@ -8,13 +8,13 @@ use portal_kit::{
     Chart, ChartKind, ChartPoint, EmptyState, ErrorState, Loading, PageHeader, PortalError, run,
 };
 
-use crate::dates;
 use crate::display::{count_axis, grouped, instant, percent, usd};
 use crate::ops::{UserDetail, UserLlmUsage, user_detail, user_llm_usage};
 use crate::user_action_form::ActionsPanel;
 use crate::user_actions::{ActionDialog, UserActions};
 use crate::user_transactions::UserTransactions;
 use crate::users::roles;
+use portal_kit::dates;
 
 pub type Account = user_detail::UserDetailUserAccount;
 

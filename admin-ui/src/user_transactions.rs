@@ -8,10 +8,10 @@ use portal_kit::{
     EmptyState, ErrorState, Loading, Pager, Pagination, PortalError, download, run, use_toasts,
 };
 
-use crate::dates;
 use crate::display::{given, grouped, instant, query_string, signed};
 use crate::ops::{UserTransactions as UserTransactionsQuery, user_transactions};
 use crate::user_actions::{Change, UserActions};
+use portal_kit::dates;
 
 type History = user_transactions::UserTransactionsUserAccountDustTransactions;
 type Transaction = user_transactions::UserTransactionsUserAccountDustTransactionsNodes;

@@ -7,7 +7,6 @@ mod actions;
 mod app_detail;
 mod app_form;
 mod clipboard;
-mod dates;
 mod format;
 mod model_config;
 mod my_apps;

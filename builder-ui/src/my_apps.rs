@@ -5,9 +5,9 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use portal_kit::{EmptyState, ErrorState, Loading, PageHeader, PortalError, run};
 
-use crate::dates;
 use crate::format;
 use crate::ops::{MyApps, my_apps};
+use portal_kit::dates;
 
 /// `APPROVED` → how the builder reads it, and the badge's class.
 pub fn status_badge(status: &str) -> (&'static str, &'static str) {

@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 use portal_kit::{EmptyState, ErrorState, Loading, Pager, Pagination, run};
 
-use crate::dates;
 use crate::ops::{AppTransactions, app_transactions};
+use portal_kit::dates;
 
 #[component]
 pub fn RecentTransactions(app_id: String) -> impl IntoView {
@@ -63,7 +63,7 @@ pub fn RecentTransactions(app_id: String) -> impl IntoView {
                                                     let amount = row.amount.abs();
                                                     view! {
                                                         <tr>
-                                                            <td>{dates::short_time(&row.created_at)}</td>
+                                                            <td>{dates::short_time(&row.created_at)} " UTC"</td>
                                                             <td>{kind}</td>
                                                             <td><code>{row.action.unwrap_or_default()}</code></td>
                                                             <td class="num">{amount}</td>

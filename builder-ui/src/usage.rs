@@ -4,9 +4,9 @@
 use leptos::prelude::*;
 use portal_kit::{Chart, ChartKind, ChartPoint, EmptyState, ErrorState, Loading, PortalError, run};
 
-use crate::dates;
 use crate::format;
 use crate::ops::{AppStats, app_stats};
+use portal_kit::dates;
 
 async fn load(
     id: String,

@@ -3,6 +3,7 @@
 //! `static/portal.css`, copied next to each portal by `scripts/build-portals.sh`.
 
 mod chart;
+pub mod dates;
 mod dialog;
 mod download;
 mod graphql;

@@ -1,5 +1,5 @@
-//! Date ranges for the analytics screens: the admin picks UTC days; the API takes instants with an
-//! exclusive end.
+//! Date ranges for the analytics and usage screens: people pick UTC days; the API takes instants with
+//! an exclusive end.
 
 use wasm_bindgen::JsValue;
 
