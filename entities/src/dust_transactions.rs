@@ -11,10 +11,9 @@ pub struct Model {
     /// Signed, never 0: negative for consume and negative adjustments.
     pub amount: i32,
     pub balance_after: i32,
-    /// grant, consume, purchase, refund, reward or adjustment.
     #[sea_orm(column_name = "type")]
-    pub kind: String,
-    pub status: String,
+    pub kind: TransactionKind,
+    pub status: TransactionStatus,
     pub app_id: Option<Uuid>,
     pub action: Option<String>,
     pub quantity: Option<i32>,
@@ -32,6 +31,38 @@ pub struct Model {
     pub metadata: Option<Json>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+}
+
+/// What moved DUST, stored as text in `dust_transactions.type`; a value outside this list fails the read.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum TransactionKind {
+    #[sea_orm(string_value = "grant")]
+    Grant,
+    #[sea_orm(string_value = "consume")]
+    Consume,
+    #[sea_orm(string_value = "purchase")]
+    Purchase,
+    #[sea_orm(string_value = "refund")]
+    Refund,
+    #[sea_orm(string_value = "reward")]
+    Reward,
+    #[sea_orm(string_value = "adjustment")]
+    Adjustment,
+}
+
+/// A posted transaction is final; the column leaves room for payment flows that settle later.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum TransactionStatus {
+    #[sea_orm(string_value = "completed")]
+    Completed,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -19,6 +19,7 @@ use super::transactions::{self, TransactionFilter};
 use crate::apps::catalog::{self, AppRef};
 use crate::ledger::TransactionKind;
 use crate::pagination::Cursor;
+use sea_orm::ActiveEnum;
 
 const EXPORT_PAGE: u64 = 500;
 
@@ -137,8 +138,8 @@ impl ExportList {
                 },
                 kind: param(params, "type")
                     .map(|v| {
-                        TransactionKind::parse(&v.to_ascii_lowercase())
-                            .ok_or_else(|| invalid("type is not a transaction type"))
+                        TransactionKind::try_from_value(&v.to_ascii_lowercase())
+                            .map_err(|_| invalid("type is not a transaction type"))
                     })
                     .transpose()?,
                 from: time_param(params, "from")?,
@@ -210,7 +211,7 @@ impl ExportList {
                         Cell::text(t.id),
                         Cell::text(t.created_at.to_rfc3339()),
                         Cell::text(t.user_id),
-                        Cell::text(t.kind.to_ascii_uppercase()),
+                        Cell::text(t.kind.to_value().to_ascii_uppercase()),
                         Cell::Number(t.amount.into()),
                         Cell::Number(t.balance_after.into()),
                         Cell::opt(t.app_id),

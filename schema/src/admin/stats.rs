@@ -120,7 +120,7 @@ pub async fn platform_stats(
         spends
             .column(dust_transactions::Column::UserId)
             .from(dust_transactions::Entity)
-            .and_where(dust_transactions::Column::Kind.eq(TransactionKind::Consume.as_str()));
+            .and_where(dust_transactions::Column::Kind.eq(TransactionKind::Consume));
         in_range(&mut spends, dust_transactions::Column::CreatedAt, from, to);
         sessions.union(UnionType::Distinct, spends).take()
     };
@@ -155,18 +155,17 @@ pub async fn platform_stats(
     let mut net_by_day: BTreeMap<NaiveDate, i64> = BTreeMap::new();
     for row in db.query_all(&select).await? {
         let date = day_key(&row)?;
-        let kind: String = row.try_get("", "kind")?;
+        let kind: TransactionKind = row.try_get("", "kind")?;
         let total: i64 = row.try_get("", "total")?;
         *net_by_day.entry(date).or_default() += total;
         let measures = days.entry(date).or_default();
-        let (slot, value) = match TransactionKind::parse(&kind) {
-            Some(TransactionKind::Grant) => (&mut measures.granted, total),
-            Some(TransactionKind::Consume) => (&mut measures.consumed, -total),
-            Some(TransactionKind::Purchase) => (&mut measures.purchased, total),
-            Some(TransactionKind::Refund) => (&mut measures.refunded, total),
-            Some(TransactionKind::Reward) => (&mut measures.rewarded, total),
-            Some(TransactionKind::Adjustment) => (&mut measures.adjusted, total),
-            None => continue,
+        let (slot, value) = match kind {
+            TransactionKind::Grant => (&mut measures.granted, total),
+            TransactionKind::Consume => (&mut measures.consumed, -total),
+            TransactionKind::Purchase => (&mut measures.purchased, total),
+            TransactionKind::Refund => (&mut measures.refunded, total),
+            TransactionKind::Reward => (&mut measures.rewarded, total),
+            TransactionKind::Adjustment => (&mut measures.adjusted, total),
         };
         *slot += value;
     }
@@ -242,10 +241,10 @@ pub async fn platform_stats(
         .expr_as(Expr::cust("CAST(-SUM(amount) AS BIGINT)"), "spent")
         .from(dust_transactions::Entity)
         .and_where(dust_transactions::Column::AppId.is_not_null())
-        .and_where(dust_transactions::Column::Kind.is_in([
-            TransactionKind::Consume.as_str(),
-            TransactionKind::Refund.as_str(),
-        ]))
+        .and_where(
+            dust_transactions::Column::Kind
+                .is_in([TransactionKind::Consume, TransactionKind::Refund]),
+        )
         .group_by_col(dust_transactions::Column::AppId)
         .order_by(Alias::new("spent"), Order::Desc)
         .limit(TOP_APPS);

@@ -164,9 +164,7 @@ fn users_and_days(
         .column(dust_transactions::Column::UserId)
         .from(dust_transactions::Entity)
         .and_where(dust_transactions::Column::AppId.eq(app_id))
-        .and_where(
-            dust_transactions::Column::Kind.is_in(EARNING_KINDS.map(TransactionKind::as_str)),
-        )
+        .and_where(dust_transactions::Column::Kind.is_in(EARNING_KINDS))
         .and_where(dust_transactions::Column::CreatedAt.gte(from))
         .and_where(dust_transactions::Column::CreatedAt.lt(to))
         .take();

@@ -12,7 +12,7 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Entry, LedgerError, TransactionKind, events, posting};
+use super::{Entry, LedgerError, TransactionKind, TransactionStatus, events, posting};
 use crate::admin::audit::{self, AuditEntry};
 use crate::cache::Cache;
 use crate::db_errors::{UniqueKey, violates_unique};
@@ -175,7 +175,7 @@ pub async fn refund(
         .one(db)
         .await?
         .ok_or(LedgerError::TransactionNotFound)?;
-    if original.kind != TransactionKind::Consume.as_str() {
+    if original.kind != TransactionKind::Consume {
         return Err(LedgerError::NotRefundable);
     }
     let entry = Entry {
@@ -245,8 +245,8 @@ pub async fn grant_bulk(
             user_id: user.id,
             amount,
             balance_after: user.dust_balance,
-            kind: TransactionKind::Grant.as_str().to_owned(),
-            status: "completed".to_owned(),
+            kind: TransactionKind::Grant,
+            status: TransactionStatus::Completed,
             app_id: None,
             action: None,
             quantity: None,

@@ -94,10 +94,7 @@ pub async fn earnings_by_day<C: ConnectionTrait>(
             "consumes",
         )
         .from(dust_transactions::Entity)
-        .cond_where(
-            in_app(app_id, Some(from), Some(to))
-                .add(Column::Kind.is_in(EARNING_KINDS.map(TransactionKind::as_str))),
-        )
+        .cond_where(in_app(app_id, Some(from), Some(to)).add(Column::Kind.is_in(EARNING_KINDS)))
         .group_by_col(Alias::new("day"))
         .order_by(Alias::new("day"), Order::Asc)
         .take();

@@ -17,7 +17,7 @@ use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect};
 use uuid::Uuid;
 
 pub use error::LedgerError;
-pub use kind::TransactionKind;
+pub use kind::{ApiTransactionKind, TransactionKind, TransactionStatus};
 pub use posting::{Entry, post};
 
 /// DUST every new user starts with.

@@ -9,7 +9,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{LedgerError, TransactionKind};
+use super::{LedgerError, TransactionKind, TransactionStatus};
 
 /// One change of one user's balance.
 #[derive(Clone, Debug)]
@@ -76,8 +76,8 @@ impl Entry {
             user_id: self.user_id,
             amount: self.amount,
             balance_after,
-            kind: self.kind.as_str().to_owned(),
-            status: "completed".to_owned(),
+            kind: self.kind,
+            status: TransactionStatus::Completed,
             app_id: self.app_id,
             action: self.action,
             quantity: self.quantity,
@@ -233,8 +233,8 @@ pub async fn post_alone(
             at.into(),
             user_id.into(),
             row.id.into(),
-            row.kind.clone().into(),
-            row.status.clone().into(),
+            row.kind.into(),
+            row.status.into(),
             row.app_id.into(),
             row.action.clone().into(),
             row.quantity.into(),

@@ -33,7 +33,7 @@ impl TransactionFilter {
             condition = condition.add(Column::AppId.eq(app_id));
         }
         if let Some(kind) = self.kind {
-            condition = condition.add(Column::Kind.eq(kind.as_str()));
+            condition = condition.add(Column::Kind.eq(kind));
         }
         if let Some(from) = self.from {
             condition = condition.add(Column::CreatedAt.gte(from));
@@ -83,7 +83,7 @@ pub struct DustStats {
 }
 
 pub async fn stats(db: &DatabaseConnection, user_id: Uuid) -> Result<DustStats, LedgerError> {
-    let totals: Vec<(String, Option<i64>, i64)> = dust_transactions::Entity::find()
+    let totals: Vec<(TransactionKind, Option<i64>, i64)> = dust_transactions::Entity::find()
         .select_only()
         .column(Column::Kind)
         .column_as(Expr::cust("CAST(SUM(amount) AS BIGINT)"), "total")
@@ -97,21 +97,20 @@ pub async fn stats(db: &DatabaseConnection, user_id: Uuid) -> Result<DustStats, 
     for (kind, total, n) in totals {
         let total = total.unwrap_or(0);
         stats.count += n;
-        match TransactionKind::parse(&kind) {
-            Some(TransactionKind::Grant) => stats.granted = total,
-            Some(TransactionKind::Consume) => stats.consumed = -total,
-            Some(TransactionKind::Purchase) => stats.purchased = total,
-            Some(TransactionKind::Refund) => stats.refunded = total,
-            Some(TransactionKind::Reward) => stats.rewarded = total,
-            Some(TransactionKind::Adjustment) => stats.adjusted = total,
-            None => {}
+        match kind {
+            TransactionKind::Grant => stats.granted = total,
+            TransactionKind::Consume => stats.consumed = -total,
+            TransactionKind::Purchase => stats.purchased = total,
+            TransactionKind::Refund => stats.refunded = total,
+            TransactionKind::Reward => stats.rewarded = total,
+            TransactionKind::Adjustment => stats.adjusted = total,
         }
     }
     stats.favorite_app_id = dust_transactions::Entity::find()
         .select_only()
         .column(Column::AppId)
         .filter(Column::UserId.eq(user_id))
-        .filter(Column::Kind.eq(TransactionKind::Consume.as_str()))
+        .filter(Column::Kind.eq(TransactionKind::Consume))
         .filter(Column::AppId.is_not_null())
         .group_by(Column::AppId)
         .order_by_desc(Expr::cust("COUNT(*)"))
@@ -189,7 +188,7 @@ pub async fn app_analytics(
         .expr_as(Expr::cust("CAST(-SUM(amount) AS BIGINT)"), "dust_consumed")
         .from(dust_transactions::Entity)
         .and_where(Column::AppId.eq(app_id))
-        .and_where(Column::Kind.eq(TransactionKind::Consume.as_str()))
+        .and_where(Column::Kind.eq(TransactionKind::Consume))
         .and_where(Column::CreatedAt.gte(from))
         .and_where(Column::CreatedAt.lt(to))
         .group_by_col(Alias::new("day"))

@@ -36,7 +36,7 @@ async fn app_uses<C: ConnectionTrait>(
     dust_transactions::Entity::find()
         .filter(C::UserId.eq(user_id))
         .filter(C::AppId.eq(app_id))
-        .filter(C::Kind.eq(TransactionKind::Consume.as_str()))
+        .filter(C::Kind.eq(TransactionKind::Consume))
         .count(conn)
         .await
 }

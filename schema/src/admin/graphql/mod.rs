@@ -22,7 +22,7 @@ use crate::apps::review::{self, ReviewFilter};
 use crate::auth::{ContextExt, RequireAdmin};
 use crate::error::{ApiError, ApiResult};
 use crate::identity::graphql::User;
-use crate::ledger::TransactionKind;
+use crate::ledger::ApiTransactionKind;
 use crate::ledger::graphql::{DustTransaction, DustTransactionConnection};
 use crate::loaders::load_error;
 use crate::pagination::{Cursor, page_size};
@@ -231,7 +231,7 @@ impl AdminQuery {
         ctx: &Context<'_>,
         user_id: Option<ID>,
         app_id: Option<ID>,
-        #[graphql(name = "type")] kind: Option<TransactionKind>,
+        #[graphql(name = "type")] kind: Option<ApiTransactionKind>,
         from: Option<DateTime<Utc>>,
         to: Option<DateTime<Utc>>,
         first: Option<i32>,
@@ -242,7 +242,7 @@ impl AdminQuery {
         let filter = transactions::TransactionFilter {
             user_id: user_id.map(|id| id_arg("userId", &id)).transpose()?,
             app_id: app_arg(ctx, app_id).await?,
-            kind,
+            kind: kind.map(Into::into),
             from,
             to,
         };

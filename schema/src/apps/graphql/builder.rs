@@ -12,7 +12,7 @@ use crate::apps::stats::{AppNumbers, AppStats as Stats};
 use crate::auth::ContextExt;
 use crate::error::ApiResult;
 use crate::identity::graphql::PublicUser;
-use crate::ledger::TransactionKind;
+use crate::ledger::ApiTransactionKind;
 use crate::llm::pricing;
 use crate::loaders::load_error;
 
@@ -103,8 +103,8 @@ impl AppTransaction {
     }
 
     #[graphql(name = "type")]
-    async fn kind(&self) -> Option<TransactionKind> {
-        TransactionKind::parse(&self.0.kind)
+    async fn kind(&self) -> Option<ApiTransactionKind> {
+        Some(self.0.kind.into())
     }
 
     async fn action(&self) -> Option<&str> {

@@ -22,7 +22,7 @@ use crate::content::stories::Genre;
 use crate::error::{ApiError, ApiResult};
 use crate::identity::oauth::OAuthProvider;
 use crate::identity::{daily_bonus, sign_in};
-use crate::ledger::TransactionKind;
+use crate::ledger::ApiTransactionKind;
 use crate::ledger::graphql::{
     DustStats, DustTransactionConnection, TransactionsArgs, stats_of, transactions_page,
 };
@@ -142,7 +142,7 @@ impl User {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-        #[graphql(name = "type")] kind: Option<TransactionKind>,
+        #[graphql(name = "type")] kind: Option<ApiTransactionKind>,
         app_id: Option<ID>,
         from: Option<DateTime<Utc>>,
         to: Option<DateTime<Utc>>,

@@ -12,9 +12,10 @@ use crate::apps::graphql::App;
 use crate::auth::ContextExt;
 use crate::error::{ApiError, ApiResult};
 use crate::identity::graphql::User;
-use crate::ledger::TransactionKind;
+use crate::ledger::ApiTransactionKind;
 use crate::ledger::reports::{self, TransactionFilter};
 use crate::pagination::{Cursor, page_size};
+use sea_orm::ActiveEnum;
 
 /// One change of a DUST balance.
 #[derive(Clone, Debug)]
@@ -48,12 +49,12 @@ impl DustTransaction {
     }
 
     #[graphql(name = "type")]
-    async fn kind(&self) -> Option<TransactionKind> {
-        TransactionKind::parse(&self.row.kind)
+    async fn kind(&self) -> Option<ApiTransactionKind> {
+        Some(self.row.kind.into())
     }
 
-    async fn status(&self) -> &str {
-        &self.row.status
+    async fn status(&self) -> String {
+        self.row.status.to_value()
     }
 
     /// Whose balance moved: for admins, and for the user themself; null for anyone else.
@@ -207,7 +208,7 @@ pub struct BalanceChange {
 pub struct TransactionsArgs {
     pub first: Option<i32>,
     pub after: Option<String>,
-    pub kind: Option<TransactionKind>,
+    pub kind: Option<ApiTransactionKind>,
     pub app_id: Option<ID>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
