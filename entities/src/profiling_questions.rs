@@ -9,8 +9,7 @@ pub struct Model {
     pub id: String,
     pub category: String,
     pub question_text: String,
-    /// single_choice, multi_select, scale or text.
-    pub question_type: String,
+    pub question_type: QuestionType,
     pub profile_field: String,
     /// 1–10, higher first.
     pub priority: i32,
@@ -22,6 +21,24 @@ pub struct Model {
     pub is_active: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+}
+
+/// How a question is answered, stored as text in `profiling_questions.question_type`; a value outside
+/// this list fails the read.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionType {
+    #[sea_orm(string_value = "single_choice")]
+    SingleChoice,
+    #[sea_orm(string_value = "multi_select")]
+    MultiSelect,
+    #[sea_orm(string_value = "scale")]
+    Scale,
+    #[sea_orm(string_value = "text")]
+    Text,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

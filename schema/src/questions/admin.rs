@@ -66,8 +66,7 @@ fn merge(
     };
     let kind = match (fields.kind, base) {
         (Some(kind), _) => kind,
-        (None, Some(q)) => QuestionType::parse(&q.question_type)
-            .ok_or_else(|| invalid(format!("type {:?} is unknown", q.question_type)))?,
+        (None, Some(q)) => q.question_type,
         (None, None) => return Err(required("type")),
     };
     let raw_options = fields
@@ -108,7 +107,7 @@ fn merge(
         id: id.to_owned(),
         category,
         question_text: text,
-        question_type: kind.as_str().to_owned(),
+        question_type: kind,
         profile_field,
         priority,
         options: options.to_json(),

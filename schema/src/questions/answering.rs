@@ -148,15 +148,12 @@ async fn check(
 fn stored_options(
     question: &profiling_questions::Model,
 ) -> Result<QuestionOptions, QuestionsError> {
-    let kind = super::QuestionType::parse(&question.question_type);
-    kind.ok_or_else(|| format!("unknown type {:?}", question.question_type))
-        .and_then(|kind| QuestionOptions::parse(kind, &question.options))
-        .map_err(|why| {
-            QuestionsError::Database(sea_orm::DbErr::Json(format!(
-                "profiling question {:?}: {why}",
-                question.id
-            )))
-        })
+    QuestionOptions::parse(question.question_type, &question.options).map_err(|why| {
+        QuestionsError::Database(sea_orm::DbErr::Json(format!(
+            "profiling question {:?}: {why}",
+            question.id
+        )))
+    })
 }
 
 /// Counts a profiling session and returns the balance before any reward.

@@ -11,4 +11,4 @@ pub mod serving;
 pub mod stats;
 
 pub use error::QuestionsError;
-pub use kind::QuestionType;
+pub use kind::{ApiQuestionType, QuestionType};

@@ -6,10 +6,10 @@ use fairydust_entities::{profiling_questions, question_responses};
 use serde_json::Value;
 
 use crate::auth::ContextExt;
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{ApiError, ApiResult};
 use crate::loaders::load_error;
 use crate::questions::admin::QuestionFields;
-use crate::questions::{QuestionType, serving};
+use crate::questions::{ApiQuestionType, serving};
 
 #[derive(Clone)]
 pub struct ProfilingQuestion(pub profiling_questions::Model);
@@ -30,9 +30,8 @@ impl ProfilingQuestion {
     }
 
     #[graphql(name = "type")]
-    async fn kind(&self) -> ApiResult<QuestionType> {
-        QuestionType::parse(&self.0.question_type)
-            .ok_or_else(|| ApiError::new(ErrorCode::Internal, "The question's type is unreadable"))
+    async fn kind(&self) -> ApiQuestionType {
+        self.0.question_type.into()
     }
 
     /// The profile field an answer is stored in (`me { profileData }`, source QUESTION).
@@ -124,7 +123,7 @@ pub struct CreateQuestionInput {
     pub category: String,
     pub text: String,
     #[graphql(name = "type")]
-    pub kind: QuestionType,
+    pub kind: ApiQuestionType,
     pub profile_field: String,
     /// 1–10.
     pub priority: i32,
@@ -148,7 +147,7 @@ impl CreateQuestionInput {
         let fields = QuestionFields {
             category: Some(self.category),
             text: Some(self.text),
-            kind: Some(self.kind),
+            kind: Some(self.kind.into()),
             profile_field: Some(self.profile_field),
             priority: Some(self.priority),
             options: self.options.map(|json| json.0),
@@ -167,7 +166,7 @@ pub struct UpdateQuestionInput {
     pub category: Option<String>,
     pub text: Option<String>,
     #[graphql(name = "type")]
-    pub kind: Option<QuestionType>,
+    pub kind: Option<ApiQuestionType>,
     pub profile_field: Option<String>,
     pub priority: Option<i32>,
     pub options: Option<Json<Value>>,
@@ -182,7 +181,7 @@ impl From<UpdateQuestionInput> for QuestionFields {
         QuestionFields {
             category: input.category,
             text: input.text,
-            kind: input.kind,
+            kind: input.kind.map(Into::into),
             profile_field: input.profile_field,
             priority: input.priority,
             options: input.options.map(|json| json.0),
