@@ -26,6 +26,7 @@ mod llm_gateway;
 mod llm_hardening;
 mod llm_support;
 mod llm_usage;
+mod migration_rollback;
 mod migrations;
 mod portal_session;
 mod profile;
