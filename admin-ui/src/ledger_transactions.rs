@@ -196,12 +196,6 @@ fn TransactionsTable(
         .has_next_page
         .then_some(data.page_info.end_cursor)
         .flatten();
-    // Consumes refunded on this page; the server refuses a second refund of any other.
-    let refunded: Vec<String> = data
-        .nodes
-        .iter()
-        .filter_map(|row| row.reference_id.clone())
-        .collect();
     view! {
         <div class="table-scroll">
             <table id="transactions-table">
@@ -222,7 +216,7 @@ fn TransactionsTable(
                         .into_iter()
                         .map(|row| {
                             let kind = row.type_.as_ref().map(gql_name).unwrap_or_default();
-                            let refundable = kind == "CONSUME" && !refunded.contains(&row.id);
+                            let refundable = kind == "CONSUME" && row.refunded_by.is_none();
                             let already = kind == "CONSUME" && !refundable;
                             let detail = row.action.clone().or_else(|| row.description.clone());
                             let clicked = row.clone();

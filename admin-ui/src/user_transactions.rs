@@ -1,8 +1,6 @@
 //! A user's DUST history, newest first, filtered by kind and UTC days, with a refund button on
 //! every consume not refunded yet; it reloads after each DUST movement made on the page.
 
-use std::collections::HashSet;
-
 use leptos::prelude::*;
 use portal_kit::{
     EmptyState, ErrorState, Loading, Pager, Pagination, PortalError, download, run, use_toasts,
@@ -60,13 +58,13 @@ impl HistoryFilters {
     }
 }
 
-/// One page of the history and the consumes already refunded.
+/// One page of the history; each consume says whether it was refunded.
 async fn load_history(
     id: String,
     filters: HistoryFilters,
     first: i64,
     after: Option<String>,
-) -> Result<(History, HashSet<String>), PortalError> {
+) -> Result<History, PortalError> {
     let (from, to) = filters.instants()?;
     let data = run::<UserTransactionsQuery>(user_transactions::Variables {
         id,
@@ -81,13 +79,7 @@ async fn load_history(
         .user
         .account
         .ok_or_else(|| PortalError::local("The account is not readable."))?;
-    let refunded = account
-        .refunds
-        .nodes
-        .into_iter()
-        .filter_map(|refund| refund.reference_id)
-        .collect();
-    Ok((account.dust_transactions, refunded))
+    Ok(account.dust_transactions)
 }
 
 #[component]
@@ -175,19 +167,14 @@ pub fn UserTransactions(user_id: String, actions: UserActions) -> impl IntoView 
             {move || match history.get() {
                         None => view! { <Loading label="Loading the history…" /> }.into_any(),
                         Some(Err(error)) => view! { <ErrorState error on_retry=move |_| history.refetch() /> }.into_any(),
-                        Some(Ok((page, refunded))) => view! { <HistoryTable page refunded pagination actions /> }.into_any(),
+                        Some(Ok(page)) => view! { <HistoryTable page pagination actions /> }.into_any(),
                     }}
         </section>
     }
 }
 
 #[component]
-fn HistoryTable(
-    page: History,
-    refunded: HashSet<String>,
-    pagination: Pagination,
-    actions: UserActions,
-) -> impl IntoView {
+fn HistoryTable(page: History, pagination: Pagination, actions: UserActions) -> impl IntoView {
     if page.nodes.is_empty() {
         return view! { <EmptyState title="No DUST transaction matches." /> }.into_any();
     }
@@ -216,7 +203,7 @@ fn HistoryTable(
                         .nodes
                         .into_iter()
                         .map(|transaction| {
-                            let was_refunded = refunded.contains(&transaction.id);
+                            let was_refunded = transaction.refunded_by.is_some();
                             view! { <HistoryRow transaction was_refunded actions /> }
                         })
                         .collect_view()}

@@ -33,6 +33,7 @@ pub struct Loaders {
     pub person_facts: Cached<PersonFactsLoader>,
     pub questions: Cached<QuestionLoader>,
     pub last_sign_in: Cached<crate::admin::activity::LastSignInLoader>,
+    pub refunds: Cached<crate::ledger::refunds::RefundLoader>,
 }
 
 impl Loaders {
@@ -47,6 +48,7 @@ impl Loaders {
             person_facts: batched(PersonFactsLoader(db.clone())),
             questions: batched(QuestionLoader(db.clone())),
             last_sign_in: batched(crate::admin::activity::LastSignInLoader(db.clone())),
+            refunds: batched(crate::ledger::refunds::RefundLoader(db.clone())),
         }
     }
 }
@@ -95,6 +97,18 @@ impl Loaders {
         }
         if selects(ctx, &["modelConfig"]) {
             self.model_configs.load_many(ids).await?;
+        }
+        Ok(())
+    }
+
+    /// The refunds of a page of transactions, when the page asks which were refunded.
+    pub async fn prime_refunds(
+        &self,
+        ctx: &Context<'_>,
+        transaction_ids: impl IntoIterator<Item = Uuid>,
+    ) -> Result<(), LoadError> {
+        if selects(ctx, &["refundedBy"]) {
+            self.refunds.load_many(transaction_ids).await?;
         }
         Ok(())
     }

@@ -10,6 +10,7 @@ pub mod graphql;
 pub mod holds;
 mod kind;
 pub mod posting;
+pub mod refunds;
 pub mod reports;
 
 use fairydust_entities::users;

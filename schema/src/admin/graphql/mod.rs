@@ -248,6 +248,10 @@ impl AdminQuery {
         };
         let (rows, total) =
             transactions::page(&ctx.state().db, &filter, after, size + 1, with_total(ctx)).await?;
+        ctx.loaders()
+            .prime_refunds(ctx, rows.iter().map(|row| row.id))
+            .await
+            .map_err(load_error)?;
         let rows = rows
             .into_iter()
             .map(|row| (cursor_of(row.created_at, row.id), DustTransaction::new(row)))

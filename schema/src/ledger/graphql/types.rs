@@ -12,8 +12,9 @@ use crate::apps::graphql::App;
 use crate::auth::ContextExt;
 use crate::error::{ApiError, ApiResult};
 use crate::identity::graphql::User;
-use crate::ledger::ApiTransactionKind;
 use crate::ledger::reports::{self, TransactionFilter};
+use crate::ledger::{ApiTransactionKind, TransactionKind};
+use crate::loaders::load_error;
 use crate::pagination::{Cursor, page_size};
 use sea_orm::ActiveEnum;
 
@@ -84,6 +85,21 @@ impl DustTransaction {
     /// For a refund: the consume it reverses.
     async fn reference_id(&self) -> Option<ID> {
         self.row.reference_id.map(|id| ID(id.to_string()))
+    }
+
+    /// For a consume: the refund that gave its DUST back, if any (a consume is refunded at most once);
+    /// null for every other kind.
+    async fn refunded_by(&self, ctx: &Context<'_>) -> ApiResult<Option<DustTransaction>> {
+        if self.row.kind != TransactionKind::Consume {
+            return Ok(None);
+        }
+        let refund = ctx
+            .loaders()
+            .refunds
+            .load_one(self.row.id)
+            .await
+            .map_err(load_error)?;
+        Ok(refund.flatten().map(DustTransaction::new))
     }
 
     async fn metadata(&self) -> Option<Json<serde_json::Value>> {
@@ -241,7 +257,7 @@ pub async fn transactions_page(
     };
     let filter = TransactionFilter {
         user_id: Some(user_id),
-        kind,
+        kind: kind.map(Into::into),
         app_id,
         from,
         to,
@@ -249,6 +265,10 @@ pub async fn transactions_page(
     let with_total = ctx.look_ahead().field("totalCount").exists();
     let (rows, total) =
         reports::transactions(&state.db, &filter, after, size + 1, with_total).await?;
+    ctx.loaders()
+        .prime_refunds(ctx, rows.iter().map(|row| row.id))
+        .await
+        .map_err(load_error)?;
     let rows = rows
         .into_iter()
         .map(|row| {
