@@ -53,6 +53,57 @@ async fn a_consume_can_be_refunded_once() {
 }
 
 #[tokio::test]
+async fn every_consume_says_whether_it_was_refunded_in_one_query() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let owner = app.builder().await;
+    let priced = app.priced_app(owner.id, &[("x", 1)]).await;
+    let user = app.user().await;
+    let mut consumes = Vec::new();
+    for key in 0..30 {
+        let spent = consume(&app, &user, &priced.slug, "x", 1, &format!("k{key}")).await;
+        consumes.push(spent.at("consumeDust.id").as_str().unwrap().to_owned());
+    }
+    // More refunds than the 25 the portal used to look at, the oldest consume among them.
+    let refunded: Vec<&String> = consumes.iter().take(27).collect();
+    for tx in &refunded {
+        admin_op(&app, &admin, "Refund", json!({ "tx": tx }))
+            .await
+            .data();
+    }
+    let history = "query H($id: ID!) { user(id: $id) { account { dustTransactions(first: 100) {
+        nodes { id type refundedBy { id type referenceId } } } } } }";
+    let before = app.statements.get();
+    let page = app
+        .gql_as(&admin.token, history, json!({ "id": user.id }))
+        .await;
+    let statements = app.statements.get() - before;
+    let nodes = page
+        .at("user.account.dustTransactions.nodes")
+        .as_array()
+        .unwrap()
+        .clone();
+    for node in &nodes {
+        let id = node["id"].as_str().unwrap().to_owned();
+        match node["type"].as_str().unwrap() {
+            "CONSUME" if refunded.contains(&&id) => {
+                assert_eq!(node["refundedBy"]["type"], "REFUND");
+                assert_eq!(node["refundedBy"]["referenceId"], id.as_str());
+            }
+            _ => assert!(node["refundedBy"].is_null(), "{node}"),
+        }
+    }
+    assert_eq!(
+        nodes.iter().filter(|n| !n["refundedBy"].is_null()).count(),
+        27
+    );
+    assert!(
+        statements <= 8,
+        "the refunds of a page come in one query, not one per row ({statements} statements)"
+    );
+}
+
+#[tokio::test]
 async fn concurrent_refunds_of_one_consume_pay_back_once() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
