@@ -12,6 +12,10 @@ pub struct Settings {
     pub otp_key: Vec<u8>,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
+    /// A refresh token rotated this recently may be presented once more without counting as reuse: two
+    /// tabs of a portal (or a retried request) refreshing with the same cookie get a sibling token in
+    /// the same session instead of signing the device out. Zero turns the grace off.
+    pub refresh_reuse_grace: Duration,
     /// DUST for day 1, 2, … of a daily-bonus streak; the last entry repeats.
     pub daily_bonus_table: Vec<i32>,
     /// LLM calls per user per app per minute.
@@ -112,6 +116,7 @@ impl Settings {
             otp_key: mac.finalize().into_bytes().to_vec(),
             access_token_ttl: Duration::from_secs(60 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 60 * 60),
+            refresh_reuse_grace: Duration::from_secs(10),
             daily_bonus_table: vec![1, 2, 3, 4, 5],
             llm_user_rate_limit: 60,
             llm_app_rate_limit: 1_000,

@@ -124,7 +124,15 @@ pub async fn start(
     })
 }
 
-/// Exchanges a refresh token for new tokens, rotating it.
+/// Whether a token rotated at `rotated_at` may still be presented once more (see
+/// `Settings::refresh_reuse_grace`): the other tab gets a sibling token in the same session.
+fn within_grace(rotated_at: DateTime<Utc>, settings: &Settings) -> bool {
+    let grace = chrono::Duration::from_std(settings.refresh_reuse_grace).unwrap_or_default();
+    !grace.is_zero() && now() - rotated_at <= grace
+}
+
+/// Exchanges a refresh token for new tokens, rotating it. A token rotated within the reuse grace
+/// gets a sibling in the same session; past it, presenting a rotated token revokes the session.
 pub async fn refresh(
     db: &DatabaseConnection,
     cache: &dyn Cache,
@@ -141,7 +149,9 @@ pub async fn refresh(
     if presented.revoked_at.is_some() || presented.expires_at <= now() {
         return Err(IdentityError::InvalidRefreshToken);
     }
-    if presented.rotated_at.is_some() {
+    if let Some(rotated_at) = presented.rotated_at
+        && !within_grace(rotated_at, settings)
+    {
         revoke_family(db, cache, presented.user_id, presented.family_id).await?;
         tracing::warn!(user_id = %presented.user_id, family = %presented.family_id, "refresh token reused; session revoked");
         return Err(IdentityError::RefreshTokenReused);
@@ -165,11 +175,22 @@ pub async fn refresh(
         .filter(auth_sessions::Column::RevokedAt.is_null())
         .exec(&txn)
         .await?;
+    // Zero rows: the token was rotated already — a moment ago by a concurrent request, or within the
+    // grace window by an earlier one. Either way the grace decides; past it, the same token twice is
+    // treated as theft.
     if rotated.rows_affected == 0 {
-        // Another request rotated this token a moment ago: the same token used twice.
-        drop(txn);
-        revoke_family(db, cache, presented.user_id, presented.family_id).await?;
-        return Err(IdentityError::RefreshTokenReused);
+        let now_stored = auth_sessions::Entity::find_by_id(presented.id)
+            .one(&txn)
+            .await?
+            .ok_or(IdentityError::InvalidRefreshToken)?;
+        if now_stored.revoked_at.is_some() {
+            return Err(IdentityError::InvalidRefreshToken);
+        }
+        if !within_grace(now_stored.rotated_at.unwrap_or(at), settings) {
+            drop(txn);
+            revoke_family(db, cache, presented.user_id, presented.family_id).await?;
+            return Err(IdentityError::RefreshTokenReused);
+        }
     }
     let refresh_token =
         insert_refresh_row(&txn, user.id, presented.family_id, settings, meta).await?;

@@ -77,6 +77,8 @@ pub struct Config {
     pub role_cache: Duration,
     /// ID-token sign-ins must carry their nonce (`OAUTH_REQUIRE_NONCE`).
     pub oauth_require_nonce: bool,
+    /// Seconds a rotated refresh token may be presented again without counting as reuse (0–60).
+    pub refresh_reuse_grace: Duration,
     /// Per-user caps on profile facts, people and value size (`PROFILE_MAX_*`).
     pub profile_limits: fairydust_schema::settings::ProfileLimits,
     /// Per-user caps and write throttle for recipes and apps, and the content carried per page.
@@ -337,6 +339,14 @@ impl Config {
             ));
         }
 
+        let refresh_reuse_grace_seconds: u64 = source.parse("REFRESH_REUSE_GRACE_SECONDS", 10)?;
+        if refresh_reuse_grace_seconds > 60 {
+            return Err(ConfigError::new(
+                "REFRESH_REUSE_GRACE_SECONDS",
+                "must be between 0 and 60",
+            ));
+        }
+
         let profile_limits = fairydust_schema::settings::ProfileLimits {
             max_facts: source.parse("PROFILE_MAX_FACTS", 500)?,
             max_people: source.parse("PROFILE_MAX_PEOPLE", 100)?,
@@ -378,6 +388,7 @@ impl Config {
             websocket: WebSocketLimits::from_source(&source)?,
             metrics_token: source.text("METRICS_TOKEN").map(Secret::new),
             oauth_require_nonce: source.flag("OAUTH_REQUIRE_NONCE", true)?,
+            refresh_reuse_grace: Duration::from_secs(refresh_reuse_grace_seconds),
             profile_limits,
             content_limits,
             integrations,
@@ -431,6 +442,7 @@ impl Config {
         settings.llm_user_rate_limit = self.llm_user_rate_limit;
         settings.llm_app_rate_limit = self.llm_app_rate_limit;
         settings.oauth_require_nonce = self.oauth_require_nonce;
+        settings.refresh_reuse_grace = self.refresh_reuse_grace;
         settings.profile = self.profile_limits;
         settings.content = self.content_limits;
         settings.app_auto_approve = self.app_auto_approve;

@@ -1,6 +1,6 @@
 //! Tokens and sessions: rotation, reuse detection, sign-out honoured by the whole API.
 
-use fairydust_entities::users;
+use fairydust_entities::{auth_sessions, users};
 use fairydust_tests::{Overrides, TestApp};
 use futures_util::future::join_all;
 use sea_orm::sea_query::Expr;
@@ -33,9 +33,14 @@ async fn tokens_last_an_hour_and_refresh_tokens_rotate() {
     app.gql(REFRESH, json!({ "t": second })).await.data();
 }
 
+/// Theft detection without the two-tab grace window.
+fn no_grace() -> Overrides {
+    Overrides::default().set("REFRESH_REUSE_GRACE_SECONDS", "0")
+}
+
 #[tokio::test]
 async fn reusing_a_rotated_refresh_token_revokes_the_whole_session() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(no_grace()).await;
     let signed_in = app.sign_in_by_email("stolen@example.com").await;
     let original = signed_in["refreshToken"].as_str().unwrap().to_owned();
     let refreshed = app.gql(REFRESH, json!({ "t": original })).await;
@@ -64,12 +69,59 @@ async fn reusing_a_rotated_refresh_token_revokes_the_whole_session() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_refresh_token_used_twice_at_once_counts_as_reuse() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(no_grace()).await;
     let user = app.user().await;
     let answers =
         join_all((0..2).map(|_| app.gql(REFRESH, json!({ "t": user.refresh_token })))).await;
     assert!(answers.iter().filter(|a| a.errors().is_empty()).count() <= 1);
     assert!(answers.iter().any(|a| a.code() == Some("UNAUTHENTICATED")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_tabs_refreshing_with_one_token_both_stay_signed_in_within_the_grace() {
+    let app = TestApp::spawn().await;
+    let user = app.user().await;
+    let answers =
+        join_all((0..2).map(|_| app.gql(REFRESH, json!({ "t": user.refresh_token })))).await;
+    for answer in &answers {
+        let access = answer.at("refreshSession.accessToken").as_str().unwrap();
+        assert_eq!(
+            app.gql_as(access, ME, json!({})).await.at("me.id"),
+            &json!(user.id)
+        );
+        // Each tab's new refresh token keeps working: the session was not revoked.
+        let next = answer.at("refreshSession.refreshToken").as_str().unwrap();
+        app.gql(REFRESH, json!({ "t": next })).await.data();
+    }
+}
+
+#[tokio::test]
+async fn past_the_grace_a_rotated_token_revokes_the_session() {
+    let app = TestApp::spawn().await;
+    let user = app.user().await;
+    let refreshed = app.gql(REFRESH, json!({ "t": user.refresh_token })).await;
+    let current = refreshed
+        .at("refreshSession.refreshToken")
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The rotation happened a minute ago: well past the 10 s grace.
+    auth_sessions::Entity::update_many()
+        .col_expr(
+            auth_sessions::Column::RotatedAt,
+            Expr::value(fairydust_entities::now() - chrono::Duration::seconds(60)),
+        )
+        .filter(auth_sessions::Column::FamilyId.eq(user.session_id))
+        .filter(auth_sessions::Column::RotatedAt.is_not_null())
+        .exec(&app.db)
+        .await
+        .unwrap();
+    app.gql(REFRESH, json!({ "t": user.refresh_token }))
+        .await
+        .expect_error("UNAUTHENTICATED");
+    app.gql(REFRESH, json!({ "t": current }))
+        .await
+        .expect_error("UNAUTHENTICATED");
 }
 
 #[tokio::test]
