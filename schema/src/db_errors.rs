@@ -44,3 +44,24 @@ pub fn is_foreign_key_violation(error: &DbErr) -> bool {
 pub fn violates_check(error: &DbErr, constraint: &str) -> bool {
     error.to_string().contains(constraint)
 }
+
+/// Whether the database could not be reached (pool exhausted or closed, connection lost, server
+/// shutting down or starting up) rather than refusing the statement: the request may succeed later.
+pub fn is_unavailable(error: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as Sqlx;
+    match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(cause)) | DbErr::Query(RuntimeErr::SqlxError(cause)) => {
+            match &**cause {
+                Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
+                // PostgreSQL's admin_shutdown, crash_shutdown, cannot_connect_now.
+                Sqlx::Database(db) => {
+                    matches!(db.code().as_deref(), Some("57P01" | "57P02" | "57P03"))
+                }
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}

@@ -21,11 +21,13 @@ pub enum ErrorCode {
     QueryTooComplex,
     LlmUnavailable,
     LlmNotConfigured,
+    /// The database or the cache cannot be reached right now; `retryAfter` says when to try again.
+    ServiceUnavailable,
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 14] = [
         ErrorCode::Unauthenticated,
         ErrorCode::Forbidden,
         ErrorCode::NotFound,
@@ -38,6 +40,7 @@ impl ErrorCode {
         ErrorCode::QueryTooComplex,
         ErrorCode::LlmUnavailable,
         ErrorCode::LlmNotConfigured,
+        ErrorCode::ServiceUnavailable,
         ErrorCode::Internal,
     ];
 
@@ -55,6 +58,7 @@ impl ErrorCode {
             ErrorCode::QueryTooComplex => "QUERY_TOO_COMPLEX",
             ErrorCode::LlmUnavailable => "LLM_UNAVAILABLE",
             ErrorCode::LlmNotConfigured => "LLM_NOT_CONFIGURED",
+            ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             ErrorCode::Internal => "INTERNAL",
         }
     }
@@ -70,11 +74,16 @@ impl ErrorCode {
             ErrorCode::IdempotencyKeyReused | ErrorCode::Conflict => 409,
             ErrorCode::RateLimited => 429,
             ErrorCode::PayloadTooLarge => 413,
-            ErrorCode::LlmUnavailable | ErrorCode::LlmNotConfigured => 503,
+            ErrorCode::LlmUnavailable
+            | ErrorCode::LlmNotConfigured
+            | ErrorCode::ServiceUnavailable => 503,
             ErrorCode::Internal => 500,
         }
     }
 }
+
+/// What `SERVICE_UNAVAILABLE` suggests: about the time a restarted Redis or PostgreSQL takes to answer.
+pub const UNAVAILABLE_RETRY_AFTER_SECONDS: u64 = 5;
 
 /// An error on its way to a client: a code, a message safe to show, and optional extra fields.
 #[derive(Clone, Debug)]
@@ -126,6 +135,17 @@ impl ApiError {
         .with("retryAfter", retry_after_seconds)
     }
 
+    /// A dependency (`"database"`, `"cache"`) is unreachable: worth a retry, nothing was changed by
+    /// this request unless it said so. The cause is logged, never shown.
+    pub fn unavailable(dependency: &str, cause: &(dyn std::error::Error + 'static)) -> Self {
+        tracing::warn!(error = %cause, dependency, "dependency unavailable");
+        Self::new(
+            ErrorCode::ServiceUnavailable,
+            format!("The {dependency} is unavailable; try again in a few seconds"),
+        )
+        .with("retryAfter", UNAVAILABLE_RETRY_AFTER_SECONDS)
+    }
+
     /// Logs the cause with a reference id and hides it from the client.
     pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
         let reference = uuid::Uuid::new_v4();
@@ -169,13 +189,21 @@ impl From<async_graphql::Error> for ApiError {
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(error: sea_orm::DbErr) -> Self {
-        ApiError::internal(&error)
+        if crate::db_errors::is_unavailable(&error) {
+            ApiError::unavailable("database", &error)
+        } else {
+            ApiError::internal(&error)
+        }
     }
 }
 
 impl From<crate::cache::CacheError> for ApiError {
     fn from(error: crate::cache::CacheError) -> Self {
-        ApiError::internal(&error)
+        if error.is_unavailable() {
+            ApiError::unavailable("cache", &error)
+        } else {
+            ApiError::internal(&error)
+        }
     }
 }
 

@@ -11,6 +11,7 @@ mod llm;
 mod oauth;
 mod providers;
 mod sign_in;
+mod throwaway_redis;
 mod users;
 
 use std::collections::HashMap;
@@ -33,6 +34,7 @@ pub use oauth::{
     APPLE_CLIENT_ID, FACEBOOK_APP_ID, GOOGLE_CLIENT_ID, MockIdentityProvider, TEST_NONCE,
 };
 pub use providers::{MockProviders, TWILIO_SID};
+pub use throwaway_redis::ThrowawayRedis;
 pub use users::TestUser;
 
 pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";

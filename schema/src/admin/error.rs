@@ -38,8 +38,8 @@ impl From<AdminError> for ApiError {
             AdminError::Apps(e) => e.into(),
             AdminError::Llm(e) => e.into(),
             AdminError::Ledger(e) => e.into(),
-            AdminError::Cache(e) => ApiError::internal(&e),
-            AdminError::Database(e) => ApiError::internal(&e),
+            AdminError::Cache(e) => e.into(),
+            AdminError::Database(e) => e.into(),
         }
     }
 }

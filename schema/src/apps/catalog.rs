@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::cache::{Cache, CacheError};
+use crate::cache::{Cache, CacheError, get_or_miss, set_best_effort};
 use crate::llm::config::ModelConfig;
 
 /// The app configuration cache's lifetime (ARCHITECTURE §3): changes invalidate at once; the TTL bounds
@@ -70,18 +70,15 @@ pub async fn resolve_app_id_cached<C: ConnectionTrait>(
     let AppRef::Slug(slug) = app else {
         return Ok(resolve_app_id(conn, app).await?);
     };
-    if let Some(id) = cache
-        .get(&slug_key(slug))
-        .await?
+    if let Some(id) = get_or_miss(cache, &slug_key(slug))
+        .await
         .and_then(|id| id.parse().ok())
     {
         return Ok(Some(id));
     }
     let id = resolve_app_id(conn, app).await?;
     if let Some(id) = id {
-        cache
-            .set(&slug_key(slug), &id.to_string(), APP_CACHE_TTL)
-            .await?;
+        set_best_effort(cache, &slug_key(slug), &id.to_string(), APP_CACHE_TTL).await;
     }
     Ok(id)
 }
@@ -130,7 +127,7 @@ pub async fn snapshot<C: ConnectionTrait>(
     app_id: Uuid,
 ) -> Result<Option<AppSnapshot>, CatalogError> {
     let key = snapshot_key(app_id);
-    if let Some(cached) = cache.get(&key).await?
+    if let Some(cached) = get_or_miss(cache, &key).await
         && let Ok(snapshot) = serde_json::from_str(&cached)
     {
         return Ok(Some(snapshot));
@@ -165,7 +162,7 @@ pub async fn snapshot<C: ConnectionTrait>(
         model_config,
     };
     let json = serde_json::to_string(&snapshot).expect("plain struct serialises");
-    cache.set(&key, &json, APP_CACHE_TTL).await?;
+    set_best_effort(cache, &key, &json, APP_CACHE_TTL).await;
     Ok(Some(snapshot))
 }
 

@@ -55,8 +55,8 @@ impl From<AppsError> for ApiError {
             E::InvalidTransition { .. } => ApiError::new(ErrorCode::Conflict, message),
             E::RateLimited { retry_after } => ApiError::rate_limited(retry_after),
             E::Identity(e) => e.into(),
-            E::Cache(e) => ApiError::internal(&e),
-            E::Database(e) => ApiError::internal(&e),
+            E::Cache(e) => e.into(),
+            E::Database(e) => e.into(),
         }
     }
 }

@@ -41,8 +41,8 @@ impl From<AuthError> for ApiError {
     fn from(error: AuthError) -> Self {
         match error {
             AuthError::Forbidden(_) => ApiError::forbidden(error.to_string()),
-            AuthError::Cache(e) => ApiError::internal(&e),
-            AuthError::Database(e) => ApiError::internal(&e),
+            AuthError::Cache(e) => e.into(),
+            AuthError::Database(e) => e.into(),
             _ => ApiError::unauthenticated(error.to_string()),
         }
     }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{AuthError, TokenKeys};
-use crate::cache::Cache;
+use crate::cache::{Cache, set_best_effort};
 
 /// The longest that role and session state read from the database is trusted (ARCHITECTURE §2: ≤ 30 s).
 /// Revoking admin or builder rights in the database takes effect within this time without a new sign-in.
@@ -119,12 +119,19 @@ impl Authenticator {
 
         let denied_key = cache_keys::denied_token(claims.jti);
         let principal_key = cache_keys::principal(claims.sub, claims.sid);
-        let mut found = self
-            .cache
-            .get_many(&[&denied_key, &principal_key])
-            .await?
-            .into_iter();
-        let (denied, cached) = (found.next().flatten(), found.next().flatten());
+        // Without the cache, the database answers: the session row says whether it was revoked (a
+        // denied token id is only a faster path to the same answer), so sign-outs hold during an
+        // outage too.
+        let (denied, cached) = match self.cache.get_many(&[&denied_key, &principal_key]).await {
+            Ok(found) => {
+                let mut found = found.into_iter();
+                (found.next().flatten(), found.next().flatten())
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cache read failed; authenticating from the database");
+                (None, None)
+            }
+        };
         if denied.is_some() {
             return Err(AuthError::Revoked);
         }
@@ -134,9 +141,7 @@ impl Authenticator {
                 None => {
                     let state = self.load_principal(claims.sub, claims.sid).await?;
                     let json = serde_json::to_string(&state).expect("plain struct serialises");
-                    self.cache
-                        .set(&principal_key, &json, self.principal_ttl)
-                        .await?;
+                    set_best_effort(&*self.cache, &principal_key, &json, self.principal_ttl).await;
                     state
                 }
             };

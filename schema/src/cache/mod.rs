@@ -24,6 +24,41 @@ pub enum CacheError {
     NotAnInteger(String),
 }
 
+impl CacheError {
+    /// Whether Redis could not be reached (refused, dropped, timed out) rather than refusing the
+    /// command: the request may succeed once it is back.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            CacheError::Redis(error) => {
+                error.is_io_error()
+                    || error.is_connection_refusal()
+                    || error.is_connection_dropped()
+                    || error.is_timeout()
+            }
+            CacheError::NotAnInteger(_) => false,
+        }
+    }
+}
+
+/// Reads a value the database also holds (a cached app, principal or answer): a cache that cannot
+/// answer is a miss, logged, so an outage slows these paths down instead of failing them.
+pub async fn get_or_miss(cache: &dyn Cache, key: &str) -> Option<String> {
+    match cache.get(key).await {
+        Ok(value) => value,
+        Err(error) => {
+            tracing::warn!(%error, key, "cache read failed; reading the database instead");
+            None
+        }
+    }
+}
+
+/// Stores a copy of what the database holds; a failure only costs the next reader a database read.
+pub async fn set_best_effort(cache: &dyn Cache, key: &str, value: &str, ttl: Duration) {
+    if let Err(error) = cache.set(key, value, ttl).await {
+        tracing::warn!(%error, key, "cache write failed; the next read goes to the database");
+    }
+}
+
 /// The answer of a rate limiter for one attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RateDecision {

@@ -49,8 +49,8 @@ impl From<ContentError> for ApiError {
             E::Llm(e) => e.into(),
             E::Ledger(e) => e.into(),
             E::Profile(e) => e.into(),
-            E::Cache(e) => ApiError::internal(&e),
-            E::Database(e) => ApiError::internal(&e),
+            E::Cache(e) => e.into(),
+            E::Database(e) => e.into(),
         }
     }
 }

@@ -90,7 +90,7 @@ impl From<IdentityError> for ApiError {
             E::Otp(OtpError::NoCode | OtpError::Burned) => {
                 ApiError::new(ErrorCode::Unauthenticated, message)
             }
-            E::Otp(OtpError::Cache(e)) | E::Cache(e) => ApiError::internal(&e),
+            E::Otp(OtpError::Cache(e)) | E::Cache(e) => e.into(),
             E::Delivery(DeliveryError::NotConfigured(channel)) => ApiError::bad_input(format!(
                 "Sign-in by {channel} is not available on this server"
             )),
@@ -106,7 +106,7 @@ impl From<IdentityError> for ApiError {
                 ApiError::new(ErrorCode::Internal, message).with("retryable", true)
             }
             E::Ledger(e) => e.into(),
-            E::Database(e) => ApiError::internal(&e),
+            E::Database(e) => e.into(),
         }
     }
 }

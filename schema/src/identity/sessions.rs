@@ -224,9 +224,14 @@ pub async fn revoke_family(
         .filter(auth_sessions::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
-    cache
+    // The database row is what every request checks once the cached principal is gone (at most
+    // ROLE_CACHE_SECONDS later): dropping it early is a speed-up that a cache outage may skip.
+    if let Err(error) = cache
         .delete(&cache_keys::principal(user_id, family_id))
-        .await?;
+        .await
+    {
+        tracing::warn!(%error, %user_id, "could not drop a cached principal; it lapses on its own");
+    }
     crate::auth::announce_change(cache, user_id).await;
     Ok(revoked.rows_affected > 0)
 }
@@ -237,8 +242,8 @@ pub async fn sign_out(
     cache: &dyn Cache,
     principal: &Principal,
 ) -> Result<(), IdentityError> {
-    deny_access_token(cache, principal).await?;
     revoke_family(db, cache, principal.user_id, principal.session_id).await?;
+    deny_access_token(cache, principal).await;
     Ok(())
 }
 
@@ -248,7 +253,6 @@ pub async fn sign_out_everywhere(
     cache: &dyn Cache,
     principal: &Principal,
 ) -> Result<u64, IdentityError> {
-    deny_access_token(cache, principal).await?;
     let families: Vec<Uuid> = live_rows(db, principal.user_id)
         .await?
         .into_iter()
@@ -258,19 +262,24 @@ pub async fn sign_out_everywhere(
         revoke_family(db, cache, principal.user_id, *family).await?;
     }
     revoke_family(db, cache, principal.user_id, principal.session_id).await?;
+    deny_access_token(cache, principal).await;
     Ok(families.len() as u64)
 }
 
-async fn deny_access_token(cache: &dyn Cache, principal: &Principal) -> Result<(), IdentityError> {
+/// Denies the access token at once. Best effort: the session is revoked in the database already, which
+/// every request sees once the cached principal lapses.
+async fn deny_access_token(cache: &dyn Cache, principal: &Principal) {
     let remaining = (principal.token_expires_at - Utc::now().timestamp()).max(1) as u64;
-    cache
+    let denied = cache
         .set(
             &cache_keys::denied_token(principal.token_id),
             "1",
             Duration::from_secs(remaining),
         )
-        .await?;
-    Ok(())
+        .await;
+    if let Err(error) = denied {
+        tracing::warn!(%error, "could not deny a signed-out access token; its session is revoked");
+    }
 }
 
 /// The current (unrotated, unrevoked, unexpired) token of each of the user's devices, newest first.

@@ -72,8 +72,8 @@ impl From<LedgerError> for ApiError {
             E::AlreadyRefunded(_) | E::PaymentAlreadyRecorded(_) => {
                 ApiError::new(ErrorCode::Conflict, message)
             }
-            E::Database(e) => ApiError::internal(&e),
-            E::Cache(e) => ApiError::internal(&e),
+            E::Database(e) => e.into(),
+            E::Cache(e) => e.into(),
         }
     }
 }

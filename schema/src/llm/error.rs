@@ -69,8 +69,8 @@ impl From<LlmError> for ApiError {
             }
             E::InProgress => ApiError::new(ErrorCode::Conflict, message),
             E::Ledger(e) => e.into(),
-            E::Cache(e) => ApiError::internal(&e),
-            E::Database(e) => ApiError::internal(&e),
+            E::Cache(e) => e.into(),
+            E::Database(e) => e.into(),
         }
     }
 }

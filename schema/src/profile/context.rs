@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{ProfileError, data, people};
-use crate::cache::Cache;
+use crate::cache::{Cache, get_or_miss, set_best_effort};
 
 pub const CONTEXT_TTL: Duration = Duration::from_secs(15 * 60);
 const VERSION_TTL: Duration = Duration::from_secs(31 * 24 * 60 * 60);
@@ -42,24 +42,23 @@ pub async fn ai_context(
     user_id: Uuid,
     app_id: Uuid,
 ) -> Result<AiContext, ProfileError> {
-    let version = cache
-        .get(&version_key(user_id))
-        .await?
-        .unwrap_or_else(|| "0".to_owned());
+    // Without the version the cached copy cannot be trusted to be current: read the database.
+    let version = match cache.get(&version_key(user_id)).await {
+        Ok(version) => version.unwrap_or_else(|| "0".to_owned()),
+        Err(error) => {
+            tracing::warn!(%error, "cache read failed; building the AI context from the database");
+            return build(db, user_id).await;
+        }
+    };
     let key = format!("ai-context:{user_id}:{version}:{app_id}");
-    if let Some(cached) = cache.get(&key).await?
+    if let Some(cached) = get_or_miss(cache, &key).await
         && let Ok(context) = serde_json::from_str(&cached)
     {
         return Ok(context);
     }
     let context = build(db, user_id).await?;
-    cache
-        .set(
-            &key,
-            &serde_json::to_string(&context).expect("serialisable"),
-            CONTEXT_TTL,
-        )
-        .await?;
+    let json = serde_json::to_string(&context).expect("serialisable");
+    set_best_effort(cache, &key, &json, CONTEXT_TTL).await;
     Ok(context)
 }
 

@@ -32,8 +32,8 @@ impl From<ProfileError> for ApiError {
             E::InvalidInput(_) => ApiError::new(ErrorCode::BadUserInput, message),
             E::NotFound(_) => ApiError::new(ErrorCode::NotFound, message),
             E::TooManyPeople(_) => ApiError::new(ErrorCode::BadUserInput, message),
-            E::Cache(e) => ApiError::internal(&e),
-            E::Database(e) => ApiError::internal(&e),
+            E::Cache(e) => e.into(),
+            E::Database(e) => e.into(),
         }
     }
 }

@@ -36,8 +36,8 @@ impl From<QuestionsError> for ApiError {
             }
             E::Profile(e) => e.into(),
             E::Ledger(e) => e.into(),
-            E::Cache(e) => ApiError::internal(&e),
-            E::Database(e) => ApiError::internal(&e),
+            E::Cache(e) => e.into(),
+            E::Database(e) => e.into(),
         }
     }
 }

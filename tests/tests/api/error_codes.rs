@@ -5,7 +5,8 @@
 use std::collections::BTreeSet;
 
 use fairydust_schema::error::ErrorCode;
-use fairydust_tests::{ANTHROPIC_PATH, Gql, Overrides, TestApp};
+use fairydust_schema::skipped_tests::report_skipped;
+use fairydust_tests::{ANTHROPIC_PATH, Gql, Overrides, TestApp, ThrowawayRedis};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
@@ -137,8 +138,29 @@ async fn every_error_code_is_an_answer_to_some_request() {
             .await,
     );
 
+    // A cache that stopped answering: SERVICE_UNAVAILABLE for what needs it.
+    let mut contract: BTreeSet<&str> = ErrorCode::ALL.iter().map(|code| code.as_str()).collect();
+    match ThrowawayRedis::start().await {
+        Some(mut redis) => {
+            let cached = TestApp::spawn_with(
+                Overrides::default()
+                    .set("REDIS_URL", redis.url())
+                    .set("REDIS_KEY_PREFIX", "codes:"),
+            )
+            .await;
+            redis.stop();
+            seen.push(cached.request_email_code("outage@example.com").await);
+        }
+        None => {
+            report_skipped(
+                "error_codes (SERVICE_UNAVAILABLE)",
+                "no redis-server binary to stop on this machine",
+            );
+            contract.remove("SERVICE_UNAVAILABLE");
+        }
+    }
+
     let produced: BTreeSet<&str> = seen.iter().filter_map(Gql::code).collect();
-    let contract: BTreeSet<&str> = ErrorCode::ALL.iter().map(|code| code.as_str()).collect();
     assert_eq!(
         produced, contract,
         "every code in the contract is produced by a request, and no request answers outside it"

@@ -11,6 +11,7 @@ mod apps;
 mod auth;
 mod authorization;
 mod builder_console;
+mod cache_outage;
 mod error_codes;
 mod generation_guards;
 mod http_surface;
