@@ -25,7 +25,8 @@ fi
 
 SERVER_BIN=${SERVER_BIN:-}
 if [[ -z $SERVER_BIN ]]; then
-  cargo build --quiet --bin server
+  # The whole workspace, so features resolve as in the test build and nothing recompiles.
+  cargo build --quiet --workspace --bins
   SERVER_BIN=$CARGO_TARGET_DIR/debug/server
 fi
 

@@ -84,6 +84,17 @@ else
 fi
 skipped_in "SQLite" "$skip_logs/sqlite"
 
+log "Fuzzing the API (scripts/fuzz.sh, ${FUZZ_SECONDS:-45} s per identity)"
+if command -v python3 >/dev/null && python3 -c 'import venv, ensurepip' 2>/dev/null; then
+  if FUZZ_SECONDS="${FUZZ_SECONDS:-45}" SERVER_BIN="${CARGO_TARGET_DIR:-target}/debug/server" scripts/fuzz.sh; then
+    summary+=("Fuzzing (schemathesis): no 5xx, no INTERNAL, every error coded")
+  else
+    status=1; summary+=("Fuzzing (schemathesis): FAILED (see above)")
+  fi
+else
+  summary+=("Fuzzing: SKIPPED (python3 with venv is needed for schemathesis)")
+fi
+
 log "Summary"
 printf '  %s\n' "${summary[@]}"
 exit $status
