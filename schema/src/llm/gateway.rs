@@ -26,6 +26,8 @@ const MAX_MESSAGES: usize = 50;
 #[derive(Clone, Debug)]
 pub struct GenerateRequest {
     pub user_id: Uuid,
+    /// Whether the caller is an admin: like the app's builder, they see an app off the marketplace.
+    pub viewer_is_admin: bool,
     pub app: AppRef,
     pub action: String,
     pub system: Option<String>,
@@ -142,6 +144,13 @@ pub async fn generate(state: &AppState, request: GenerateRequest) -> Result<Gene
     let snapshot = catalog::snapshot(db, &*state.cache, app_id)
         .await?
         .ok_or(LlmError::NotFound("App"))?;
+    // The one visibility rule (`apps::access`): an app off the marketplace does not exist for users;
+    // its builder and admins see it, and learn that it cannot charge.
+    let visible =
+        snapshot.chargeable || snapshot.builder_id == request.user_id || request.viewer_is_admin;
+    if !visible {
+        return Err(LlmError::NotFound("App"));
+    }
     if !snapshot.chargeable {
         return Err(LlmError::AppUnavailable);
     }

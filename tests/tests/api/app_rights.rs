@@ -5,7 +5,7 @@
 use fairydust_tests::{TestApp, TestUser};
 use serde_json::{Value, json};
 
-use crate::llm_support::{config, llm_app};
+use crate::llm_support::{GENERATE, config, input, llm_app};
 
 const UPDATE: &str = "mutation U($id: ID!) { updateApp(id: $id, input: {description: \"Changed\"}) { description } }";
 const SET_ACTION: &str = "mutation S($id: ID!, $cost: Int!) { setAppAction(appId: $id, action: \"idea\", dustCost: $cost) { dustCost } }";
@@ -182,6 +182,9 @@ async fn an_app_off_the_marketplace_is_not_found_on_every_path_but_to_its_builde
     app.gql_as(&user.token, CONSUME, json!({ "app": slug, "key": "after" }))
         .await
         .expect_error("NOT_FOUND");
+    app.gql_as(&user.token, GENERATE, input(&slug, "after"))
+        .await
+        .expect_error("NOT_FOUND");
     // What the user already has no longer names it.
     let mine = app
         .gql_as(
@@ -196,6 +199,9 @@ async fn an_app_off_the_marketplace_is_not_found_on_every_path_but_to_its_builde
     // Its builder and admins still see it; it cannot charge, which they are told (FORBIDDEN).
     for viewer in [&builder, &admin] {
         app.gql_as(&viewer.token, CHECK, json!({ "app": slug }))
+            .await
+            .expect_error("FORBIDDEN");
+        app.gql_as(&viewer.token, GENERATE, input(&slug, "own"))
             .await
             .expect_error("FORBIDDEN");
         let kept = app

@@ -231,8 +231,10 @@ impl LlmMutation {
                 ));
             }
         };
+        let viewer = ctx.principal()?;
         let request = GenerateRequest {
-            user_id: ctx.principal()?.user_id,
+            user_id: viewer.user_id,
+            viewer_is_admin: viewer.roles.admin,
             app: AppRef::parse(&input.app_id),
             action: input.action,
             system: input.system,
