@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use fairydust_migration::{MigrationName, Migrator, MigratorTrait};
+use fairydust_migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::{AssertSqlSafe, Connection, PgConnection};
 use uuid::Uuid;
 

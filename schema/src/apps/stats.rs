@@ -9,8 +9,8 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection};
 use uuid::Uuid;
 
 use super::AppsError;
+use crate::ledger::LedgerError;
 use crate::ledger::app_reports::{self, EARNING_KINDS};
-use crate::ledger::{LedgerError, TransactionKind};
 use crate::llm::LlmError;
 use crate::llm::analytics::{self, GroupBy, UsageFilter};
 

@@ -194,7 +194,10 @@ async fn upsert<T: FactTable, C: ConnectionTrait>(
     user_id: Uuid,
     owner_id: Uuid,
     facts: &[Fact],
-) -> Result<Vec<T::Model>, ProfileError> {
+) -> Result<Vec<T::Model>, ProfileError>
+where
+    T::Model: Sync,
+{
     validate(facts, limits)?;
     let names: Vec<String> = facts.iter().map(|fact| fact.field_name.clone()).collect();
     let replaced = Condition::all()

@@ -4,6 +4,7 @@
 //! choices as `[{value, label}]`, a scale as `{min, max, labels}` (labels keyed by point), nothing
 //! (`{}`) for free text. Answers are checked against the parsed options, never against raw JSON.
 
+use sea_orm::ActiveEnum;
 use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
@@ -108,7 +109,7 @@ impl QuestionOptions {
             QuestionType::Text => Err("a text question takes no options".into()),
             _ if raw.is_null() => Err(format!(
                 "a {} question needs options",
-                kind.as_str().replace('_', " ")
+                kind.to_value().replace('_', " ")
             )),
             QuestionType::SingleChoice => parse_choices(raw).map(QuestionOptions::SingleChoice),
             QuestionType::MultiSelect => parse_choices(raw).map(QuestionOptions::MultiSelect),

@@ -26,7 +26,7 @@ async fn shape(db: &DatabaseConnection) -> BTreeSet<(String, String)> {
         }
     };
     let rows = db
-        .query_all(Statement::from_string(db.get_database_backend(), sql))
+        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
         .await
         .unwrap();
     rows.iter()
@@ -40,7 +40,7 @@ async fn empty_tables(db: &DatabaseConnection) -> Vec<String> {
     for table in tables {
         let sql = format!("SELECT COUNT(*) AS n FROM {table}");
         let row = db
-            .query_one(Statement::from_string(db.get_database_backend(), sql))
+            .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
             .await
             .unwrap()
             .unwrap();
