@@ -21,6 +21,15 @@ fn usd_value(backend: DbBackend, literal: &str) -> SimpleExpr {
     }
 }
 
+/// Seed rows that are there already stay as they are: a rollback keeps what users' data refers to (see
+/// `down`), and applying the seed again must not fail on it nor undo an admin's edits.
+fn kept<const N: usize>(columns: [&'static str; N]) -> OnConflict {
+    OnConflict::columns(columns).do_nothing().to_owned()
+}
+
+/// Rows of users' data that refer to an app; a seeded app with any of them is kept by `down`.
+const APP_REFERENCES: [&str; 3] = ["dust_transactions", "user_recipes", "llm_usage_logs"];
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -47,6 +56,7 @@ impl MigrationTrait for Migration {
                         now.into(),
                         now.into(),
                     ])
+                    .on_conflict(kept(["id"]))
                     .take(),
             )
             .await?;
@@ -80,6 +90,7 @@ impl MigrationTrait for Migration {
                 now.into(),
             ]);
         }
+        apps.on_conflict(kept(["id"]));
         manager.exec_stmt(apps).await?;
 
         let mut actions = Query::insert()
@@ -105,6 +116,7 @@ impl MigrationTrait for Migration {
                 now.into(),
             ]);
         }
+        actions.on_conflict(kept(["app_id", "action"]));
         manager.exec_stmt(actions).await?;
 
         let mut models = Query::insert()
@@ -132,6 +144,7 @@ impl MigrationTrait for Migration {
                 now.into(),
             ]);
         }
+        models.on_conflict(kept(["model_id"]));
         manager.exec_stmt(models).await?;
 
         let mut configs = Query::insert()
@@ -163,6 +176,7 @@ impl MigrationTrait for Migration {
                 now.into(),
             ]);
         }
+        configs.on_conflict(kept(["app_id"]));
         manager.exec_stmt(configs).await?;
 
         let mut questions = Query::insert()
@@ -200,10 +214,14 @@ impl MigrationTrait for Migration {
                 now.into(),
             ]);
         }
+        questions.on_conflict(kept(["id"]));
         manager.exec_stmt(questions).await?;
         Ok(())
     }
 
+    /// Removes the seed rows nothing refers to. What users' data refers to — an answered question, a
+    /// first-party app with transactions or recipes — stays: deleting it would delete or orphan their
+    /// data. Re-applying the seed skips what stayed.
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let ids: Vec<String> = starter_questions()
             .iter()
@@ -214,18 +232,48 @@ impl MigrationTrait for Migration {
                 Query::delete()
                     .from_table("profiling_questions")
                     .and_where(Expr::col("id").is_in(ids))
+                    .and_where(
+                        Expr::col("id").not_in_subquery(
+                            Query::select()
+                                .column("question_id")
+                                .from("question_responses")
+                                .take(),
+                        ),
+                    )
                     .take(),
             )
             .await?;
         manager
             .exec_stmt(Query::delete().from_table("llm_models").take())
             .await?;
-        // Deleting the system account cascades to its apps, their actions and model configs.
+        // An unreferenced system app goes with its actions and model config (they cascade).
+        let mut unreferenced = Query::delete()
+            .from_table("apps")
+            .and_where(Expr::col("builder_id").eq(SYSTEM_USER_ID))
+            .take();
+        for table in APP_REFERENCES {
+            unreferenced.and_where(
+                Expr::col("id").not_in_subquery(
+                    Query::select()
+                        .column("app_id")
+                        .from(table)
+                        .and_where(Expr::col("app_id").is_not_null())
+                        .take(),
+                ),
+            );
+        }
+        manager.exec_stmt(unreferenced).await?;
+        // The system account goes once none of its apps is left.
         manager
             .exec_stmt(
                 Query::delete()
                     .from_table("users")
                     .and_where(Expr::col("id").eq(SYSTEM_USER_ID))
+                    .and_where(
+                        Expr::col("id").not_in_subquery(
+                            Query::select().column("builder_id").from("apps").take(),
+                        ),
+                    )
                     .take(),
             )
             .await?;

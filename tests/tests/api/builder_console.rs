@@ -329,7 +329,7 @@ async fn cost_estimates_are_exact_arithmetic_on_the_price_table() {
     let admin = app.admin().await;
     app.gql_as(
         &admin.token,
-        "mutation { setLlmModelPrice(modelId: \"claude-3-5-haiku-20241022\", inputUsdPerMillion: \"2\", outputUsdPerMillion: \"10\") { modelId } }",
+        "mutation { setLlmModelPrice(modelId: \"claude-3-5-haiku-20241022\", inputUsdPerMillion: \"2\", outputUsdPerMillion: \"10\", reason: \"test prices\") { modelId } }",
         json!({}),
     )
     .await

@@ -45,7 +45,7 @@ async fn every_error_code_is_an_answer_to_some_request() {
     seen.push(
         app.gql_as(
             &user.token,
-            "query D($app: ID!) { checkDust(appId: $app, action: \"small\") { canAfford } }",
+            "query D($app: ID!) { checkDust(appId: $app, action: \"small\") { sufficient required } }",
             json!({ "app": uuid::Uuid::now_v7().to_string() }),
         )
         .await,

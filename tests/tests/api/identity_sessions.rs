@@ -241,7 +241,7 @@ async fn users_revoke_only_their_own_sessions() {
 
 #[tokio::test]
 async fn revoking_admin_in_the_database_takes_effect_without_a_new_sign_in() {
-    let app = TestApp::spawn_with(Overrides::default().set("ROLE_CACHE_SECONDS", "60")).await;
+    let app = TestApp::spawn_with(Overrides::default().set("ROLE_CACHE_SECONDS", "30")).await;
     let admin = app.admin().await;
     let audit = "{ ledgerAudit { userId } }";
     app.gql_as(&admin.token, audit, json!({})).await.data();

@@ -59,6 +59,14 @@ async fn every_consume_says_whether_it_was_refunded_in_one_query() {
     let owner = app.builder().await;
     let priced = app.priced_app(owner.id, &[("x", 1)]).await;
     let user = app.user().await;
+    admin_op(
+        &app,
+        &admin,
+        "Grant",
+        json!({ "user": user.id, "amount": 10 }),
+    )
+    .await
+    .data();
     let mut consumes = Vec::new();
     for key in 0..30 {
         let spent = consume(&app, &user, &priced.slug, "x", 1, &format!("k{key}")).await;

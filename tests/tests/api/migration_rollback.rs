@@ -92,7 +92,7 @@ async fn use_every_table(app: &TestApp) {
         .data();
     app.gql_as(
         &user.token,
-        "mutation { saveRecipe(input: {content: \"# Soup\"}) { id } }",
+        "mutation { saveRecipe(input: {appId: \"fairydust-recipe\", content: \"# Soup\"}) { id } }",
         json!({}),
     )
     .await

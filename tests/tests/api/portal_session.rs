@@ -1,7 +1,7 @@
 //! The portals' cookie session over HTTP: the refresh token only ever travels in an `HttpOnly`
 //! cookie, every cookie request needs the CSRF header, and signing out clears and revokes it.
 
-use fairydust_tests::{Gql, TestApp};
+use fairydust_tests::{Gql, Overrides, TestApp};
 use serde_json::{Value, json};
 
 const VERIFY: &str = "mutation V($input: VerifyOtpInput!) { verifyOtpForPortal(input: $input) { accessToken expiresIn user { id } } }";
@@ -116,7 +116,9 @@ async fn portal_sign_in_sets_an_http_only_strict_cookie_and_gives_script_no_refr
 
 #[tokio::test]
 async fn the_cookie_restores_the_session_and_rotates_on_every_refresh() {
-    let app = TestApp::spawn().await;
+    // Without the two-tab grace, so that the replay below is plain theft.
+    let app =
+        TestApp::spawn_with(Overrides::default().set("REFRESH_REUSE_GRACE_SECONDS", "0")).await;
     let (signed_in, first) = portal_sign_in(&app, "portal-reload@example.com").await;
     let user_id = signed_in.gql.at("verifyOtpForPortal.user.id").clone();
 
@@ -145,6 +147,29 @@ async fn the_cookie_restores_the_session_and_rotates_on_every_refresh() {
         .await
         .gql
         .expect_error("UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn two_tabs_reloading_together_both_keep_the_session() {
+    let app = TestApp::spawn().await;
+    let (_, cookie) = portal_sign_in(&app, "portal-tabs@example.com").await;
+    // Both tabs send the cookie they share; the second arrives after the first rotated it.
+    let first_tab = send(&app, REFRESH, json!({}), Some(&cookie), true).await;
+    let second_tab = send(&app, REFRESH, json!({}), Some(&cookie), true).await;
+    for tab in [&first_tab, &second_tab] {
+        let access = tab
+            .gql
+            .at("refreshPortalSession.accessToken")
+            .as_str()
+            .unwrap();
+        app.gql_as(access, ME, json!({})).await.data();
+        let next = tab.refresh_cookie().expect("a new cookie").to_owned();
+        assert!(!next.is_empty() && next != cookie);
+        send(&app, REFRESH, json!({}), Some(&next), true)
+            .await
+            .gql
+            .data();
+    }
 }
 
 #[tokio::test]
