@@ -75,6 +75,10 @@ for portal in "${portals[@]}"; do
     cp portal-kit/static/portal.css "$out"/
 done
 
+# A brace left open in the stylesheet silently drops every rule after it (a merge did that once).
+awk '{ opened += gsub(/\{/, "{"); closed += gsub(/\}/, "}") } END {
+  if (opened != closed) { printf "portal.css: %d { but %d }\n", opened, closed; exit 1 } }' portal-kit/static/portal.css
+
 echo
 echo "Portal sizes (bytes):"
 printf '  %-36s %10s %10s\n' file raw gzip

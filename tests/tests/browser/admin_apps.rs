@@ -2,7 +2,6 @@
 //! leaves the marketplace, a refused model setting is shown next to its field, and a consume is
 //! refunded from the ledger. Every screen fits a phone without page-wide horizontal scrolling.
 
-use std::time::Duration;
 
 use fairydust_entities::apps;
 use fairydust_tests::TestApp;
@@ -22,31 +21,6 @@ async fn on_marketplace(app: &TestApp, slug: &str) -> bool {
         .unwrap()
         .iter()
         .any(|node| node["slug"] == slug)
-}
-
-/// At 390×844 the page must not scroll sideways (wide tables scroll inside their own box); on
-/// failure the message names the elements that stick out. Ends at desktop size.
-pub async fn assert_fits_phone(client: &Client, screen: &str) {
-    client.set_window_size(390, 844).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let measured = client
-        .execute(
-            "const width = window.innerWidth;
-             const offenders = [...document.querySelectorAll('body *')]
-               .filter(el => el.getBoundingClientRect().right > width + 1)
-               .filter(el => !el.closest('.table-scroll, .sidenav'))
-               .slice(0, 8)
-               .map(el => `${el.tagName.toLowerCase()}#${el.id}.${el.className}`);
-             return { scroll: document.documentElement.scrollWidth, width, offenders };",
-            vec![],
-        )
-        .await
-        .unwrap();
-    client.set_window_size(1280, 800).await.unwrap();
-    assert!(
-        measured["scroll"].as_i64() <= measured["width"].as_i64(),
-        "{screen} scrolls sideways at phone width: {measured}"
-    );
 }
 
 /// A builder's app with the priced action `spell` (4 DUST); returns (id, slug).

@@ -49,24 +49,6 @@ async fn scroll_to(client: &Client, css: &str) {
         .unwrap();
 }
 
-/// No element wider than the page at phone width (wide tables scroll inside `.table-scroll`).
-async fn fits_the_phone(client: &Client, name: &str) {
-    client.set_window_size(390, 844).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let overflow = client
-        .execute(
-            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert!(
-        overflow.as_i64().unwrap_or(0) <= 0,
-        "{name} scrolls sideways at 390 px by {overflow}"
-    );
-    client.set_window_size(1280, 800).await.unwrap();
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_builder_portal_in_a_browser() {
     let Some(driver) = start_driver() else { return };
@@ -108,7 +90,7 @@ async fn the_builder_portal_in_a_browser() {
     let field_error = text_of(&client, "#iconUrl-error").await;
     assert!(field_error.contains("iconUrl"), "{field_error}");
     screenshots(&client, "builder-app-form").await;
-    fits_the_phone(&client, "the app form").await;
+    assert_fits_phone(&client, "the app form").await;
     // Corrected by typing (a WebDriver clear fires no input event, as no person clears a field so).
     fill(&client, "#app-icon", "https://rainy.example.com/icon.png").await;
     click(&client, "#save-app").await;
@@ -145,7 +127,7 @@ async fn the_builder_portal_in_a_browser() {
     screenshots(&client, "builder-app-detail").await;
     scroll_to(&client, "#model-config").await;
     screenshots(&client, "builder-model").await;
-    fits_the_phone(&client, "the app page").await;
+    assert_fits_phone(&client, "the app page").await;
 
     let admin = app.admin().await;
     let config = app
@@ -216,7 +198,7 @@ async fn the_builder_portal_in_a_browser() {
     let tried = wait_text(&client, "#try-result[data-state='ok']", "sufficient").await;
     assert!(tried.contains("\"required\": 3"), "{tried}");
     screenshots(&client, "builder-quick-start").await;
-    fits_the_phone(&client, "the quick start").await;
+    assert_fits_phone(&client, "the quick start").await;
 
     // My apps: counts and what the app earned.
     client.goto(&app.url("/builder/")).await.unwrap();
@@ -225,7 +207,7 @@ async fn the_builder_portal_in_a_browser() {
     assert_eq!(text_of(&client, "#count-live").await, "1");
     assert_eq!(text_of(&client, "#earned-30d").await, "3");
     screenshots(&client, "builder-my-apps").await;
-    fits_the_phone(&client, "my apps").await;
+    assert_fits_phone(&client, "my apps").await;
 
     // The edit page offers taking the app off the marketplace.
     client

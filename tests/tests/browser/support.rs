@@ -182,3 +182,28 @@ pub async fn script_visible_storage(client: &Client) -> serde_json::Value {
         .await
         .unwrap()
 }
+
+/// At 390×844 the page must not scroll sideways (wide tables scroll inside their own box); on
+/// failure the message names the elements that stick out. Ends at desktop size.
+pub async fn assert_fits_phone(client: &Client, screen: &str) {
+    client.set_window_size(390, 844).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let measured = client
+        .execute(
+            "const width = window.innerWidth;
+             const offenders = [...document.querySelectorAll('body *')]
+               .filter(el => el.getBoundingClientRect().right > width + 1)
+               .filter(el => !el.closest('.table-scroll, .sidenav'))
+               .slice(0, 8)
+               .map(el => `${el.tagName.toLowerCase()}#${el.id}.${el.className}`);
+             return { scroll: document.documentElement.scrollWidth, width, offenders };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    client.set_window_size(1280, 800).await.unwrap();
+    assert!(
+        measured["scroll"].as_i64() <= measured["width"].as_i64(),
+        "{screen} scrolls sideways at phone width: {measured}"
+    );
+}
