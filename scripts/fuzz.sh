@@ -31,7 +31,7 @@ if [[ -z $SERVER_BIN ]]; then
 fi
 
 WORK=$(mktemp -d)
-PORT=${FUZZ_PORT:-18431}
+PORT=${FUZZ_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 SERVER_PID=
 cleanup() {
   [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
@@ -40,7 +40,8 @@ cleanup() {
 trap cleanup EXIT
 
 # Development mode: codes go to the log; limits stay as shipped, so throttles answer RATE_LIMITED.
-(cd "$WORK" && env -i PATH="$PATH" HOME="$HOME" NO_COLOR=1 \
+# `exec`: the background job is the server itself, so the cleanup's kill reaches it.
+(cd "$WORK" && exec env -i PATH="$PATH" HOME="$HOME" NO_COLOR=1 \
   DATABASE_URL="sqlite://$WORK/fuzz.db?mode=rwc" HOST=127.0.0.1 PORT="$PORT" \
   PORTALS_DIR="$WORK/no-portals" RUST_LOG="warn,fairydust::otp=info" \
   "$SERVER_BIN" serve >"$WORK/server.log" 2>&1) &

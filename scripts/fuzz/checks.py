@@ -7,6 +7,22 @@ FORBIDDEN, ...) is a correct refusal of generated input, not a finding.
 import json
 
 import schemathesis
+from hypothesis import strategies as st
+from schemathesis.graphql import nodes
+
+# Values for the custom scalars: exact decimals travel as strings, JSON takes any value (strings and
+# numbers here, so that generated documents stay valid GraphQL literals).
+schemathesis.graphql.scalar(
+    "Decimal",
+    st.one_of(
+        st.decimals(allow_nan=False, allow_infinity=False, places=6).map(str),
+        st.text(max_size=20),
+    ).map(nodes.String),
+)
+schemathesis.graphql.scalar(
+    "JSON",
+    st.one_of(st.text(max_size=50).map(nodes.String), st.integers().map(nodes.Int)),
+)
 
 
 @schemathesis.check
