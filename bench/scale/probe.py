@@ -1,0 +1,69 @@
+"""Latency of the queries users and admins make most, against a running server with a scale database.
+
+Usage: probe.py URL USER_TOKEN ADMIN_TOKEN [REQUESTS]
+Prints p50/p99 in milliseconds per query, sequential requests on one keep-alive connection.
+"""
+
+import http.client
+import json
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlparse
+
+url, user_token, admin_token = sys.argv[1], sys.argv[2], sys.argv[3]
+requests = int(sys.argv[4]) if len(sys.argv) > 4 else 200
+parsed = urlparse(url)
+connection = http.client.HTTPConnection(parsed.hostname, parsed.port)
+
+now = datetime.now(timezone.utc).replace(microsecond=0)
+month_ago = (now - timedelta(days=30)).isoformat().replace("+00:00", "Z")
+now_text = now.isoformat().replace("+00:00", "Z")
+
+
+def call(token, query, variables=None):
+    body = json.dumps({"query": query, "variables": variables or {}})
+    headers = {"content-type": "application/json", "authorization": f"Bearer {token}"}
+    connection.request("POST", parsed.path, body, headers)
+    answer = json.loads(connection.getresponse().read())
+    if answer.get("errors"):
+        raise SystemExit(f"{query[:60]}: {answer['errors']}")
+    return answer["data"]
+
+
+first_page = call(user_token, "{ me { dustTransactions(first: 20) { pageInfo { endCursor } } } }")
+cursor = first_page["me"]["dustTransactions"]["pageInfo"]["endCursor"]
+
+cases = [
+    ("me { dustBalance dustTransactions(first: 20) }", user_token,
+     "{ me { dustBalance dustTransactions(first: 20) { nodes { id amount type createdAt } } } }", {}),
+    ("the next page of that history", user_token,
+     "query P($after: String) { me { dustTransactions(first: 20, after: $after) { nodes { id amount } } } }",
+     {"after": cursor}),
+    ("apps marketplace page (50)", user_token,
+     "{ apps(first: 50) { nodes { name builder { fairyname } actions { action dustCost } } } }", {}),
+    ("admin users(search:)", admin_token,
+     "{ users(search: \"fairy-4242\", first: 20) { totalCount nodes { id fairyname } } }", {}),
+    ("admin platformStats, 30 days", admin_token,
+     "query S($from: DateTime!, $to: DateTime!) { platformStats(from: $from, to: $to) { totals { dustGranted dustConsumed activeUsers } } }",
+     {"from": month_ago, "to": now_text}),
+    ("admin llmAnalytics, 30 days", admin_token,
+     "query L($from: DateTime!, $to: DateTime!) { llmAnalytics(from: $from, to: $to) { totals { requests costUsd } } }",
+     {"from": month_ago, "to": now_text}),
+    ("admin ledgerAudit", admin_token, "{ ledgerAudit { userId } }", {}),
+]
+
+print(f"| query | requests | p50 ms | p99 ms |")
+print(f"|---|---|---|---|")
+for name, token, query, variables in cases:
+    call(token, query, variables)  # warm-up
+    rounds = requests if "ledgerAudit" not in query else max(5, requests // 20)
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        call(token, query, variables)
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    p50 = times[len(times) // 2]
+    p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
+    print(f"| {name} | {rounds} | {p50:.1f} | {p99:.1f} |")
