@@ -11,7 +11,7 @@ pub struct Model {
     #[sea_orm(unique)]
     pub slug: String,
     pub description: String,
-    pub category: String,
+    pub category: AppCategory,
     pub icon_url: Option<String>,
     pub website_url: Option<String>,
     pub demo_url: Option<String>,
@@ -21,6 +21,33 @@ pub struct Model {
     pub admin_notes: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+}
+
+/// The marketplace shelf an app is on, stored as text; a value outside this list fails the read.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum AppCategory {
+    #[sea_orm(string_value = "productivity")]
+    Productivity,
+    #[sea_orm(string_value = "entertainment")]
+    Entertainment,
+    #[sea_orm(string_value = "education")]
+    Education,
+    #[sea_orm(string_value = "business")]
+    Business,
+    #[sea_orm(string_value = "creative")]
+    Creative,
+    #[sea_orm(string_value = "utilities")]
+    Utilities,
+    #[sea_orm(string_value = "games")]
+    Games,
+    #[sea_orm(string_value = "lifestyle")]
+    Lifestyle,
+    #[sea_orm(string_value = "other")]
+    Other,
 }
 
 /// Where an app stands in review. Stored as text; a value outside this list fails the read instead of

@@ -18,7 +18,7 @@ impl TestApp {
             name: Set("Test app".into()),
             slug: Set(format!("test-app-{}", &id.simple().to_string()[20..])),
             description: Set("An app for tests".into()),
-            category: Set("other".into()),
+            category: Set(apps::AppCategory::Other),
             icon_url: Set(None),
             website_url: Set(None),
             demo_url: Set(None),

@@ -1,6 +1,6 @@
 //! The marketplace (approved, active apps) and a builder's own apps, newest first.
 
-use fairydust_entities::apps::{self, AppStatus, Column};
+use fairydust_entities::apps::{self, AppCategory, AppStatus, Column};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
@@ -9,7 +9,7 @@ use crate::pagination::{Cursor, Order, keyset_page};
 
 #[derive(Clone, Debug, Default)]
 pub struct MarketFilter {
-    pub category: Option<String>,
+    pub category: Option<AppCategory>,
     /// Case-insensitive words matched against name and description.
     pub search: Option<String>,
     /// `None`: the public marketplace (approved and active). `Some(id)`: that builder's apps, any status.
@@ -34,7 +34,7 @@ impl MarketFilter {
                 .add(Column::IsActive.eq(true)),
         };
         if let Some(category) = &self.category {
-            condition = condition.add(Column::Category.eq(category.as_str()));
+            condition = condition.add(Column::Category.eq(*category));
         }
         if let Some(search) = self
             .search

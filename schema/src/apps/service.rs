@@ -1,7 +1,7 @@
 //! Builders' apps: creation (auto-approved), edits by the owner or an admin, the action price list,
 //! and the admin status transitions.
 
-use fairydust_entities::apps::AppStatus;
+use fairydust_entities::apps::{AppCategory, AppStatus};
 use fairydust_entities::{app_actions, apps, now, users};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
@@ -19,17 +19,6 @@ use crate::db_errors::{UniqueKey, violates_unique};
 use crate::identity::sessions;
 use crate::validation;
 
-pub const CATEGORIES: [&str; 9] = [
-    "productivity",
-    "entertainment",
-    "education",
-    "business",
-    "creative",
-    "utilities",
-    "games",
-    "lifestyle",
-    "other",
-];
 pub const MAX_ACTION_COST: i32 = 10_000;
 const UNIQUE_SLUG: UniqueKey = UniqueKey::new("uq_apps_slug", "apps.slug");
 
@@ -39,7 +28,7 @@ pub struct AppFields {
     pub name: Option<String>,
     pub slug: Option<String>,
     pub description: Option<String>,
-    pub category: Option<String>,
+    pub category: Option<AppCategory>,
     pub icon_url: Option<Option<String>>,
     pub website_url: Option<Option<String>>,
     pub demo_url: Option<Option<String>>,
@@ -73,14 +62,8 @@ fn apply(mut app: apps::ActiveModel, fields: &AppFields) -> Result<apps::ActiveM
         app.description = Set(validation::text("description", description, 2000)
             .map_err(invalid_field("description"))?);
     }
-    if let Some(category) = &fields.category {
-        if !CATEGORIES.contains(&category.as_str()) {
-            return Err(invalid_field("category")(format!(
-                "category must be one of {}",
-                CATEGORIES.join(", ")
-            )));
-        }
-        app.category = Set(category.clone());
+    if let Some(category) = fields.category {
+        app.category = Set(category);
     }
     let url = |field: &'static str,
                value: &Option<Option<String>>|
@@ -174,7 +157,7 @@ pub async fn create(
             name: Set(String::new()),
             slug: Set(String::new()),
             description: Set(String::new()),
-            category: Set(String::new()),
+            category: Set(AppCategory::Other),
             icon_url: Set(None),
             website_url: Set(None),
             demo_url: Set(None),

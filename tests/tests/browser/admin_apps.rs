@@ -2,7 +2,6 @@
 //! leaves the marketplace, a refused model setting is shown next to its field, and a consume is
 //! refunded from the ledger. Every screen fits a phone without page-wide horizontal scrolling.
 
-
 use fairydust_entities::apps;
 use fairydust_tests::TestApp;
 use fantoccini::{Client, Locator};

@@ -22,6 +22,7 @@ use crate::pagination::{Cursor, page_size};
 use super::builder::{AppStats, AppTransaction, AppTransactionConnection};
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "fairydust_entities::apps::AppCategory")]
 pub enum AppCategory {
     Productivity,
     Entertainment,
@@ -32,38 +33,6 @@ pub enum AppCategory {
     Games,
     Lifestyle,
     Other,
-}
-
-impl AppCategory {
-    pub(super) fn as_str(self) -> &'static str {
-        match self {
-            AppCategory::Productivity => "productivity",
-            AppCategory::Entertainment => "entertainment",
-            AppCategory::Education => "education",
-            AppCategory::Business => "business",
-            AppCategory::Creative => "creative",
-            AppCategory::Utilities => "utilities",
-            AppCategory::Games => "games",
-            AppCategory::Lifestyle => "lifestyle",
-            AppCategory::Other => "other",
-        }
-    }
-
-    fn parse(stored: &str) -> Self {
-        [
-            AppCategory::Productivity,
-            AppCategory::Entertainment,
-            AppCategory::Education,
-            AppCategory::Business,
-            AppCategory::Creative,
-            AppCategory::Utilities,
-            AppCategory::Games,
-            AppCategory::Lifestyle,
-        ]
-        .into_iter()
-        .find(|c| c.as_str() == stored)
-        .unwrap_or(AppCategory::Other)
-    }
 }
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -147,7 +116,7 @@ impl App {
     }
 
     async fn category(&self) -> AppCategory {
-        AppCategory::parse(&self.0.category)
+        self.0.category.into()
     }
 
     async fn status(&self) -> AppStatus {

@@ -54,7 +54,7 @@ impl AppsQuery {
         let size = page_size(first)?;
         let after = Cursor::parse_after(after.as_deref())?;
         let filter = MarketFilter {
-            category: category.map(|c| c.as_str().to_owned()),
+            category: category.map(Into::into),
             search,
             builder_id: None,
         };
@@ -177,7 +177,7 @@ impl AppsMutation {
             name: Some(input.name),
             slug: input.slug,
             description: Some(input.description),
-            category: Some(input.category.as_str().to_owned()),
+            category: Some(input.category.into()),
             icon_url: Some(input.icon_url),
             website_url: Some(input.website_url),
             demo_url: Some(input.demo_url),
@@ -204,7 +204,7 @@ impl AppsMutation {
             name: input.name,
             slug: input.slug,
             description: input.description,
-            category: input.category.map(|c| c.as_str().to_owned()),
+            category: input.category.map(Into::into),
             icon_url: input.icon_url.into(),
             website_url: input.website_url.into(),
             demo_url: input.demo_url.into(),
