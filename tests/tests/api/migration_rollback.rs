@@ -137,8 +137,13 @@ async fn every_migration_rolls_back_and_reapplies_with_data_in_every_table() {
         "the fixture writes to every table (a new table needs a line in use_every_table)"
     );
 
-    let full = shape(&app.db).await;
-    let names: Vec<String> = Migrator::get_applied_migrations(&app.db)
+    // Migrations run the way an operator runs them: one connection of their own (`server migrate`),
+    // not the running server's pool, whose other connections may still read an older snapshot.
+    let (operator, _) = fairydust_server::db::connect(app.backend().database_url(), 1)
+        .await
+        .unwrap();
+    let full = shape(&operator).await;
+    let names: Vec<String> = Migrator::get_applied_migrations(&operator)
         .await
         .unwrap()
         .iter()
@@ -150,31 +155,31 @@ async fn every_migration_rolls_back_and_reapplies_with_data_in_every_table() {
     // the migrations that follow it having been rolled back, as an operator would.
     for depth in 1..=migrations {
         let name = &names[migrations - depth];
-        Migrator::down(&app.db, Some(depth as u32))
+        Migrator::down(&operator, Some(depth as u32))
             .await
             .unwrap_or_else(|e| panic!("rolling back to before {name}: {e}"));
-        Migrator::up(&app.db, None)
+        Migrator::up(&operator, None)
             .await
             .unwrap_or_else(|e| panic!("applying {name} and the rest again: {e}"));
         assert_eq!(
-            shape(&app.db).await,
+            shape(&operator).await,
             full,
             "{name}: down then up gives the same tables and columns"
         );
     }
 
-    Migrator::down(&app.db, None)
+    Migrator::down(&operator, None)
         .await
         .expect("the whole history rolls back with data in it");
     assert!(
-        shape(&app.db).await.is_empty(),
+        shape(&operator).await.is_empty(),
         "nothing is left once every migration is rolled back"
     );
-    Migrator::up(&app.db, None)
+    Migrator::up(&operator, None)
         .await
         .expect("and applies again");
     assert_eq!(
-        Migrator::get_applied_migrations(&app.db)
+        Migrator::get_applied_migrations(&operator)
             .await
             .unwrap()
             .len(),
