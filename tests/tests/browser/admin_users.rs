@@ -30,39 +30,6 @@ async fn wait_text(client: &Client, css: &str, needle: &str) -> String {
     panic!("no {css} shows {needle:?}; saw {seen:?}");
 }
 
-/// At phone width the page itself never scrolls sideways (wide tables scroll in their own box).
-async fn fits_phone_width(client: &Client, screen: &str) {
-    client.set_window_size(390, 844).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    // The size, and the innermost elements sticking out on the right (to fix the right CSS).
-    let sizes = client
-        .execute(
-            "const out = e => e.getBoundingClientRect().right > window.innerWidth + 1;
-             const clipped = e => {
-                 for (let a = e.parentElement; a; a = a.parentElement) {
-                     if (getComputedStyle(a).overflowX !== 'visible' && !out(a)) return true;
-                 }
-                 return false;
-             };
-             const wide = [...document.querySelectorAll('body *')]
-                .filter(e => out(e) && !clipped(e))
-                .filter(e => ![...e.children].some(c => out(c) && !clipped(c)))
-                .slice(0, 5)
-                .map(e => e.tagName + '#' + e.id + '.' + e.className);
-             return [document.documentElement.scrollWidth, window.innerWidth, wide];",
-            vec![],
-        )
-        .await
-        .unwrap();
-    let (scroll, inner) = (sizes[0].as_i64().unwrap(), sizes[1].as_i64().unwrap());
-    client.set_window_size(1280, 800).await.unwrap();
-    assert!(
-        scroll <= inner,
-        "{screen} scrolls sideways at 390 px: {scroll} > {inner}; sticking out: {}",
-        sizes[2]
-    );
-}
-
 /// Brings the element with this id to the top of the window, for a screenshot of it.
 async fn scroll_to(client: &Client, id: &str) {
     client
@@ -104,7 +71,7 @@ pub async fn grant_from_the_user_page(client: &Client, app: &TestApp) {
         "the search is kept in the URL: {url}"
     );
     screenshots(client, "admin-users").await;
-    fits_phone_width(client, "users").await;
+    assert_fits_phone(client, "users").await;
 
     click(client, &format!("{row} a")).await;
     wait_for(client, "#user-profile").await;
@@ -140,7 +107,7 @@ pub async fn grant_from_the_user_page(client: &Client, app: &TestApp) {
     let grant = wait_text(client, "#history-table tr[data-kind='grant']", REASON).await;
     assert!(grant.contains("+10"), "{grant}");
     screenshots(client, "admin-user-detail").await;
-    fits_phone_width(client, "user detail").await;
+    assert_fits_phone(client, "user detail").await;
     scroll_to(client, "user-history").await;
     screenshots(client, "admin-user-history").await;
 
@@ -159,7 +126,7 @@ pub async fn grant_from_the_user_page(client: &Client, app: &TestApp) {
     .await;
     wait_for(client, ".audit-detail tr.changed[data-key='dust_balance']").await;
     screenshots(client, "admin-audit-log").await;
-    fits_phone_width(client, "audit log").await;
+    assert_fits_phone(client, "audit log").await;
 
     // The CSV export authenticates with the session's bearer token (a plain link could not).
     click(client, "#export-audit-log").await;
@@ -179,5 +146,5 @@ pub async fn dashboard_shows_the_platform(client: &Client, app: &TestApp) {
     wait_text(client, "#latest-actions li", "ledger.grant").await;
     wait_for(client, "#pending-apps").await;
     screenshots(client, "admin-dashboard").await;
-    fits_phone_width(client, "dashboard").await;
+    assert_fits_phone(client, "dashboard").await;
 }

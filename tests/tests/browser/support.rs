@@ -132,12 +132,24 @@ pub async fn wait_gone(client: &Client, css: &str) {
     panic!("{css} is still there");
 }
 
+/// Resizes the window and returns once the browser has laid out and painted a frame at the new size
+/// (two animation frames), instead of waiting a fixed time.
+pub async fn resize(client: &Client, width: u32, height: u32) {
+    client.set_window_size(width, height).await.unwrap();
+    client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             requestAnimationFrame(() => requestAnimationFrame(() => done(window.innerWidth)));",
+            vec![],
+        )
+        .await
+        .unwrap();
+}
+
 /// Screenshots of the current page at both sizes; ends at desktop size.
 pub async fn screenshots(client: &Client, name: &str) {
     for (width, height, size) in SIZES.iter().rev() {
-        client.set_window_size(*width, *height).await.unwrap();
-        // Let the layout settle at the new width before the picture.
-        tokio::time::sleep(Duration::from_millis(150)).await;
+        resize(client, *width, *height).await;
         screenshot(client, &format!("{name}-{size}")).await;
     }
 }
@@ -186,8 +198,7 @@ pub async fn script_visible_storage(client: &Client) -> serde_json::Value {
 /// At 390×844 the page must not scroll sideways (wide tables scroll inside their own box); on
 /// failure the message names the elements that stick out. Ends at desktop size.
 pub async fn assert_fits_phone(client: &Client, screen: &str) {
-    client.set_window_size(390, 844).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    resize(client, 390, 844).await;
     let measured = client
         .execute(
             "const width = window.innerWidth;
@@ -201,7 +212,7 @@ pub async fn assert_fits_phone(client: &Client, screen: &str) {
         )
         .await
         .unwrap();
-    client.set_window_size(1280, 800).await.unwrap();
+    resize(client, 1280, 800).await;
     assert!(
         measured["scroll"].as_i64() <= measured["width"].as_i64(),
         "{screen} scrolls sideways at phone width: {measured}"
