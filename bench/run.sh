@@ -8,6 +8,12 @@
 # 2. DUST consumption: bench-load drives `consumeDust` with one connection per signed-in user; pgbench
 #    runs the same conditional UPDATE + INSERT (bench/pgbench/consume.sql) on the same PostgreSQL server;
 #    then the ledger invariant (Σ transactions = balance) is checked in SQL for every bench user.
+# 3. Hot paths: after storing recipes and publishing approved apps through the API (bench-load seed),
+#    bench-load drives `me`, a recipes page, the marketplace and `generateText` (to bench-mock-llm on
+#    loopback) with one user per connection, and requestOtp + verifyOtp pairs; each is compared with the
+#    plain axum handler driven by the same generator, with SQL statements (the server's metric) and
+#    Redis commands (INFO commandstats) per request. BENCH_PROFILE_DIR=dir adds one more run of each
+#    with `perf record` on the server and writes flat profiles there.
 #
 # Needs PostgreSQL (trust auth) and Redis running; installs wrk with apt-get when missing; builds the
 # server and the bench crate in release mode. Creates a fresh database and a fresh Redis key prefix, and
@@ -18,7 +24,8 @@
 # BENCH_WARMUP (3 s), BENCH_USERS (32), BENCH_LIGHT_CONNECTIONS (4: the light-load latency runs of
 # benchmark 2), BENCH_DB_POOL (32: the server's DATABASE_MAX_CONNECTIONS),
 # BENCH_PGHOST (127.0.0.1), BENCH_PGPORT (5432), BENCH_PGUSER (postgres),
-# BENCH_REDIS_URL (redis://127.0.0.1:6379), BENCH_NO_DOC=1 to leave docs/BENCHMARKS.md alone.
+# BENCH_REDIS_URL (redis://127.0.0.1:6379), BENCH_NO_DOC=1 to leave docs/BENCHMARKS.md alone,
+# BENCH_PROFILE_DIR (unset: no profiles).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -29,6 +36,8 @@ DURATION=${BENCH_DURATION:-15}
 WARMUP=${BENCH_WARMUP:-3}
 USERS=${BENCH_USERS:-32}
 LIGHT=${BENCH_LIGHT_CONNECTIONS:-4}
+RECIPES=50 # per user, benchmark 3
+APPS=50    # in the marketplace, benchmark 3
 DB_POOL=${BENCH_DB_POOL:-32}
 PGHOST_=${BENCH_PGHOST:-127.0.0.1}
 PGPORT_=${BENCH_PGPORT:-5432}
@@ -101,13 +110,14 @@ free_port() {
 SERVER_PORT=$(free_port 18400)
 BASELINE_PORT=$(free_port $((SERVER_PORT + 1)))
 EMBEDDED_PORT=$(free_port $((BASELINE_PORT + 1)))
+MOCK_LLM_PORT=$(free_port $((EMBEDDED_PORT + 1)))
 
 CPU_MODEL=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 CORES=$(nproc)
 MEM_TOTAL_MIB=$(awk '/^MemTotal/ {printf "%d", $2 / 1024}' /proc/meminfo)
 LOADAVG_START=$(cut -d' ' -f1-3 /proc/loadavg)
 COMMIT=$(git rev-parse --short=12 HEAD)
-CHANGED=$(git diff --name-only HEAD -- . ':!docs/BENCHMARKS.md' 2>/dev/null | paste -sd, - | sed 's/,/, /g' || true)
+CHANGED=$({ git diff --name-only HEAD -- . ':!docs/BENCHMARKS.md'; git ls-files --others --exclude-standard -- . ':!docs/BENCHMARKS.md'; } 2>/dev/null | paste -sd, - | sed 's/,/, /g' || true)
 [[ -n $CHANGED ]] && COMMIT="$COMMIT + uncommitted changes to $CHANGED"
 PG_VERSION=$(psql_ -d postgres -c "SHOW server_version" | cut -d' ' -f1)
 PG_SETTINGS=$(psql_ -d postgres -c "SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ', ' ORDER BY name) FROM pg_settings WHERE name IN ('shared_buffers', 'synchronous_commit', 'fsync', 'max_connections')")
@@ -125,7 +135,8 @@ cargo build --release -p fairydust-server --bin server -p fairydust-bench --bins
 SERVER_BIN=$TARGET_DIR/release/server
 BASELINE_BIN=$TARGET_DIR/release/bench-baseline
 LOAD_BIN=$TARGET_DIR/release/bench-load
-for bin in "$SERVER_BIN" "$BASELINE_BIN" "$LOAD_BIN"; do [[ -x $bin ]] || die "missing $bin"; done
+MOCK_LLM_BIN=$TARGET_DIR/release/bench-mock-llm
+for bin in "$SERVER_BIN" "$BASELINE_BIN" "$LOAD_BIN" "$MOCK_LLM_BIN"; do [[ -x $bin ]] || die "missing $bin"; done
 BUILD_SECONDS=$(($(date +%s) - BUILD_STARTED_AT))
 
 # ------------------------------------------------------------------------------------------------
@@ -258,6 +269,93 @@ run_wrk() { # NAME URL BODY [PID to sample RSS]
   echo "   CPU: $(cpu_text "$CPU")"
 }
 
+metric_sum() { # NAME -> value summed over label sets, from the server's /metrics
+  curl -fsS "http://127.0.0.1:$SERVER_PORT/metrics" | awk -v m="$1" '$1 == m || index($1, m "{") == 1 {s += $2} END {printf "%.6f", s}'
+}
+# Redis commands by name since Redis started ("name calls" lines), from INFO commandstats.
+redis_commands() {
+  redis-cli -u "$REDIS_URL_" INFO commandstats 2>/dev/null | tr -d '\r' \
+    | awk -F'[:=,]' '/^cmdstat_/ {sub("cmdstat_", "", $1); print $1, $3}'
+}
+# Transactions PostgreSQL counted in the bench database (committed + rolled back).
+pg_xacts() {
+  psql_ -d "$DB_NAME" -c "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = '$DB_NAME'"
+}
+
+# bench-load SUBCOMMAND against 127.0.0.1:PORT: a warm-up run, then the measured run with the same
+# settings; the RSS of SERVER_PID is sampled during the measured run. Sets RESULT, CPU, PEAK_RSS and,
+# when PORT is the server's, DB_PER_REQUEST (text) and STATEMENTS (SQL statements per request, from the
+# server's db_statement_duration_seconds metric). With XACT_CHECK=1 it also counts PostgreSQL's own
+# transactions in the bench database around the measured run (XACTS, per request): that costs two
+# 11 s pauses, because a PostgreSQL 15 backend reports its counters at most once a second while busy
+# and within 10 s once idle.
+run_load() { # NAME PORT CONNECTIONS SUBCOMMAND args...
+  local name=$1 port=$2 connections=$3 sub=$4; shift 4
+  local common=(--threads "$THREADS" "$sub" --addr "127.0.0.1:$port" --connections "$connections" --warmup 0)
+  local server=false
+  [[ $port == "$SERVER_PORT" ]] && server=true
+  echo "-- $name: warm-up ${WARMUP}s"
+  "$LOAD_BIN" "${common[@]}" --duration "$WARMUP" --label warmup "$@" >"$WORK/warmup-$name" 2>&1 \
+    || { cat "$WORK/warmup-$name" >&2; die "bench-load $sub failed"; }
+  local statements_before=0 seconds_before=0 xacts_before=0
+  if [[ ${XACT_CHECK:-} == 1 ]]; then sleep 11; xacts_before=$(pg_xacts); fi
+  if $server; then
+    statements_before=$(metric_sum db_statement_duration_seconds_count)
+    seconds_before=$(metric_sum db_statement_duration_seconds_sum)
+    redis_commands >"$WORK/redis-before-$name"
+  fi
+  local rss_file=$WORK/rss-$name
+  : >"$rss_file"
+  sample_rss "$SERVER_PID" "$rss_file" &
+  local sampler=$!
+  PIDS+=("$sampler")
+  echo "-- $name: ${DURATION}s, $connections connections, $THREADS threads"
+  timed "$WORK/load-$name" "$LOAD_BIN" "${common[@]}" --duration "$DURATION" --label "$name" "$@"
+  stop_pid "$sampler"
+  PEAK_RSS=$(max_of "$rss_file")
+  grep -v '^BENCH_RESULT' "$WORK/load-$name" | sed 's/^/   /'
+  RESULT=$(grep '^BENCH_RESULT' "$WORK/load-$name")
+  CPU=$(cpu_breakdown "$CPU_BEFORE" "$CPU_AFTER" "$TIMED_CPU")
+  local requests
+  requests=$(field "$RESULT" requests)
+  DB_PER_REQUEST=n/a; STATEMENTS=n/a; XACTS=n/a; REDIS_PER_REQUEST=n/a
+  if $server; then
+    local statements_after seconds_after
+    statements_after=$(metric_sum db_statement_duration_seconds_count)
+    seconds_after=$(metric_sum db_statement_duration_seconds_sum)
+    DB_PER_REQUEST=$(awk -v c0="$statements_before" -v c1="$statements_after" -v s0="$seconds_before" \
+      -v s1="$seconds_after" -v n="$requests" 'BEGIN {
+        if (n > 0 && c1 > c0) printf "%.2f statements, %.2f ms of statement time (%.3f ms each)", (c1 - c0) / n, 1000 * (s1 - s0) / n, 1000 * (s1 - s0) / (c1 - c0)
+        else print "n/a" }')
+    STATEMENTS=$(awk -v c0="$statements_before" -v c1="$statements_after" -v n="$requests" \
+      'BEGIN { if (n > 0) printf "%.2f", (c1 - c0) / n; else print "n/a" }')
+    echo "   per request: $DB_PER_REQUEST"
+    redis_commands >"$WORK/redis-after-$name"
+    # Commands per request, all together and the busiest three by name.
+    REDIS_PER_REQUEST=$(awk -v n="$requests" 'NR == FNR {before[$1] = $2; next}
+      { d = $2 - before[$1]; if (d > 0) { total += d; by[$1] = d } }
+      END {
+        if (n <= 0) { print "n/a"; exit }
+        line = sprintf("%.2f", total / n); shown = 0
+        while (shown < 3) {
+          best = ""; for (c in by) if (best == "" || by[c] > by[best]) best = c
+          if (best == "" || by[best] / n < 0.005) break
+          line = line sprintf("%s%s %.2f", shown ? ", " : " (", best, by[best] / n); delete by[best]; shown++
+        }
+        print line (shown ? ")" : "") }' "$WORK/redis-before-$name" "$WORK/redis-after-$name")
+    echo "   Redis commands per request (whole Redis server): $REDIS_PER_REQUEST"
+  fi
+  if [[ ${XACT_CHECK:-} == 1 ]]; then
+    sleep 11
+    # The query that read the first count is itself one transaction in the difference.
+    XACTS=$(awk -v a="$xacts_before" -v b="$(pg_xacts)" -v n="$requests" \
+      'BEGIN { if (n > 0) printf "%.2f", (b - a - 1) / n; else print "n/a" }')
+    echo "   PostgreSQL transactions per request: $XACTS"
+  fi
+  echo "   $RESULT"
+  echo "   CPU: $(cpu_text "$CPU")"
+}
+
 # ------------------------------------------------------------------------------------------------
 say "Benchmark 1: plain axum baseline"
 SERVER_PID=
@@ -269,6 +367,9 @@ BASELINE_IDLE_RSS=$(rss_kib "$BASELINE_PID")
 SERVER_PID=$BASELINE_PID # so the CPU breakdown counts the baseline as "server"
 run_wrk baseline "http://127.0.0.1:$BASELINE_PORT/graphql" '{"query":"{ version }"}'
 R_BASE=$RESULT; CPU_BASE=$CPU; S_BASE=$SAMPLE
+# The same handler driven by bench-load, the generator of benchmark 3, so its ratios compare like with like.
+run_load baseline-load "$BASELINE_PORT" "$CONNECTIONS" query --document '{ version }'
+R_BASE_LOAD=$RESULT; CPU_BASE_LOAD=$CPU
 stop_pid "$BASELINE_PID"
 SERVER_PID=
 
@@ -288,11 +389,22 @@ SERVER_ENV=(
   HOST=127.0.0.1
   PORT="$SERVER_PORT"
   PORTALS_DIR="$WORK/no-portals"
+  APP_AUTO_APPROVE=false
+  # generateText (benchmark 3) goes to bench-mock-llm on loopback; the per-user (60) and per-app (1000)
+  # calls-a-minute limits are raised for the run so that the gateway, not the limiter, is measured.
+  ANTHROPIC_API_KEY=bench-not-a-key
+  ANTHROPIC_BASE_URL="http://127.0.0.1:$MOCK_LLM_PORT"
+  LLM_RATE_LIMIT_PER_MINUTE=1000000000
+  LLM_APP_RATE_LIMIT_PER_MINUTE=1000000000
 )
 # The admin that grants DUST in benchmark 2 (this also applies the migrations).
 (cd "$WORK" && env -i PATH="$PATH" HOME="$HOME" NO_COLOR=1 "${SERVER_ENV[@]}" \
   "$SERVER_BIN" create-admin --email admin@bench.test) >"$WORK/create-admin.log" 2>&1 \
   || { cat "$WORK/create-admin.log" >&2; die "create-admin failed"; }
+start "$WORK/mock-llm.log" -- "$MOCK_LLM_BIN" "$MOCK_LLM_PORT"
+MOCK_LLM_PID=$STARTED_PID
+for _ in $(seq 1 100); do answers "$MOCK_LLM_PORT" && break; sleep 0.1; done
+answers "$MOCK_LLM_PORT" || { cat "$WORK/mock-llm.log" >&2; die "bench-mock-llm did not start"; }
 SERVER_LOG=$WORK/server.log
 start "$SERVER_LOG" "${SERVER_ENV[@]}" -- "$SERVER_BIN" serve
 SERVER_PID=$STARTED_PID
@@ -322,44 +434,11 @@ echo "story app $APP_ID, story_short costs $COST DUST"
 "$LOAD_BIN" setup --addr "127.0.0.1:$SERVER_PORT" --log "$SERVER_LOG" --users "$USERS" \
   --grant 100000 --grants 3 --out "$WORK/users.json"
 
-metric_sum() { # NAME -> value summed over label sets, from /metrics
-  curl -fsS "http://127.0.0.1:$SERVER_PORT/metrics" | awk -v m="$1" '$1 == m || index($1, m "{") == 1 {s += $2} END {printf "%.6f", s}'
-}
-
 PEAK_CONSUME=0
 run_consume() { # NAME CONNECTIONS extra-args...
   local name=$1 connections=$2; shift 2
-  echo "-- $name: warm-up ${WARMUP}s"
-  "$LOAD_BIN" --threads "$THREADS" consume --addr "127.0.0.1:$SERVER_PORT" --users "$WORK/users.json" \
-    --connections "$connections" --duration "$WARMUP" --warmup 0 --label warmup "$@" >/dev/null
-  local statements_before seconds_before
-  statements_before=$(metric_sum db_statement_duration_seconds_count)
-  seconds_before=$(metric_sum db_statement_duration_seconds_sum)
-  local rss_file=$WORK/rss-$name
-  : >"$rss_file"
-  sample_rss "$SERVER_PID" "$rss_file" &
-  local sampler=$!
-  PIDS+=("$sampler")
-  echo "-- $name: ${DURATION}s, $connections connections, $THREADS threads"
-  timed "$WORK/load-$name" "$LOAD_BIN" --threads "$THREADS" consume --addr "127.0.0.1:$SERVER_PORT" \
-    --users "$WORK/users.json" --connections "$connections" --duration "$DURATION" --warmup 0 \
-    --label "$name" "$@"
-  stop_pid "$sampler"
-  PEAK_CONSUME=$(printf '%s\n%s\n' "$PEAK_CONSUME" "$(max_of "$rss_file")" | sort -n | tail -n1)
-  grep -v '^BENCH_RESULT' "$WORK/load-$name" | sed 's/^/   /'
-  RESULT=$(grep '^BENCH_RESULT' "$WORK/load-$name")
-  CPU=$(cpu_breakdown "$CPU_BEFORE" "$CPU_AFTER" "$TIMED_CPU")
-  local statements_after seconds_after requests
-  statements_after=$(metric_sum db_statement_duration_seconds_count)
-  seconds_after=$(metric_sum db_statement_duration_seconds_sum)
-  requests=$(field "$RESULT" requests)
-  DB_PER_REQUEST=$(awk -v c0="$statements_before" -v c1="$statements_after" -v s0="$seconds_before" \
-    -v s1="$seconds_after" -v n="$requests" 'BEGIN {
-      if (n > 0 && c1 > c0) printf "%.2f statements, %.2f ms of statement time (%.3f ms each)", (c1 - c0) / n, 1000 * (s1 - s0) / n, 1000 * (s1 - s0) / (c1 - c0)
-      else print "n/a" }')
-  echo "   $RESULT"
-  echo "   per request: $DB_PER_REQUEST"
-  echo "   CPU: $(cpu_text "$CPU")"
+  run_load "$name" "$SERVER_PORT" "$connections" consume --users "$WORK/users.json" "$@"
+  PEAK_CONSUME=$(printf '%s\n%s\n' "$PEAK_CONSUME" "$PEAK_RSS" | sort -n | tail -n1)
 }
 
 # Which PostgreSQL connections use TLS (sqlx and libpq both default to sslmode=prefer).
@@ -378,8 +457,75 @@ R_LIGHT=$RESULT; CPU_LIGHT=$CPU; DB_LIGHT=$DB_PER_REQUEST
 FAILURES=$(cat "$WORK"/load-* | grep '^  failure' | sort | uniq | head -n 5 || true)
 echo "server RSS: peak sampled under the consumeDust load $(mib "$PEAK_CONSUME") MiB"
 
+# ------------------------------------------------------------------------------------------------
+say "Benchmark 3: hot paths through the server (bench-load, one user per connection)"
+# Through the API, as apps and builders would: 50 recipes for every user (saveRecipe) and 50 apps by
+# min(users, 50) builders (becomeBuilder, createApp — pending, as the server runs with
+# APP_AUTO_APPROVE=false —, setAppAction, then the admin's approveApp).
+"$LOAD_BIN" seed --addr "127.0.0.1:$SERVER_PORT" --users "$WORK/users.json" --recipes "$RECIPES" \
+  --apps "$APPS" 2>&1 | sed 's/^/   /'
+[[ ${PIPESTATUS[0]} == 0 ]] || die "bench-load seed failed"
+Q_ME='{ me { fairyname dustBalance } }'
+Q_RECIPES='{ me { recipes(first: 20) { edges { node { id title } } } } }'
+Q_APPS='{ apps(first: 50) { edges { node { name builder { fairyname } actions { action dustCost } } } } }'
+run_query() { # NAME DOCUMENT
+  run_load "$1" "$SERVER_PORT" "$CONNECTIONS" query --users "$WORK/users.json" --document "$2"
+}
+run_query me "$Q_ME"
+R_ME=$RESULT; CPU_ME=$CPU; DB_ME=$DB_PER_REQUEST; ST_ME=$STATEMENTS; REDIS_ME=$REDIS_PER_REQUEST
+run_query recipes "$Q_RECIPES"
+R_RECIPES=$RESULT; CPU_RECIPES=$CPU; DB_RECIPES=$DB_PER_REQUEST; ST_RECIPES=$STATEMENTS; REDIS_RECIPES=$REDIS_PER_REQUEST
+XACT_CHECK=1 run_query marketplace "$Q_APPS"
+R_APPS=$RESULT; CPU_APPS=$CPU; DB_APPS=$DB_PER_REQUEST; ST_APPS=$STATEMENTS; XACT_APPS=$XACTS; REDIS_APPS=$REDIS_PER_REQUEST
+# generateText through the gateway to bench-mock-llm (answers at once): bench-app-0's action `run`
+# (3 DUST), a unique idempotency key per call.
+Q_GENERATE='mutation G($k: String!) { generateText(input: {appId: "bench-app-0", action: "run", prompt: "Give me an idea for a rainy day", idempotencyKey: $k}) { text dustCharged } }'
+MOCK_CALLS_BEFORE=$(curl -fsS "http://127.0.0.1:$MOCK_LLM_PORT/calls")
+run_load generate "$SERVER_PORT" "$CONNECTIONS" query --users "$WORK/users.json" --document "$Q_GENERATE" --unique k
+R_GEN=$RESULT; CPU_GEN=$CPU; DB_GEN=$DB_PER_REQUEST; ST_GEN=$STATEMENTS; REDIS_GEN=$REDIS_PER_REQUEST
+MOCK_CALLS=$(($(curl -fsS "http://127.0.0.1:$MOCK_LLM_PORT/calls") - MOCK_CALLS_BEFORE))
+echo "   bench-mock-llm answered $MOCK_CALLS calls during the warm-up and the measured run"
+# Sign-in: every pair is a new address (a new user) from its own client address in 198.18.0.0/15, so
+# the code throttles (1 a minute and 5 an hour per address, 20 an hour per client IP; fixed in
+# schema/src/identity/otp.rs, no setting) are never reached; nothing is raised for this run.
+run_load sign-in "$SERVER_PORT" "$CONNECTIONS" sign-in --log "$SERVER_LOG"
+R_SIGNIN=$RESULT; CPU_SIGNIN=$CPU; DB_SIGNIN=$DB_PER_REQUEST; ST_SIGNIN=$STATEMENTS; REDIS_SIGNIN=$REDIS_PER_REQUEST
+FAILURES_HOT=$(cat "$WORK"/load-me "$WORK"/load-recipes "$WORK"/load-marketplace "$WORK"/load-generate "$WORK"/load-sign-in \
+  | grep '^  failure' | sort | uniq | head -n 5 || true)
+
+# Optional profiles (BENCH_PROFILE_DIR=dir): one more load of each hot path with `perf record` on the
+# server (flat, 499 Hz), after the measured runs so the measurements are not disturbed by perf.
+if [[ -n ${BENCH_PROFILE_DIR:-} ]]; then
+  say "Profiles of the server (perf record) into $BENCH_PROFILE_DIR"
+  command -v perf >/dev/null || die "BENCH_PROFILE_DIR is set but perf is missing (apt-get install linux-perf)"
+  mkdir -p "$BENCH_PROFILE_DIR"
+  profile() { # NAME bench-load args...
+    local name=$1; shift
+    "$LOAD_BIN" --threads "$THREADS" "$@" --addr "127.0.0.1:$SERVER_PORT" --connections "$CONNECTIONS" \
+      --duration "$DURATION" --warmup 0 --label "profile-$name" >"$WORK/profile-$name" 2>&1 &
+    local load=$!
+    PIDS+=("$load")
+    sleep 2
+    perf record -F 499 -p "$SERVER_PID" -o "$BENCH_PROFILE_DIR/$name.data" -- sleep $((DURATION - 4)) \
+      >"$WORK/perf-$name.log" 2>&1 || { cat "$WORK/perf-$name.log" >&2; die "perf record failed"; }
+    wait "$load" || true
+    grep '^BENCH_RESULT' "$WORK/profile-$name" | sed 's/^/   under perf: /'
+    perf report -i "$BENCH_PROFILE_DIR/$name.data" --stdio --no-children --sort dso \
+      >"$BENCH_PROFILE_DIR/$name.dso.txt" 2>/dev/null
+    perf report -i "$BENCH_PROFILE_DIR/$name.data" --stdio --no-children --sort dso,symbol \
+      --percent-limit 0.3 >"$BENCH_PROFILE_DIR/$name.symbols.txt" 2>/dev/null
+    echo "   $name: $BENCH_PROFILE_DIR/$name.dso.txt, $BENCH_PROFILE_DIR/$name.symbols.txt"
+  }
+  profile me query --users "$WORK/users.json" --document "$Q_ME"
+  profile recipes query --users "$WORK/users.json" --document "$Q_RECIPES"
+  profile marketplace query --users "$WORK/users.json" --document "$Q_APPS"
+  profile generate query --users "$WORK/users.json" --document "$Q_GENERATE" --unique k
+  profile sign-in sign-in --log "$SERVER_LOG"
+fi
+
 stop_pid "$SERVER_PID"
 SERVER_PID=
+stop_pid "$MOCK_LLM_PID"
 
 # ------------------------------------------------------------------------------------------------
 say "Benchmark 2: pgbench, the same UPDATE + INSERT on the same PostgreSQL"
@@ -471,6 +617,14 @@ row_load() { # LABEL RESULT PGBENCH_TPS FAILURES GOALS?
   fi
   echo "| $1 | $(n0 "$rps") | $(n2 "$(p "$2" p50_ms)") | $(n2 "$(p "$2" p90_ms)") | $(n2 "$p99") | $(n2 "$(p "$2" p999_ms)") | $(n2 "$(p "$2" max_ms)") | $4 | $(pct "$rps" "$3") % | $goals |"
 }
+BASE_LOAD_RPS=$(p "$R_BASE_LOAD" ok_rps)
+pct1() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.1f", 100 * a / b; else print "n/a"}'; }
+row_hot() { # LABEL RESULT STATEMENTS GOAL_PERCENT(or empty)
+  local rps goal=""
+  rps=$(p "$2" ok_rps)
+  [[ -n ${4:-} ]] && goal="≥ $4 %: $(verdict ge "$rps" "$(awk -v b="$BASE_LOAD_RPS" -v g="$4" 'BEGIN {print b * g / 100}')")"
+  echo "| $1 | $(n0 "$rps") | $(n2 "$(p "$2" p50_ms)") | $(n2 "$(p "$2" p99_ms)") | $(n2 "$(p "$2" max_ms)") | $(p "$2" failed) + $(p "$2" io_errors) | $3 | $(pct1 "$rps" "$BASE_LOAD_RPS") % | $(pct1 "$rps" "$BASE_RPS") % | $goal |"
+}
 row_cpu() { # LABEL CPU
   local s pg r g o i
   read -r s pg r g o i <<<"$2"
@@ -483,7 +637,7 @@ RESULTS=$WORK/results.md
   echo
   echo "- Machine: $CPU_MODEL, $CORES cores, $MEM_TOTAL_MIB MiB. Load average $LOADAVG_START at the start and $LOADAVG_END at the end: the machine is shared (see \"other processes\" below)."
   echo "- PostgreSQL $PG_VERSION ($PG_SETTINGS); connections: server $PG_TLS_SERVER, libpq/pgbench $PG_TLS_LIBPQ. Redis ${REDIS_VERSION:-?}. wrk ${WRK_VERSION:-?}. $(pgbench --version | head -n1)."
-  echo "- Every run: ${WARMUP} s warm-up, then ${DURATION} s measured; $CONNECTIONS connections and $THREADS load-generator threads unless the row says otherwise. Server: release build, \`DATABASE_MAX_CONNECTIONS=$DB_POOL\`, \`RUST_LOG=warn,fairydust::otp=info\`."
+  echo "- Every run: ${WARMUP} s warm-up, then ${DURATION} s measured; $CONNECTIONS connections and $THREADS load-generator threads unless the row says otherwise. Server: release build, \`DATABASE_MAX_CONNECTIONS=$DB_POOL\`, \`RUST_LOG=warn,fairydust::otp=info\`, \`APP_AUTO_APPROVE=false\` (so the admin approves the bench apps), every other setting at its default."
   echo
   echo "#### 1. GraphQL overhead (wrk, \`POST /graphql\`)"
   echo
@@ -529,6 +683,48 @@ RESULTS=$WORK/results.md
   echo
   echo "Ledger invariant after all runs (SQL): Σ \`dust_transactions.amount\` = \`users.dust_balance\` $LEDGER_TEXT."
   echo
+  echo "#### 3. Hot paths (bench-load, \`POST /graphql\`, one signed-in user per connection)"
+  echo
+  echo "After \`bench-load seed\` stored $RECIPES recipes (about 1.5 kB of Markdown each) for each of the $USERS users and published $APPS apps through the API. Ratios are to the plain axum handler driven by the same generator in this run (bench-load column; the goals are judged on it) and, for reference, by wrk."
+  echo
+  echo "| path | ok req/s | p50 ms | p99 ms | max ms | failures | SQL statements per request | vs. plain axum (bench-load) | vs. plain axum (wrk) | goal (of plain axum, bench-load) |"
+  echo "|---|---:|---:|---:|---:|---|---:|---:|---:|---|"
+  row_hot "plain axum handler (bench-load, no token), small JSON" "$R_BASE_LOAD" "–"
+  row_hot "\`me { fairyname dustBalance }\`" "$R_ME" "$ST_ME" 15
+  row_hot "recipes page: \`me { recipes(first: 20) { edges { node { id title } } } }\`" "$R_RECIPES" "$ST_RECIPES" 8
+  row_hot "marketplace: \`apps(first: 50) { edges { node { name builder { fairyname } actions { action dustCost } } } }\`" "$R_APPS" "$ST_APPS" 3
+  row_hot "\`generateText\` to a loopback mock provider that answers at once" "$R_GEN" "$ST_GEN"
+  row_hot "sign-in: \`requestOtp\` + \`verifyOtp\` of a new address (pairs/s, latency of the pair)" "$R_SIGNIN" "$ST_SIGNIN"
+  echo
+  echo "Failures are GraphQL \`errors\` or non-200 answers + transport errors."
+  if [[ -n $FAILURES_HOT ]]; then
+    echo "Failures seen:"
+    echo
+    echo '```'
+    echo "$FAILURES_HOT"
+    echo '```'
+  fi
+  echo
+  echo "SQL statements (the server's \`db_statement_duration_seconds\` metric, which its sea-orm metric callback records for every statement it runs, as it counts its \`StatementCounter\`; BEGIN, COMMIT and pool pings are not statements there): \`me\` $DB_ME; recipes page $DB_RECIPES; marketplace $DB_APPS; \`generateText\` $DB_GEN; sign-in pair $DB_SIGNIN."
+  echo
+  echo "Redis commands per request (\`INFO commandstats\` before and after the measured run; the Redis server is shared with the rest of the machine, so other clients' commands would be counted too; commands a Lua script runs count as well as the script): \`me\` $REDIS_ME; recipes page $REDIS_RECIPES; marketplace $REDIS_APPS; \`generateText\` $REDIS_GEN; sign-in pair $REDIS_SIGNIN. The mock provider answered $MOCK_CALLS model calls during the \`generateText\` warm-up and measured run together ($WARMUP + $DURATION s)."
+  echo "Cross-check for the marketplace: PostgreSQL's own count of transactions in the bench database (\`pg_stat_database\` xact_commit + xact_rollback, 11 s after each end of load so every backend has reported) rose by $XACT_APPS per request; each statement outside a transaction block is one transaction, so this is also an upper bound on the round trips that are statements."
+  echo
+  echo "#### Goals in this run"
+  echo
+  echo "| goal | measured | met? |"
+  echo "|---|---|---|"
+  echo "| \`{ version }\` ≥ 50 % of the plain handler (wrk) | $(pct "$(p "$R_VERSION" ok_rps)" "$BASE_RPS") % | $(verdict ge "$(p "$R_VERSION" ok_rps)" "$(half "$BASE_RPS")") |"
+  echo "| idle RSS ≤ 50 MiB | $(mib "$SERVER_IDLE_RSS") MiB (PostgreSQL + Redis), $(mib "$EMBEDDED_IDLE_RSS") MiB (embedded) | $(verdict ge $((50 * 1024)) "$(printf '%s\n%s\n' "$SERVER_IDLE_RSS" "$EMBEDDED_IDLE_RSS" | sort -n | tail -n1)") |"
+  echo "| \`consumeDust\` ≥ 60 % of pgbench, $USERS users | $(pct "$(p "$R_SPREAD" ok_rps)" "$PG_TPS") % | $(verdict ge "$(p "$R_SPREAD" ok_rps)" "$(awk -v t="$PG_TPS" 'BEGIN {print 0.6 * t}')") |"
+  echo "| \`consumeDust\` p99 ≤ 10 ms at $CONNECTIONS connections | $(n2 "$(p "$R_SPREAD" p99_ms)") ms | $(verdict ge 10 "$(p "$R_SPREAD" p99_ms)") |"
+  echo "| \`me\` ≥ 15 % of the plain handler | $(pct1 "$(p "$R_ME" ok_rps)" "$BASE_LOAD_RPS") % ($(n0 "$(p "$R_ME" ok_rps)") req/s) | $(verdict ge "$(p "$R_ME" ok_rps)" "$(awk -v b="$BASE_LOAD_RPS" 'BEGIN {print b * 0.15}')") |"
+  echo "| recipes page ≥ 8 % of the plain handler | $(pct1 "$(p "$R_RECIPES" ok_rps)" "$BASE_LOAD_RPS") % ($(n0 "$(p "$R_RECIPES" ok_rps)") req/s) | $(verdict ge "$(p "$R_RECIPES" ok_rps)" "$(awk -v b="$BASE_LOAD_RPS" 'BEGIN {print b * 0.08}')") |"
+  echo "| marketplace ≤ 4 SQL statements per request | $ST_APPS | $(verdict ge 4 "$ST_APPS") |"
+  echo "| marketplace ≥ 3 % of the plain handler | $(pct1 "$(p "$R_APPS" ok_rps)" "$BASE_LOAD_RPS") % ($(n0 "$(p "$R_APPS" ok_rps)") req/s) | $(verdict ge "$(p "$R_APPS" ok_rps)" "$(awk -v b="$BASE_LOAD_RPS" 'BEGIN {print b * 0.03}')") |"
+  echo "| \`generateText\` gateway overhead (mock provider answering at once) | $(n0 "$(p "$R_GEN" ok_rps)") calls/s, p50 $(n2 "$(p "$R_GEN" p50_ms)") ms, $ST_GEN SQL statements per call | no goal set |"
+  echo "| sign-in pairs per second | $(n0 "$(p "$R_SIGNIN" ok_rps)") pairs/s, p99 $(n2 "$(p "$R_SIGNIN" p99_ms)") ms | no goal set |"
+  echo
   echo "#### Where the CPU went"
   echo
   echo "In % of one core ($CORES cores = $((100 * CORES)) %), over each measured window; \"other processes\" is everything else running on the machine (other builds)."
@@ -536,6 +732,7 @@ RESULTS=$WORK/results.md
   echo "| run | server | PostgreSQL | Redis | load generator | other processes | idle |"
   echo "|---|---:|---:|---:|---:|---:|---:|"
   row_cpu "plain axum (in the server column)" "$CPU_BASE"
+  row_cpu "plain axum, bench-load (in the server column)" "$CPU_BASE_LOAD"
   row_cpu "\`{ version }\`" "$CPU_VERSION"
   row_cpu "\`{ health { status } }\`" "$CPU_HEALTH"
   row_cpu "\`consumeDust\`, $USERS users" "$CPU_SPREAD"
@@ -545,6 +742,11 @@ RESULTS=$WORK/results.md
   row_cpu "pgbench, $USERS users" "$CPU_PG"
   row_cpu "pgbench, 1 hot user" "$CPU_PG_HOT"
   row_cpu "pgbench, light load" "$CPU_PG_LIGHT"
+  row_cpu "\`me\`" "$CPU_ME"
+  row_cpu "recipes page" "$CPU_RECIPES"
+  row_cpu "marketplace" "$CPU_APPS"
+  row_cpu "\`generateText\` (mock provider in \"other\")" "$CPU_GEN"
+  row_cpu "sign-in pairs" "$CPU_SIGNIN"
 } >"$RESULTS"
 
 say "Summary"

@@ -1,22 +1,36 @@
-//! The `consumeDust` load generator of bench/run.sh, and the sign-in it needs.
+//! The load generator of bench/run.sh, and the set-up it needs, all through the public API.
 //!
-//! `bench-load setup`: signs users in through the public API exactly as an app does (`requestOtp`, the
-//! code read from the server's development log line `otp identifier=… code=…`, `verifyOtp`), signs the
-//! admin in the same way and gives every user DUST with `grantDustBulk`; writes ids and tokens to a file.
+//! Set-up:
+//! - `bench-load setup`: signs users in exactly as an app does (`requestOtp`, the code read from the
+//!   server's development log line `otp identifier=… code=…`, `verifyOtp`), signs the admin in the same
+//!   way and gives every user DUST with `grantDustBulk`; writes ids and tokens to a file.
+//! - `bench-load seed`: stores recipes for every user (`saveRecipe`) and publishes approved apps
+//!   (`becomeBuilder`, `createApp`, `setAppAction`, the admin's `approveApp`), then checks that the
+//!   recipes page and the marketplace show them.
 //!
-//! `bench-load consume`: one tokio task per connection, each on its own HTTP/1.1 keep-alive connection and
-//! with its own user's bearer token, sending `consumeDust` back to back with a unique idempotency key per
-//! request. After a warm-up, every request that completes inside the measured window is recorded in an
-//! HDR histogram (microseconds). A request counts as a success only when the answer is HTTP 200 and its
-//! body has no `errors`.
+//! Load (one shared connection loop, [`connection_loop`]; each subcommand only says what one unit of
+//! work is):
+//! - `bench-load query`: any GraphQL document, as is or with a unique string per request in one
+//!   variable (an idempotency key).
+//! - `bench-load consume`: `query` with the `consumeDust` document and a unique idempotency key.
+//! - `bench-load sign-in`: `requestOtp` + `verifyOtp` pairs for fresh addresses, the code read from the
+//!   server's log as it is written.
+//!
+//! One tokio task per connection, each on its own HTTP/1.1 keep-alive connection and, where the work
+//! is signed in, with its own user's bearer token (connection *i* uses user *i* mod N). After a warm-up,
+//! every unit that completes inside the measured window is recorded in an HDR histogram
+//! (microseconds). A unit counts as a success only when every answer in it is HTTP 200 without
+//! `errors`.
 //!
 //! wrk cannot pin a token to a connection (its Lua `request()` runs per thread, not per connection),
-//! which is why this benchmark has its own generator.
+//! which is why these benchmarks have their own generator.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
@@ -31,11 +45,12 @@ use hyper_util::rt::TokioIo;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
+use tokio::sync::oneshot;
 
 #[derive(Parser)]
 #[command(
     name = "bench-load",
-    about = "Sign-in and consumeDust load for bench/run.sh"
+    about = "Set-up and GraphQL load for bench/run.sh"
 )]
 struct Cli {
     /// Worker threads of the generator's tokio runtime.
@@ -49,8 +64,14 @@ struct Cli {
 enum Command {
     /// Sign users and the admin in, grant DUST, write ids and tokens as JSON.
     Setup(SetupArgs),
+    /// Store recipes for every user and publish approved apps, through the API.
+    Seed(SeedArgs),
     /// Drive consumeDust and print the results (also as JSON with --json-out).
     Consume(ConsumeArgs),
+    /// Drive one GraphQL document, each connection with its own user's token (or none).
+    Query(QueryArgs),
+    /// Drive requestOtp + verifyOtp pairs, each for a new address from its own client IP.
+    SignIn(SignInArgs),
 }
 
 #[derive(clap::Args)]
@@ -80,12 +101,32 @@ struct SetupArgs {
 }
 
 #[derive(clap::Args)]
-struct ConsumeArgs {
+struct SeedArgs {
     #[arg(long)]
     addr: SocketAddr,
-    /// The file `setup` wrote.
+    /// The file `setup` wrote (users and the admin).
     #[arg(long)]
     users: PathBuf,
+    /// Recipes stored for every user.
+    #[arg(long, default_value_t = 50)]
+    recipes: usize,
+    /// The app the recipes belong to (id or slug).
+    #[arg(long, default_value = "fairydust-recipe")]
+    recipe_app: String,
+    /// Bytes of Markdown content per recipe.
+    #[arg(long, default_value_t = 1500)]
+    recipe_bytes: usize,
+    /// Apps published (`bench-app-<i>`, action `run` at 3 DUST; `bench-app-0` also gets a model:
+    /// Anthropic's claude-3-5-haiku-20241022); app *i* belongs to user *i* mod N, who becomes a builder.
+    #[arg(long, default_value_t = 50)]
+    apps: usize,
+}
+
+/// What every load subcommand shares.
+#[derive(clap::Args)]
+struct LoadArgs {
+    #[arg(long)]
+    addr: SocketAddr,
     #[arg(long, default_value_t = 32)]
     connections: usize,
     /// Measured seconds.
@@ -94,6 +135,20 @@ struct ConsumeArgs {
     /// Seconds of load before measuring.
     #[arg(long, default_value_t = 3)]
     warmup: u64,
+    /// A name for this run in the output.
+    #[arg(long)]
+    label: Option<String>,
+    #[arg(long)]
+    json_out: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct ConsumeArgs {
+    #[command(flatten)]
+    load: LoadArgs,
+    /// The file `setup` wrote.
+    #[arg(long)]
+    users: PathBuf,
     /// Every connection uses the first user (one hot balance row) instead of one user per connection.
     #[arg(long)]
     hot: bool,
@@ -102,11 +157,34 @@ struct ConsumeArgs {
     app: String,
     #[arg(long, default_value = "story_short")]
     action: String,
-    /// A name for this run in the output.
-    #[arg(long, default_value = "consumeDust")]
-    label: String,
+}
+
+#[derive(clap::Args)]
+struct QueryArgs {
+    #[command(flatten)]
+    load: LoadArgs,
+    /// The file `setup` wrote; connection *i* sends user *i* mod N's token. Without it, no token.
     #[arg(long)]
-    json_out: Option<PathBuf>,
+    users: Option<PathBuf>,
+    /// The GraphQL document.
+    #[arg(long)]
+    document: String,
+    /// Its variables, as a JSON object.
+    #[arg(long, default_value = "{}")]
+    variables: String,
+    /// A variable that gets a unique string per request (`<run>-c<connection>-<n>`), e.g. an
+    /// idempotency key.
+    #[arg(long)]
+    unique: Option<String>,
+}
+
+#[derive(clap::Args)]
+struct SignInArgs {
+    #[command(flatten)]
+    load: LoadArgs,
+    /// The server's log file, where the development sender writes one-time codes.
+    #[arg(long)]
+    log: PathBuf,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -121,6 +199,19 @@ struct UsersFile {
     users: Vec<BenchUser>,
     /// DUST each user was granted on top of the sign-up bonus.
     granted_each: i64,
+    /// The signed-in admin (files written before `seed` existed have none).
+    #[serde(default)]
+    admin: Option<BenchUser>,
+}
+
+impl UsersFile {
+    fn read(path: &PathBuf) -> anyhow::Result<Self> {
+        let file: UsersFile = serde_json::from_slice(
+            &std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
+        )?;
+        ensure!(!file.users.is_empty(), "no users in {}", path.display());
+        Ok(file)
+    }
 }
 
 fn main() -> anyhow::Result<()> {
@@ -132,7 +223,10 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(async {
         match cli.command {
             Command::Setup(args) => setup(args).await,
+            Command::Seed(args) => seed(args).await,
             Command::Consume(args) => consume(args).await,
+            Command::Query(args) => query(args).await,
+            Command::SignIn(args) => sign_in_load(args).await,
         }
     })
 }
@@ -146,6 +240,7 @@ struct Connection {
 }
 
 struct Answer {
+    /// 0: no HTTP answer to show (the unit failed before or between requests; `body` says why).
     status: u16,
     body: Bytes,
 }
@@ -158,6 +253,23 @@ impl Answer {
 
     fn json(&self) -> anyhow::Result<Value> {
         serde_json::from_slice(&self.body).context("the answer is not JSON")
+    }
+
+    /// A failed unit of work that has no HTTP answer of its own.
+    fn failure(reason: String) -> Self {
+        Self {
+            status: 0,
+            body: Bytes::from(reason),
+        }
+    }
+
+    fn describe(&self) -> String {
+        let text = String::from_utf8_lossy(&self.body);
+        let text: String = text.chars().take(300).collect();
+        match self.status {
+            0 => format!("no answer: {text}"),
+            status => format!("HTTP {status}: {text}"),
+        }
     }
 }
 
@@ -195,7 +307,29 @@ impl Connection {
     }
 }
 
-/// One GraphQL call during setup; fails on any error.
+fn graphql_body(query: &str, variables: &Value) -> Bytes {
+    serde_json::to_vec(&json!({ "query": query, "variables": variables }))
+        .expect("plain JSON")
+        .into()
+}
+
+/// One GraphQL call during set-up on an open connection; fails on any error.
+async fn call(
+    connection: &mut Connection,
+    query: &str,
+    variables: Value,
+    headers: &[(&str, &str)],
+) -> anyhow::Result<Value> {
+    let answer = connection
+        .post(graphql_body(query, &variables), headers)
+        .await?;
+    let text = String::from_utf8_lossy(&answer.body).into_owned();
+    ensure!(answer.ok(), "HTTP {}: {text}", answer.status);
+    let mut value = answer.json()?;
+    Ok(value["data"].take())
+}
+
+/// One GraphQL call during set-up on a connection of its own; fails on any error.
 async fn graphql(
     addr: SocketAddr,
     query: &str,
@@ -203,12 +337,7 @@ async fn graphql(
     headers: &[(&str, &str)],
 ) -> anyhow::Result<Value> {
     let mut connection = Connection::open(addr).await?;
-    let body = serde_json::to_vec(&json!({ "query": query, "variables": variables }))?;
-    let answer = connection.post(body.into(), headers).await?;
-    let text = String::from_utf8_lossy(&answer.body).into_owned();
-    ensure!(answer.ok(), "HTTP {}: {text}", answer.status);
-    let mut value = answer.json()?;
-    Ok(value["data"].take())
+    call(&mut connection, query, variables, headers).await
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -324,6 +453,7 @@ async fn setup(args: SetupArgs) -> anyhow::Result<()> {
     let file = UsersFile {
         users,
         granted_each: args.grant * args.grants as i64,
+        admin: Some(admin),
     };
     std::fs::write(&args.out, serde_json::to_vec_pretty(&file)?)?;
     eprintln!(
@@ -337,20 +467,197 @@ async fn setup(args: SetupArgs) -> anyhow::Result<()> {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// consume
+// seed: recipes and marketplace apps, through the API
 
-/// `mutation C($k: String!) { consumeDust(input: {appId: "<app>", action: "<action>", idempotencyKey: $k}) { balanceAfter } }`
-fn consume_query(app: &str, action: &str) -> String {
-    format!(
-        "mutation C($k: String!) {{ consumeDust(input: {{appId: {}, action: {}, idempotencyKey: $k}}) {{ balanceAfter }} }}",
-        Value::from(app),
-        Value::from(action)
-    )
+const SAVE_RECIPE: &str =
+    "mutation S($input: SaveRecipeInput!) { saveRecipe(input: $input) { id } }";
+const BECOME_BUILDER: &str = "mutation { becomeBuilder { isBuilder } }";
+const CREATE_APP: &str =
+    "mutation C($input: CreateAppInput!) { createApp(input: $input) { id status } }";
+const SET_ACTION: &str = "mutation A($id: ID!) { setAppAction(appId: $id, action: \"run\", dustCost: 3, description: \"One run\") { dustCost } }";
+const APPROVE_APP: &str = "mutation P($id: ID!) { approveApp(id: $id) { status } }";
+/// Bench app 0's model, for the `generateText` benchmark (answered by `bench-mock-llm`).
+const SET_MODEL: &str = "mutation M($id: ID!) { setAppModelConfig(appId: $id, input: {provider: ANTHROPIC, model: \"claude-3-5-haiku-20241022\", parameters: {temperature: 0.7, maxTokens: 150, topP: 0.9}, costLimits: {perRequestMax: \"0.5\", dailyMax: \"50\", monthlyMax: \"500\"}}) { model } }";
+/// The recipes page of benchmark 3 (also run once by `seed` to check what it stored).
+const RECIPES_PAGE: &str = "{ me { recipes(first: 20) { edges { node { id title } } } } }";
+/// The marketplace page of benchmark 3.
+const MARKETPLACE: &str = "{ apps(first: 50) { edges { node { name builder { fairyname } actions { action dustCost } } } } }";
+
+/// Markdown of about `bytes` bytes.
+fn recipe_content(n: usize, bytes: usize) -> String {
+    let mut text = format!("# Bench recipe {n}\n\n");
+    let line = "- 200 g flour, 2 eggs, a pinch of salt; whisk, rest ten minutes, bake at 180 °C.\n";
+    while text.len() < bytes {
+        text.push_str(line);
+    }
+    text
+}
+
+async fn seed(args: SeedArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let file = UsersFile::read(&args.users)?;
+    let admin = file
+        .admin
+        .as_ref()
+        .context("the users file has no admin: run `bench-load setup` again")?;
+    let users: Vec<(String, String)> = file
+        .users
+        .iter()
+        .map(|u| (u.email.clone(), format!("Bearer {}", u.token)))
+        .collect();
+
+    // Apps: builder i mod N, one connection per builder; created pending, priced, then approved.
+    let builders = users.len().min(args.apps);
+    let mut tasks = Vec::new();
+    for (b, (_, bearer)) in users.iter().take(builders).enumerate() {
+        let (addr, bearer) = (args.addr, bearer.clone());
+        let apps: Vec<usize> = (0..args.apps).filter(|i| i % builders == b).collect();
+        tasks.push(tokio::spawn(async move {
+            let mut connection = Connection::open(addr).await?;
+            let headers = [("authorization", bearer.as_str())];
+            call(&mut connection, BECOME_BUILDER, json!({}), &headers)
+                .await
+                .context("becomeBuilder")?;
+            let mut created = Vec::new();
+            for i in apps {
+                let input = json!({ "input": {
+                    "name": format!("Bench App {i}"),
+                    "slug": format!("bench-app-{i}"),
+                    "description": "An app published by bench/run.sh",
+                    "category": "UTILITIES",
+                }});
+                let data = call(&mut connection, CREATE_APP, input, &headers)
+                    .await
+                    .context("createApp")?;
+                let id = data["createApp"]["id"]
+                    .as_str()
+                    .context("createApp without id")?
+                    .to_owned();
+                let status = data["createApp"]["status"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned();
+                call(&mut connection, SET_ACTION, json!({ "id": id }), &headers)
+                    .await
+                    .context("setAppAction")?;
+                if i == 0 {
+                    call(&mut connection, SET_MODEL, json!({ "id": id }), &headers)
+                        .await
+                        .context("setAppModelConfig")?;
+                }
+                created.push((id, status));
+            }
+            anyhow::Ok(created)
+        }));
+    }
+    let mut created = Vec::new();
+    for task in tasks {
+        created.extend(task.await??);
+    }
+    let admin_bearer = format!("Bearer {}", admin.token);
+    let mut connection = Connection::open(args.addr).await?;
+    let mut approved = 0;
+    for (id, status) in &created {
+        if status == "PENDING" {
+            call(
+                &mut connection,
+                APPROVE_APP,
+                json!({ "id": id }),
+                &[("authorization", &admin_bearer)],
+            )
+            .await
+            .context("approveApp")?;
+            approved += 1;
+        }
+    }
+
+    // Recipes: one connection per user, saved one after another.
+    let mut tasks = Vec::new();
+    for (email, bearer) in users.clone() {
+        let (addr, app, count, bytes) = (
+            args.addr,
+            args.recipe_app.clone(),
+            args.recipes,
+            args.recipe_bytes,
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut connection = Connection::open(addr).await?;
+            let headers = [("authorization", bearer.as_str())];
+            for n in 1..=count {
+                let input = json!({ "input": {
+                    "appId": app,
+                    "title": format!("Bench recipe {n}"),
+                    "content": recipe_content(n, bytes),
+                    "category": "dinner",
+                }});
+                call(&mut connection, SAVE_RECIPE, input, &headers)
+                    .await
+                    .with_context(|| format!("saveRecipe {n} for {email}"))?;
+            }
+            let page = call(&mut connection, RECIPES_PAGE, json!({}), &headers).await?;
+            let edges = page["me"]["recipes"]["edges"]
+                .as_array()
+                .map_or(0, Vec::len);
+            ensure!(
+                edges == count.min(20),
+                "the recipes page of {email} has {edges} recipes"
+            );
+            anyhow::Ok(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+
+    // The marketplace shows the new apps, each with its builder and its action.
+    let page = graphql(args.addr, MARKETPLACE, json!({}), &[]).await?;
+    let nodes = page["apps"]["edges"].as_array().context("apps answer")?;
+    let bench_apps = nodes
+        .iter()
+        .filter(|e| {
+            let node = &e["node"];
+            node["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("Bench App "))
+                && node["builder"]["fairyname"].is_string()
+                && node["actions"].as_array().is_some_and(|a| !a.is_empty())
+        })
+        .count();
+    ensure!(
+        bench_apps == args.apps.min(50),
+        "the marketplace's first page shows {bench_apps} of the {} bench apps: {page}",
+        args.apps
+    );
+    eprintln!(
+        "published {} apps by {builders} builders ({approved} approved by the admin, {} approved at \
+         creation), stored {} recipes for each of {} users, in {:.1} s",
+        created.len(),
+        created.len() - approved,
+        args.recipes,
+        users.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The load: one loop for every kind of work.
+
+/// One kind of work: what a connection does once, again and again.
+trait Workload: Send + Sync + 'static {
+    /// Does one unit of work for connection `index` (its `n`-th) on `http`. `Err` is a transport error
+    /// (the connection is then reopened); a failed unit is an `Ok` answer that is not [`Answer::ok`].
+    fn once(
+        &self,
+        http: &mut Connection,
+        index: usize,
+        n: u64,
+    ) -> impl Future<Output = anyhow::Result<Answer>> + Send;
 }
 
 #[derive(Default)]
 struct Tally {
-    /// Latency of every request completed in the measured window (µs), success or not.
+    /// Latency of every unit completed in the measured window (µs), success or not.
     latency: Option<Histogram<u64>>,
     ok: u64,
     failed: u64,
@@ -366,7 +673,7 @@ fn histogram() -> Histogram<u64> {
 }
 
 #[derive(Serialize)]
-struct ConsumeReport {
+struct LoadReport {
     label: String,
     connections: usize,
     users: usize,
@@ -383,35 +690,25 @@ struct ConsumeReport {
     generator_cpu_s: Option<f64>,
 }
 
-/// What every connection shares.
-struct Plan {
+/// When a connection measures.
+#[derive(Clone, Copy)]
+struct Window {
     addr: SocketAddr,
-    query: String,
-    /// Makes idempotency keys unique across runs.
-    run: String,
     measure_from: Instant,
     until: Instant,
 }
 
-async fn connection_loop(plan: Arc<Plan>, index: usize, bearer: String) -> Tally {
-    let Plan {
-        addr,
-        ref query,
-        ref run,
-        measure_from,
-        until,
-    } = *plan;
+async fn connection_loop<W: Workload>(work: Arc<W>, window: Window, index: usize) -> Tally {
     let mut tally = Tally {
         latency: Some(histogram()),
         ..Tally::default()
     };
-    let headers = [("authorization", bearer.as_str())];
     let mut connection: Option<Connection> = None;
     let mut counter: u64 = 0;
-    while Instant::now() < until {
+    while Instant::now() < window.until {
         if connection.is_none() {
-            match Connection::open(addr).await {
-                Ok(c) => connection = Some(c),
+            match Connection::open(window.addr).await {
+                Ok(opened) => connection = Some(opened),
                 Err(_) => {
                     tally.io_errors += 1;
                     tokio::time::sleep(Duration::from_millis(10)).await;
@@ -419,21 +716,12 @@ async fn connection_loop(plan: Arc<Plan>, index: usize, bearer: String) -> Tally
                 }
             }
         }
+        let http = connection.as_mut().expect("opened above");
         counter += 1;
-        let key = format!("{run}-c{index}-{counter}");
-        let body = serde_json::to_vec(&json!({
-            "query": query,
-            "variables": { "k": key },
-        }))
-        .expect("plain JSON");
         let sent = Instant::now();
-        let result = connection
-            .as_mut()
-            .expect("opened above")
-            .post(body.into(), &headers)
-            .await;
+        let result = work.once(http, index, counter).await;
         let done = Instant::now();
-        let measured = sent >= measure_from && done <= until;
+        let measured = sent >= window.measure_from && done <= window.until;
         match result {
             Ok(answer) => {
                 if measured {
@@ -445,12 +733,7 @@ async fn connection_loop(plan: Arc<Plan>, index: usize, bearer: String) -> Tally
                     } else {
                         tally.failed += 1;
                         if tally.samples.len() < 5 {
-                            let text = String::from_utf8_lossy(&answer.body);
-                            let text: String = text.chars().take(300).collect();
-                            *tally
-                                .samples
-                                .entry(format!("HTTP {}: {text}", answer.status))
-                                .or_default() += 1;
+                            *tally.samples.entry(answer.describe()).or_default() += 1;
                         }
                     }
                 }
@@ -480,48 +763,24 @@ fn own_cpu_seconds() -> Option<f64> {
     Some(ticks / 100.0)
 }
 
-async fn consume(args: ConsumeArgs) -> anyhow::Result<()> {
-    let file: UsersFile = serde_json::from_slice(
-        &std::fs::read(&args.users).with_context(|| format!("reading {}", args.users.display()))?,
-    )?;
-    ensure!(
-        !file.users.is_empty(),
-        "no users in {}",
-        args.users.display()
-    );
-    let users_used = if args.hot {
-        1
-    } else {
-        file.users.len().min(args.connections)
-    };
-    let run = format!(
-        "bench{}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .as_millis()
-    );
+/// Runs `work` on `args.connections` connections and prints the results.
+async fn drive<W: Workload>(
+    args: LoadArgs,
+    default_label: &str,
+    users: usize,
+    work: W,
+) -> anyhow::Result<()> {
     let cpu_before = own_cpu_seconds();
     let measure_from = Instant::now() + Duration::from_secs(args.warmup);
-    let plan = Arc::new(Plan {
+    let window = Window {
         addr: args.addr,
-        query: consume_query(&args.app, &args.action),
-        run,
         measure_from,
         until: measure_from + Duration::from_secs(args.duration),
-    });
-    let mut tasks = Vec::new();
-    for index in 0..args.connections {
-        let user = if args.hot {
-            &file.users[0]
-        } else {
-            &file.users[index % file.users.len()]
-        };
-        tasks.push(tokio::spawn(connection_loop(
-            plan.clone(),
-            index,
-            format!("Bearer {}", user.token),
-        )));
-    }
+    };
+    let work = Arc::new(work);
+    let tasks: Vec<_> = (0..args.connections)
+        .map(|index| tokio::spawn(connection_loop(work.clone(), window, index)))
+        .collect();
     let mut latency = histogram();
     let mut total = Tally::default();
     for task in tasks {
@@ -548,10 +807,10 @@ async fn consume(args: ConsumeArgs) -> anyhow::Result<()> {
     latency_ms.insert("p99.9".to_owned(), ms(0.999));
     latency_ms.insert("max".to_owned(), latency.max() as f64 / 1000.0);
     latency_ms.insert("mean".to_owned(), latency.mean() / 1000.0);
-    let report = ConsumeReport {
-        label: args.label,
+    let report = LoadReport {
+        label: args.label.unwrap_or_else(|| default_label.to_owned()),
         connections: args.connections,
-        users: users_used,
+        users,
         duration_s: seconds,
         warmup_s: args.warmup,
         requests,
@@ -608,6 +867,257 @@ async fn consume(args: ConsumeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `Bearer <token>` of user *i* mod N for connection *i* (of one user for every connection when `hot`).
+fn bearers(file: &UsersFile, connections: usize, hot: bool) -> (Vec<String>, usize) {
+    let bearers: Vec<String> = (0..connections)
+        .map(|index| {
+            let user = if hot {
+                &file.users[0]
+            } else {
+                &file.users[index % file.users.len()]
+            };
+            format!("Bearer {}", user.token)
+        })
+        .collect();
+    let users = if hot {
+        1
+    } else {
+        file.users.len().min(connections)
+    };
+    (bearers, users)
+}
+
+// ---------------------------------------------------------------------------------------------------
+// consume
+
+/// `mutation C($k: String!) { consumeDust(input: {appId: "<app>", action: "<action>", idempotencyKey: $k}) { balanceAfter } }`
+fn consume_query(app: &str, action: &str) -> String {
+    format!(
+        "mutation C($k: String!) {{ consumeDust(input: {{appId: {}, action: {}, idempotencyKey: $k}}) {{ balanceAfter }} }}",
+        Value::from(app),
+        Value::from(action)
+    )
+}
+
+fn run_id() -> anyhow::Result<String> {
+    Ok(format!(
+        "bench{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_millis()
+    ))
+}
+
+async fn consume(args: ConsumeArgs) -> anyhow::Result<()> {
+    let file = UsersFile::read(&args.users)?;
+    let (bearers, users) = bearers(&file, args.load.connections, args.hot);
+    let work = Document::new(
+        consume_query(&args.app, &args.action),
+        json!({}),
+        Some("k".to_owned()),
+        bearers,
+    )?;
+    drive(args.load, "consumeDust", users, work).await
+}
+
+// ---------------------------------------------------------------------------------------------------
+// query: any document
+
+/// One GraphQL document, sent as is, or with a unique string per request in one variable (an
+/// idempotency key: `<run>-c<connection>-<n>`). `consume` is this with the consumeDust document.
+struct Document {
+    query: String,
+    variables: Value,
+    /// The variable that gets a unique string per request.
+    unique: Option<String>,
+    /// The body when nothing changes between requests.
+    fixed: Bytes,
+    /// Makes the unique strings unique across runs.
+    run: String,
+    /// Per connection; empty: no token.
+    bearers: Vec<String>,
+}
+
+impl Document {
+    fn new(
+        query: String,
+        variables: Value,
+        unique: Option<String>,
+        bearers: Vec<String>,
+    ) -> anyhow::Result<Self> {
+        ensure!(variables.is_object(), "the variables must be a JSON object");
+        Ok(Self {
+            fixed: graphql_body(&query, &variables),
+            query,
+            variables,
+            unique,
+            run: run_id()?,
+            bearers,
+        })
+    }
+
+    fn body(&self, index: usize, n: u64) -> Bytes {
+        match &self.unique {
+            None => self.fixed.clone(),
+            Some(name) => {
+                let mut variables = self.variables.clone();
+                variables[name.as_str()] = Value::from(format!("{}-c{index}-{n}", self.run));
+                graphql_body(&self.query, &variables)
+            }
+        }
+    }
+}
+
+impl Workload for Document {
+    async fn once(&self, http: &mut Connection, index: usize, n: u64) -> anyhow::Result<Answer> {
+        let body = self.body(index, n);
+        match self.bearers.get(index) {
+            Some(bearer) => http.post(body, &[("authorization", bearer.as_str())]).await,
+            None => http.post(body, &[]).await,
+        }
+    }
+}
+
+async fn query(args: QueryArgs) -> anyhow::Result<()> {
+    let variables: Value =
+        serde_json::from_str(&args.variables).context("--variables is not JSON")?;
+    let (bearers, users) = match &args.users {
+        Some(path) => bearers(&UsersFile::read(path)?, args.load.connections, false),
+        None => (Vec::new(), 0),
+    };
+    let work = Document::new(args.document, variables, args.unique, bearers)?;
+    drive(args.load, "query", users, work).await
+}
+
+// ---------------------------------------------------------------------------------------------------
+// sign-in: requestOtp + verifyOtp pairs
+
+/// Codes as the server's development sender logs them, for the sign-ins waiting for them. A reader
+/// thread follows the log file from its end (like `tail -f`, polling every millisecond).
+struct CodeBook {
+    waiting: Mutex<HashMap<String, oneshot::Sender<String>>>,
+}
+
+impl CodeBook {
+    fn follow(log: PathBuf) -> anyhow::Result<Arc<Self>> {
+        let book = Arc::new(Self {
+            waiting: Mutex::new(HashMap::new()),
+        });
+        let mut file =
+            std::fs::File::open(&log).with_context(|| format!("opening {}", log.display()))?;
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::End(0))?;
+        let reader = book.clone();
+        // A plain thread: a tokio file read would go through the blocking pool a thousand times a second.
+        std::thread::spawn(move || {
+            let mut pending = Vec::new();
+            let mut chunk = vec![0u8; 64 * 1024];
+            loop {
+                match std::io::Read::read(&mut file, &mut chunk) {
+                    Ok(0) | Err(_) => std::thread::sleep(Duration::from_millis(1)),
+                    Ok(read) => {
+                        pending.extend_from_slice(&chunk[..read]);
+                        while let Some(end) = pending.iter().position(|&b| b == b'\n') {
+                            let line: Vec<u8> = pending.drain(..=end).collect();
+                            if let Some((who, code)) =
+                                parse_code_line(&String::from_utf8_lossy(&line))
+                                && let Some(sender) =
+                                    reader.waiting.lock().expect("not poisoned").remove(who)
+                            {
+                                let _ = sender.send(code.to_owned());
+                            }
+                        }
+                    }
+                }
+            }
+        });
+        Ok(book)
+    }
+
+    /// Registers before the code is requested, so it cannot be missed.
+    fn expect(&self, email: &str) -> oneshot::Receiver<String> {
+        let (sender, receiver) = oneshot::channel();
+        self.waiting
+            .lock()
+            .expect("not poisoned")
+            .insert(email.to_owned(), sender);
+        receiver
+    }
+
+    fn forget(&self, email: &str) {
+        self.waiting.lock().expect("not poisoned").remove(email);
+    }
+}
+
+/// `… otp identifier=<who> code=<6 digits>` → (who, code).
+fn parse_code_line(line: &str) -> Option<(&str, &str)> {
+    let rest = &line[line.find("otp identifier=")? + "otp identifier=".len()..];
+    let (who, rest) = rest.split_once(" code=")?;
+    let code = rest.get(..6)?;
+    code.bytes()
+        .all(|b| b.is_ascii_digit())
+        .then_some((who, code))
+}
+
+struct SignIn {
+    book: Arc<CodeBook>,
+    run: String,
+    /// Client addresses are handed out from 198.18.0.0/15 (RFC 2544, benchmarking), one per pair.
+    next_address: AtomicU32,
+}
+
+impl SignIn {
+    fn address(&self) -> String {
+        let n = self.next_address.fetch_add(1, Ordering::Relaxed) % (1 << 17);
+        std::net::Ipv4Addr::from(u32::from(std::net::Ipv4Addr::new(198, 18, 0, 0)) + n).to_string()
+    }
+}
+
+impl Workload for SignIn {
+    async fn once(&self, http: &mut Connection, index: usize, n: u64) -> anyhow::Result<Answer> {
+        let email = format!("otp-{}-c{index}-{n}@bench.test", self.run);
+        let xff = self.address();
+        let headers = [("x-forwarded-for", xff.as_str())];
+        let code = self.book.expect(&email);
+        let requested = http
+            .post(
+                graphql_body(REQUEST_OTP, &json!({ "email": email })),
+                &headers,
+            )
+            .await;
+        let requested = match requested {
+            Ok(answer) if answer.ok() => answer,
+            other => {
+                self.book.forget(&email);
+                return other;
+            }
+        };
+        drop(requested);
+        let code = match tokio::time::timeout(Duration::from_secs(10), code).await {
+            Ok(Ok(code)) => code,
+            _ => {
+                self.book.forget(&email);
+                return Ok(Answer::failure(format!(
+                    "no code for {email} in the server's log after 10 s"
+                )));
+            }
+        };
+        http.post(
+            graphql_body(VERIFY_OTP, &json!({ "email": email, "code": code })),
+            &headers,
+        )
+        .await
+    }
+}
+
+async fn sign_in_load(args: SignInArgs) -> anyhow::Result<()> {
+    let work = SignIn {
+        book: CodeBook::follow(args.log.clone())?,
+        run: run_id()?,
+        next_address: AtomicU32::new(0),
+    };
+    drive(args.load, "requestOtp + verifyOtp", 0, work).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -625,6 +1135,7 @@ mod tests {
         assert!(!answer(200, r#"{"data":null,"errors":[{"message":"no"}]}"#).ok());
         assert!(!answer(503, r#"{"data":{"consumeDust":{"balanceAfter":8}}}"#).ok());
         assert!(!answer(429, "").ok());
+        assert!(!Answer::failure("no code".into()).ok());
     }
 
     #[test]
@@ -644,5 +1155,61 @@ mod tests {
                 .iter()
                 .all(|a| a.parse::<std::net::IpAddr>().is_ok())
         );
+    }
+
+    #[test]
+    fn a_document_gets_a_unique_key_per_request_only_when_asked() {
+        let fixed = Document::new("{ version }".into(), json!({}), None, vec![]).unwrap();
+        assert_eq!(fixed.body(0, 1), fixed.body(3, 9));
+        let keyed = Document::new(
+            "mutation C($k: String!) { x(k: $k) }".into(),
+            json!({ "a": 1 }),
+            Some("k".into()),
+            vec![],
+        )
+        .unwrap();
+        let body: Value = serde_json::from_slice(&keyed.body(3, 9)).unwrap();
+        assert_eq!(body["variables"]["a"], 1);
+        assert_eq!(
+            body["variables"]["k"],
+            Value::from(format!("{}-c3-9", keyed.run))
+        );
+        assert_ne!(keyed.body(3, 9), keyed.body(3, 10));
+    }
+
+    #[test]
+    fn codes_are_read_from_the_development_log_line() {
+        let line = "2026-12-02T10:00:00.000Z  INFO fairydust::otp: otp identifier=otp-1-c0-1@bench.test code=042917\n";
+        assert_eq!(
+            parse_code_line(line),
+            Some(("otp-1-c0-1@bench.test", "042917"))
+        );
+        assert_eq!(parse_code_line("INFO other line"), None);
+        assert_eq!(parse_code_line("otp identifier=a@b.test code=12ab56"), None);
+    }
+
+    #[test]
+    fn sign_in_addresses_are_distinct_and_outside_the_trusted_private_networks() {
+        let work = SignIn {
+            book: Arc::new(CodeBook {
+                waiting: Mutex::new(HashMap::new()),
+            }),
+            run: "r".into(),
+            next_address: AtomicU32::new(0),
+        };
+        let addresses: std::collections::HashSet<String> =
+            (0..70_000).map(|_| work.address()).collect();
+        assert_eq!(addresses.len(), 70_000);
+        assert!(addresses.iter().all(|a| {
+            let ip: std::net::Ipv4Addr = a.parse().unwrap();
+            ip.octets()[0] == 198 && (ip.octets()[1] == 18 || ip.octets()[1] == 19)
+        }));
+    }
+
+    #[test]
+    fn recipe_content_has_the_size_asked_for() {
+        let text = recipe_content(7, 1500);
+        assert!(text.starts_with("# Bench recipe 7\n"));
+        assert!((1500..1600).contains(&text.len()), "{}", text.len());
     }
 }
