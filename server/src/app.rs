@@ -6,10 +6,11 @@ use std::sync::Arc;
 
 use fairydust_schema::AppState;
 use fairydust_schema::auth::{Authenticator, TokenKeys};
-use fairydust_schema::cache::{Cache, MemoryCache, RedisCache};
+use fairydust_schema::cache::Cache;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
+use crate::cache::{MemoryCache, RedisCache};
 use crate::config::Config;
 use crate::db::{self, StatementCounter};
 use crate::http::{self, ServerState, SocketRegistry};

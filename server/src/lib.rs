@@ -1,6 +1,7 @@
 //! The fairydust server: configuration, HTTP surface, database and cache wiring, CLI commands.
 
 pub mod app;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod db;

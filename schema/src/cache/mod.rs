@@ -1,11 +1,9 @@
 //! Shared state that must survive across replicas: short-lived values (OTP codes, role caches, config caches),
 //! atomic counters, rate limiters and publish/subscribe.
 //!
-//! Two implementations behind one trait: [`RedisCache`] for production (several replicas share one Redis)
-//! and [`MemoryCache`] for the embedded default (one process). Both pass the same test suite.
-
-mod memory;
-mod redis_cache;
+//! This is the port the domains use; the adapters live with the rest of the infrastructure in the
+//! server crate (`fairydust_server::cache`): `RedisCache` for production (several replicas share one
+//! Redis) and `MemoryCache` for the embedded default (one process). Both pass the same test suite there.
 
 use std::net::{IpAddr, Ipv6Addr};
 use std::time::Duration;
@@ -13,30 +11,22 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures_util::stream::BoxStream;
 
-pub use memory::{Clock, ManualClock, MemoryCache};
-pub use redis_cache::RedisCache;
-
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
-    #[error("redis: {0}")]
-    Redis(#[from] redis::RedisError),
+    /// The backing store could not be reached (refused, dropped, timed out): the request may succeed
+    /// once it is back.
+    #[error("cache unavailable: {0}")]
+    Unavailable(String),
+    /// The store answered, with an error.
+    #[error("cache refused the command: {0}")]
+    Refused(String),
     #[error("cache value is not an integer: {0}")]
     NotAnInteger(String),
 }
 
 impl CacheError {
-    /// Whether Redis could not be reached (refused, dropped, timed out) rather than refusing the
-    /// command: the request may succeed once it is back.
     pub fn is_unavailable(&self) -> bool {
-        match self {
-            CacheError::Redis(error) => {
-                error.is_io_error()
-                    || error.is_connection_refusal()
-                    || error.is_connection_dropped()
-                    || error.is_timeout()
-            }
-            CacheError::NotAnInteger(_) => false,
-        }
+        matches!(self, CacheError::Unavailable(_))
     }
 }
 
@@ -145,4 +135,15 @@ pub trait Cache: Send + Sync + 'static {
 }
 
 #[cfg(test)]
-mod tests;
+mod tests {
+    use super::ip_bucket;
+
+    #[test]
+    fn ipv6_addresses_share_their_slash_64_bucket() {
+        let bucket = |raw: &str| ip_bucket(raw.parse().unwrap());
+        assert_eq!(bucket("2001:db8:1:2::1"), bucket("2001:db8:1:2:ffff::9"));
+        assert_ne!(bucket("2001:db8:1:2::1"), bucket("2001:db8:1:3::1"));
+        assert_eq!(bucket("203.0.113.9"), "203.0.113.9");
+        assert_eq!(bucket("::ffff:203.0.113.9"), "203.0.113.9");
+    }
+}

@@ -29,6 +29,7 @@ mod llm_support;
 mod llm_usage;
 mod migration_rollback;
 mod migrations;
+mod otp_codes;
 mod portal_session;
 mod profile;
 mod questions;

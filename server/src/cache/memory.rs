@@ -7,7 +7,7 @@ use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use tokio::sync::broadcast;
 
-use super::{Cache, CacheError, RateDecision, RateLimit};
+use fairydust_schema::cache::{Cache, CacheError, RateDecision, RateLimit};
 
 /// How many writes between sweeps of expired keys, so a long-running embedded server does not grow.
 const SWEEP_EVERY: u64 = 1024;

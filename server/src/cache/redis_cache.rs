@@ -9,7 +9,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSubSink};
 use redis::{AsyncCommands, Script};
 use tokio::sync::broadcast;
 
-use super::{Cache, CacheError, RateDecision, RateLimit};
+use fairydust_schema::cache::{Cache, CacheError, RateDecision, RateLimit};
 
 const CHANNEL_CAPACITY: usize = 256;
 
@@ -54,12 +54,15 @@ pub struct RedisCache {
 
 impl RedisCache {
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, CacheError> {
-        let client = redis::Client::open(url)?;
+        let client = redis::Client::open(url).map_err(cache_error)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
             .set_response_timeout(Some(Duration::from_secs(2)))
             .set_number_of_retries(2);
-        let connection = client.get_connection_manager_with_config(config).await?;
+        let connection = client
+            .get_connection_manager_with_config(config)
+            .await
+            .map_err(cache_error)?;
         Ok(Self {
             connection,
             prefix: prefix.to_owned(),
@@ -78,6 +81,20 @@ impl RedisCache {
     }
 }
 
+/// Tells the domain whether Redis was out of reach (refused, dropped, timed out: worth answering
+/// SERVICE_UNAVAILABLE and retrying) or answered with an error.
+fn cache_error(error: redis::RedisError) -> CacheError {
+    let unreachable = error.is_io_error()
+        || error.is_connection_refusal()
+        || error.is_connection_dropped()
+        || error.is_timeout();
+    if unreachable {
+        CacheError::Unavailable(error.to_string())
+    } else {
+        CacheError::Refused(error.to_string())
+    }
+}
+
 fn millis(duration: Duration) -> u64 {
     (duration.as_millis() as u64).max(1)
 }
@@ -85,7 +102,12 @@ fn millis(duration: Duration) -> u64 {
 #[async_trait]
 impl Cache for RedisCache {
     async fn get(&self, key: &str) -> Result<Option<String>, CacheError> {
-        Ok(self.connection.clone().get(self.key(key)).await?)
+        Ok(self
+            .connection
+            .clone()
+            .get(self.key(key))
+            .await
+            .map_err(cache_error)?)
     }
 
     async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<String>>, CacheError> {
@@ -96,7 +118,8 @@ impl Cache for RedisCache {
         Ok(redis::cmd("MGET")
             .arg(keys)
             .query_async(&mut self.connection.clone())
-            .await?)
+            .await
+            .map_err(cache_error)?)
     }
 
     async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), CacheError> {
@@ -106,7 +129,8 @@ impl Cache for RedisCache {
             .connection
             .clone()
             .set_options(self.key(key), value, options)
-            .await?;
+            .await
+            .map_err(cache_error)?;
         Ok(())
     }
 
@@ -123,17 +147,28 @@ impl Cache for RedisCache {
             .connection
             .clone()
             .set_options(self.key(key), value, options)
-            .await?;
+            .await
+            .map_err(cache_error)?;
         Ok(reply.is_some())
     }
 
     async fn delete(&self, key: &str) -> Result<(), CacheError> {
-        let _: () = self.connection.clone().del(self.key(key)).await?;
+        let _: () = self
+            .connection
+            .clone()
+            .del(self.key(key))
+            .await
+            .map_err(cache_error)?;
         Ok(())
     }
 
     async fn take(&self, key: &str) -> Result<Option<String>, CacheError> {
-        Ok(self.connection.clone().get_del(self.key(key)).await?)
+        Ok(self
+            .connection
+            .clone()
+            .get_del(self.key(key))
+            .await
+            .map_err(cache_error)?)
     }
 
     async fn increment(&self, key: &str, delta: i64, ttl: Duration) -> Result<i64, CacheError> {
@@ -143,7 +178,8 @@ impl Cache for RedisCache {
             .arg(delta)
             .arg(millis(ttl))
             .invoke_async(&mut self.connection.clone())
-            .await?;
+            .await
+            .map_err(cache_error)?;
         Ok(value)
     }
 
@@ -156,7 +192,8 @@ impl Cache for RedisCache {
             .arg(limit.limit)
             .arg(uuid::Uuid::new_v4().simple().to_string())
             .invoke_async(&mut self.connection.clone())
-            .await?;
+            .await
+            .map_err(cache_error)?;
         Ok(if allowed == 1 {
             RateDecision::Allowed {
                 remaining: detail.max(0) as u32,
@@ -174,7 +211,8 @@ impl Cache for RedisCache {
             .connection
             .clone()
             .zremrangebyrank(self.key(key), -1, -1)
-            .await?;
+            .await
+            .map_err(cache_error)?;
         Ok(())
     }
 
@@ -183,7 +221,8 @@ impl Cache for RedisCache {
             .connection
             .clone()
             .publish(self.key(channel), message)
-            .await?;
+            .await
+            .map_err(cache_error)?;
         Ok(())
     }
 
@@ -205,7 +244,8 @@ impl Cache for RedisCache {
     async fn ping(&self) -> Result<(), CacheError> {
         let _: String = redis::cmd("PING")
             .query_async(&mut self.connection.clone())
-            .await?;
+            .await
+            .map_err(cache_error)?;
         Ok(())
     }
 
@@ -263,7 +303,7 @@ impl PubSubHub {
                 *sink = Some(self.connect().await?);
             }
             if let Some(sink) = sink.as_mut() {
-                sink.subscribe(&channel).await?;
+                sink.subscribe(&channel).await.map_err(cache_error)?;
             }
         }
         Ok(receiver)
@@ -305,7 +345,12 @@ impl PubSubHub {
     }
 
     async fn open(self: Arc<Self>) -> Result<PubSubSink, CacheError> {
-        let (sink, mut stream) = self.client.get_async_pubsub().await?.split();
+        let (sink, mut stream) = self
+            .client
+            .get_async_pubsub()
+            .await
+            .map_err(cache_error)?
+            .split();
         let hub = Arc::downgrade(&self);
         tokio::spawn(async move {
             while let Some(message) = stream.next().await {
@@ -342,7 +387,7 @@ impl PubSubHub {
             let attempt = async {
                 let mut new_sink = self.connect().await?;
                 for name in &names {
-                    new_sink.subscribe(name).await?;
+                    new_sink.subscribe(name).await.map_err(cache_error)?;
                 }
                 Ok::<_, CacheError>(new_sink)
             };

@@ -1,0 +1,12 @@
+//! The adapters behind the domains' [`Cache`](fairydust_schema::cache::Cache) port: [`RedisCache`]
+//! for production, where several replicas share one Redis, and [`MemoryCache`] for the embedded
+//! default, one process. Both pass the same behaviour checks (`tests.rs`).
+
+mod memory;
+mod redis_cache;
+
+pub use memory::{Clock, ManualClock, MemoryCache};
+pub use redis_cache::RedisCache;
+
+#[cfg(test)]
+mod tests;
