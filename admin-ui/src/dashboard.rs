@@ -8,7 +8,8 @@ use portal_kit::{
 
 use crate::audit_log::{AuditTarget, load_entries};
 use crate::display::{count_axis, grouped, instant, percent, usd, usd_axis};
-use crate::ops::{DashboardLedger, PlatformDashboard, dashboard_ledger, platform_dashboard};
+use crate::ledger_audit::LedgerAuditReport;
+use crate::ops::{PlatformDashboard, platform_dashboard};
 use portal_kit::dates;
 
 type Stats = platform_dashboard::PlatformDashboardPlatformStats;
@@ -213,53 +214,10 @@ fn AppsByStatus(
 
 #[component]
 fn LedgerStatus() -> impl IntoView {
-    let audit = LocalResource::new(|| run::<DashboardLedger>(dashboard_ledger::Variables {}));
     view! {
         <section class="panel" aria-labelledby="ledger-title">
             <h2 id="ledger-title">"Ledger audit"</h2>
-            {move || match audit.get() {
-                        None => view! { <Loading label="Auditing every balance…" /> }.into_any(),
-                        Some(Err(error)) => {
-                            view! { <ErrorState error on_retry=move |_| audit.refetch() /> }.into_any()
-                        }
-                        Some(Ok(data)) if data.ledger_audit.is_empty() => {
-                            view! {
-                                <p id="dashboard-ledger" class="status-ok" data-state="ok">
-                                    "Every balance equals the sum of its transactions."
-                                </p>
-                            }
-                                .into_any()
-                        }
-                        Some(Ok(data)) => {
-                            view! {
-                                <p id="dashboard-ledger" class="status-bad" data-state="discrepancies" role="alert">
-                                    {format!("{} users' balances differ from their transactions:", data.ledger_audit.len())}
-                                </p>
-                                <ul class="plain-list">
-                                    {data
-                                        .ledger_audit
-                                        .into_iter()
-                                        .map(|row| {
-                                            let name = row
-                                                .user
-                                                .map_or_else(|| row.user_id.clone(), |user| user.fairyname);
-                                            view! {
-                                                <li>
-                                                    <a href=format!("/admin/users/{}", row.user_id)>{name}</a>
-                                                    {format!(
-                                                        ": balance {}, transactions sum to {}",
-                                                        row.balance,
-                                                        row.transaction_sum,
-                                                    )}
-                                                </li>
-                                            }
-                                        })
-                                        .collect_view()}
-                                </ul>
-                            }
-                                .into_any()
-                        }
-                    }}
+            <LedgerAuditReport status_id="dashboard-ledger" />
         </section>
     }
 }

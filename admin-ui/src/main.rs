@@ -12,6 +12,7 @@ mod audit_log;
 mod dashboard;
 mod display;
 mod ledger;
+mod ledger_audit;
 mod ledger_transactions;
 mod llm;
 mod not_found;

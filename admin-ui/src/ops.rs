@@ -71,7 +71,6 @@ pub fn gql_name<A: serde::Serialize>(value: &A) -> String {
 
 // Dashboard, users, audit log
 operation!(PlatformDashboard, "graphql/dashboard.graphql");
-operation!(DashboardLedger, "graphql/dashboard.graphql");
 operation!(AuditLog, "graphql/audit_log.graphql");
 operation!(Users, "graphql/users.graphql");
 operation!(UserDetail, "graphql/users.graphql");

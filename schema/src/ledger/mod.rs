@@ -3,6 +3,7 @@
 
 pub mod admin_ops;
 pub mod app_reports;
+pub mod audit;
 pub mod consume;
 mod error;
 pub mod events;

@@ -1,8 +1,8 @@
-//! Reading the ledger: a user's history and totals, the audit, per-app analytics.
+//! Reading the ledger: a user's history and totals, per-app analytics.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use fairydust_entities::dust_transactions::{self, Column};
-use sea_orm::sea_query::{Alias, Expr, JoinType, Order, Query};
+use sea_orm::sea_query::{Alias, Expr, Order, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect,
@@ -120,48 +120,6 @@ pub async fn stats(db: &DatabaseConnection, user_id: Uuid) -> Result<DustStats, 
         .await?
         .flatten();
     Ok(stats)
-}
-
-/// A user whose balance is not the sum of their transactions. The audit must always come back empty.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Discrepancy {
-    pub user_id: Uuid,
-    pub balance: i32,
-    pub transaction_sum: i64,
-}
-
-pub async fn audit(db: &DatabaseConnection) -> Result<Vec<Discrepancy>, LedgerError> {
-    let sums = Query::select()
-        .column((Alias::new("t"), Column::UserId))
-        .expr_as(Expr::cust("CAST(SUM(t.amount) AS BIGINT)"), "total")
-        .from_as(dust_transactions::Entity, Alias::new("t"))
-        .group_by_col((Alias::new("t"), Column::UserId))
-        .take();
-    let select = Query::select()
-        .expr_as(Expr::cust("u.id"), "user_id")
-        .expr_as(Expr::cust("u.dust_balance"), "balance")
-        .expr_as(Expr::cust("COALESCE(s.total, 0)"), "total")
-        .from_as(fairydust_entities::users::Entity, Alias::new("u"))
-        .join_subquery(
-            JoinType::LeftJoin,
-            sums,
-            Alias::new("s"),
-            Expr::cust("s.user_id = u.id"),
-        )
-        .and_where(Expr::cust("u.dust_balance <> COALESCE(s.total, 0)"))
-        .order_by(Alias::new("user_id"), Order::Asc)
-        .take();
-    let rows = db.query_all(&select).await?;
-    rows.iter()
-        .map(|row| {
-            Ok(Discrepancy {
-                user_id: row.try_get("", "user_id")?,
-                balance: row.try_get("", "balance")?,
-                transaction_sum: row.try_get("", "total")?,
-            })
-        })
-        .collect::<Result<_, sea_orm::DbErr>>()
-        .map_err(LedgerError::from)
 }
 
 /// One UTC day of an app's DUST use.

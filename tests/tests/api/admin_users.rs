@@ -280,7 +280,8 @@ async fn transactions_and_ledger_audit_name_their_user() {
     );
 
     // Break one balance for a moment so the audit has something to report.
-    let audit = "{ ledgerAudit { userId user { id fairyname } balance transactionSum } }";
+    let audit =
+        "{ ledgerAudit { discrepancies { userId user { id fairyname } balance transactionSum } } }";
     users::Entity::update_many()
         .col_expr(users::Column::DustBalance, Expr::value(1))
         .filter(users::Column::Id.eq(user.id))
@@ -288,7 +289,7 @@ async fn transactions_and_ledger_audit_name_their_user() {
         .await
         .unwrap();
     let found = app.gql_as(&admin.token, audit, json!({})).await;
-    let entry = found.at("ledgerAudit.0").clone();
+    let entry = found.at("ledgerAudit.discrepancies.0").clone();
     users::Entity::update_many()
         .col_expr(users::Column::DustBalance, Expr::value(30))
         .filter(users::Column::Id.eq(user.id))

@@ -39,7 +39,7 @@ async fn every_error_code_is_an_answer_to_some_request() {
 
     seen.push(app.gql_as("not-a-token", "{ me { id } }", json!({})).await);
     seen.push(
-        app.gql_as(&user.token, "{ ledgerAudit { userId } }", json!({}))
+        app.gql_as(&user.token, "{ ledgerAudit { checkedUsers } }", json!({}))
             .await,
     );
     seen.push(

@@ -243,7 +243,7 @@ async fn users_revoke_only_their_own_sessions() {
 async fn revoking_admin_in_the_database_takes_effect_without_a_new_sign_in() {
     let app = TestApp::spawn_with(Overrides::default().set("ROLE_CACHE_SECONDS", "30")).await;
     let admin = app.admin().await;
-    let audit = "{ ledgerAudit { userId } }";
+    let audit = "{ ledgerAudit { checkedUsers } }";
     app.gql_as(&admin.token, audit, json!({})).await.data();
     users::Entity::update_many()
         .col_expr(users::Column::IsAdmin, Expr::value(false))

@@ -344,14 +344,23 @@ async fn the_ledger_audit_is_empty_and_admin_only() {
     let audit = app
         .gql_as(
             &admin.token,
-            "{ ledgerAudit { userId balance transactionSum } }",
+            "{ ledgerAudit { discrepancies { userId } checkedUsers nextAfter totalUsers } }",
             json!({}),
         )
         .await;
-    assert_eq!(audit.at("ledgerAudit"), &json!([]));
-    app.gql_as(&user.token, "{ ledgerAudit { userId } }", json!({}))
-        .await
-        .expect_error("FORBIDDEN");
+    let users = audit.at("ledgerAudit.totalUsers").as_i64().unwrap();
+    assert!(users >= 2, "{audit:?}");
+    assert_eq!(
+        audit.at("ledgerAudit"),
+        &json!({ "discrepancies": [], "checkedUsers": users, "nextAfter": null, "totalUsers": users })
+    );
+    app.gql_as(
+        &user.token,
+        "{ ledgerAudit { discrepancies { userId } } }",
+        json!({}),
+    )
+    .await
+    .expect_error("FORBIDDEN");
 
     // A balance changed outside the ledger is reported.
     fairydust_entities::users::Entity::update_many()
@@ -366,12 +375,12 @@ async fn the_ledger_audit_is_empty_and_admin_only() {
     let audit = app
         .gql_as(
             &admin.token,
-            "{ ledgerAudit { userId balance transactionSum } }",
+            "{ ledgerAudit { discrepancies { userId balance transactionSum } } }",
             json!({}),
         )
         .await;
     assert_eq!(
-        audit.at("ledgerAudit"),
+        audit.at("ledgerAudit.discrepancies"),
         &json!([{ "userId": user.id, "balance": 99, "transactionSum": 25 }])
     );
     // Put it back so the suite's own post-test audit passes.
@@ -381,6 +390,82 @@ async fn the_ledger_audit_is_empty_and_admin_only() {
             Expr::value(25),
         )
         .filter(fairydust_entities::users::Column::Id.eq(user.id))
+        .exec(&app.db)
+        .await
+        .unwrap();
+}
+
+/// The audit walks the users a chunk at a time: every user is checked exactly once across the chunks,
+/// and a broken balance is reported by the chunk that holds its user.
+#[tokio::test]
+async fn the_ledger_audit_walks_every_user_in_chunks() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let mut users = Vec::new();
+    for _ in 0..4 {
+        users.push(app.user().await);
+    }
+    let broken = &users[2];
+    fairydust_entities::users::Entity::update_many()
+        .col_expr(
+            fairydust_entities::users::Column::DustBalance,
+            Expr::value(7),
+        )
+        .filter(fairydust_entities::users::Column::Id.eq(broken.id))
+        .exec(&app.db)
+        .await
+        .unwrap();
+
+    let query = "query($after: ID) { ledgerAudit(after: $after, users: 2) { \
+                 discrepancies { userId balance transactionSum } checkedUsers nextAfter totalUsers } }";
+    let (mut after, mut checked, mut calls, mut found) = (json!(null), 0, 0, Vec::new());
+    let total = loop {
+        let chunk = app
+            .gql_as(&admin.token, query, json!({ "after": after }))
+            .await
+            .at("ledgerAudit")
+            .clone();
+        calls += 1;
+        let in_chunk = chunk["checkedUsers"].as_i64().unwrap();
+        assert!((1..=2).contains(&in_chunk), "{chunk}");
+        checked += in_chunk;
+        found.extend(chunk["discrepancies"].as_array().unwrap().iter().cloned());
+        if chunk["nextAfter"].is_null() {
+            break chunk["totalUsers"].as_i64().unwrap();
+        }
+        after = chunk["nextAfter"].clone();
+    };
+    assert_eq!(checked, total, "every user once");
+    assert_eq!(calls, (total + 1) / 2);
+    assert_eq!(
+        found,
+        vec![json!({ "userId": broken.id, "balance": 7, "transactionSum": 25 })]
+    );
+
+    for users in [0, 50_001] {
+        app.gql_as(
+            &admin.token,
+            "query($users: Int!) { ledgerAudit(users: $users) { checkedUsers } }",
+            json!({ "users": users }),
+        )
+        .await
+        .expect_error("BAD_USER_INPUT");
+    }
+    app.gql_as(
+        &admin.token,
+        "{ ledgerAudit(after: \"not-an-id\") { checkedUsers } }",
+        json!({}),
+    )
+    .await
+    .expect_error("BAD_USER_INPUT");
+
+    // Put it back so the suite's own post-test audit passes.
+    fairydust_entities::users::Entity::update_many()
+        .col_expr(
+            fairydust_entities::users::Column::DustBalance,
+            Expr::value(25),
+        )
+        .filter(fairydust_entities::users::Column::Id.eq(broken.id))
         .exec(&app.db)
         .await
         .unwrap();

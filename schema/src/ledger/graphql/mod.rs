@@ -8,8 +8,8 @@ mod types;
 
 pub use types::{
     AppDustDay, BalanceChange, BulkGrantResult, ConsumeDustInput, DustCheck, DustStats,
-    DustTransaction, DustTransactionConnection, DustTransactionEdge, LedgerDiscrepancy,
-    TransactionsArgs, stats_of, transactions_page,
+    DustTransaction, DustTransactionConnection, DustTransactionEdge, LedgerAuditChunk,
+    LedgerDiscrepancy, TransactionsArgs, stats_of, transactions_page,
 };
 
 use async_graphql::{Context, ID, Object, Subscription};
@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::admin_ops::{self, BulkOutcome};
 use super::consume::{self, ConsumeRequest};
-use super::{events, reports};
+use super::{audit, events, reports};
 use crate::apps::catalog::{self, AppRef};
 use crate::auth::{ContextExt, RequireAdmin, RequireUser};
 use crate::error::{ApiError, ApiResult};
@@ -61,19 +61,26 @@ impl LedgerQuery {
         })
     }
 
-    /// Users whose balance differs from the sum of their transactions. Always empty unless something
-    /// is badly wrong.
+    /// Users whose balance differs from the sum of their transactions: always none unless something
+    /// is badly wrong. One call checks one chunk of users in id order (`users`, at most 50 000); pass
+    /// the answer's `nextAfter` as `after` until it is null to audit everyone.
     #[graphql(guard = "RequireAdmin")]
-    async fn ledger_audit(&self, ctx: &Context<'_>) -> ApiResult<Vec<LedgerDiscrepancy>> {
-        let rows = reports::audit(&ctx.state().db).await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| LedgerDiscrepancy {
-                user_id: ID(row.user_id.to_string()),
-                balance: row.balance,
-                transaction_sum: row.transaction_sum,
-            })
-            .collect())
+    async fn ledger_audit(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<ID>,
+        #[graphql(default_with = "audit::DEFAULT_CHUNK_USERS as i32")] users: i32,
+    ) -> ApiResult<LedgerAuditChunk> {
+        let after = after.as_ref().map(parse_user_id).transpose()?;
+        let users = u64::try_from(users).map_err(|_| {
+            ApiError::bad_input(format!(
+                "users must be between 1 and {}",
+                audit::MAX_CHUNK_USERS
+            ))
+        })?;
+        Ok(audit::audit_chunk(&ctx.state().db, after, users)
+            .await?
+            .into())
     }
 
     /// DUST spent in an app per UTC day, for its builder or an admin. `to` is exclusive; at most 366 days.

@@ -195,6 +195,38 @@ pub struct LedgerDiscrepancy {
     pub transaction_sum: i64,
 }
 
+/// One step of the ledger audit's walk over the users, in id order.
+#[derive(SimpleObject)]
+pub struct LedgerAuditChunk {
+    /// Users of this chunk whose balance differs from the sum of their transactions.
+    pub discrepancies: Vec<LedgerDiscrepancy>,
+    /// Users checked by this call.
+    pub checked_users: i64,
+    /// Pass as `after` for the next chunk; null when this chunk reached the last user.
+    pub next_after: Option<ID>,
+    /// All users, to show how far the walk has come.
+    pub total_users: i64,
+}
+
+impl From<crate::ledger::audit::AuditChunk> for LedgerAuditChunk {
+    fn from(chunk: crate::ledger::audit::AuditChunk) -> Self {
+        Self {
+            discrepancies: chunk
+                .discrepancies
+                .into_iter()
+                .map(|row| LedgerDiscrepancy {
+                    user_id: ID(row.user_id.to_string()),
+                    balance: row.balance,
+                    transaction_sum: row.transaction_sum,
+                })
+                .collect(),
+            checked_users: chunk.checked_users as i64,
+            next_after: chunk.next_after.map(|id| ID(id.to_string())),
+            total_users: chunk.total_users as i64,
+        }
+    }
+}
+
 #[async_graphql::ComplexObject]
 impl LedgerDiscrepancy {
     /// The account whose balance differs.

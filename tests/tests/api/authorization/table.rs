@@ -56,7 +56,11 @@ pub const TABLE: &[Rule] = &[
         "query($app: ID!) { checkDust(appId: $app, action: \"use\") { sufficient } }",
         SIGNED_IN,
     ),
-    rule("Query.ledgerAudit", "{ ledgerAudit { __typename } }", ADMIN),
+    rule(
+        "Query.ledgerAudit",
+        "{ ledgerAudit { checkedUsers } }",
+        ADMIN,
+    ),
     rule(
         "Query.appDustAnalytics",
         "query($app: ID!, $from: DateTime!, $to: DateTime!) { appDustAnalytics(appId: $app, from: $from, to: $to) { __typename } }",
