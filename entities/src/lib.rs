@@ -17,6 +17,7 @@ pub mod people_in_my_life;
 pub mod person_profile_data;
 pub mod profiling_questions;
 pub mod question_responses;
+pub mod report_days;
 pub mod story_generation_logs;
 pub mod user_profile_data;
 pub mod user_recipes;

@@ -14,6 +14,7 @@ mod m20261126_000004_seed;
 mod m20261201_000001_admin_indexes;
 mod m20261201_000005_llm_usage_source;
 mod m20261201_230000_dust_holds;
+mod m20261202_000001_report_days;
 mod seed_data;
 
 pub use seed_data::{LLM_PRICES, STARTER_QUESTION_REWARD, STORY_ACTIONS};
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_admin_indexes::Migration),
             Box::new(m20261201_000005_llm_usage_source::Migration),
             Box::new(m20261201_230000_dust_holds::Migration),
+            Box::new(m20261202_000001_report_days::Migration),
         ]
     }
 }

@@ -22,6 +22,7 @@ pub mod loaders;
 pub mod pagination;
 pub mod profile;
 pub mod questions;
+pub mod rollups;
 pub mod settings;
 pub mod skipped_tests;
 pub mod sql;

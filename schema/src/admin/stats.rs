@@ -1,25 +1,29 @@
-//! `platformStats`: the platform per UTC day and in total. Each measure is one grouped query over
-//! the whole range (never a query per day); days without activity are filled with zeros here.
+//! `platformStats`: the platform per UTC day and in total. A day's figures come from its rollup once
+//! the day has closed (`crate::rollups`), and from grouped queries over the range otherwise (never a
+//! query per day); days without activity are zeros.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use fairydust_entities::{auth_sessions, dust_transactions, users};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement, UnionType};
+use fairydust_entities::{auth_sessions, dust_transactions, llm_usage_logs, users};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, UnionType};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, QueryResult};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::AdminError;
 use super::error::invalid;
 use crate::ledger::TransactionKind;
-use crate::llm::analytics::{self, GroupBy, UsageFilter};
+use crate::rollups;
 
 pub const MAX_DAYS: i64 = 366;
-pub const TOP_APPS: u64 = 10;
+pub const TOP_APPS: usize = 10;
+const PLATFORM_REPORT: &str = "platform";
+const APPS_REPORT: &str = "platform-apps";
 
 /// One UTC day, or the whole range. DUST amounts are positive sums of their kind; `adjusted` and
 /// `net` are signed.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Measures {
     pub new_users: i64,
     /// Users who signed in (or refreshed a session) or spent DUST.
@@ -30,12 +34,27 @@ pub struct Measures {
     pub refunded: i64,
     pub rewarded: i64,
     pub adjusted: i64,
-    /// DUST held by all users at the end of the day (of the range, for the totals).
+    /// Σ of every DUST amount (the change in circulation).
+    #[serde(default)]
+    pub net: i64,
+    /// DUST held by all users at the end of the day (of the range, for the totals). Not stored in a
+    /// rollup: it depends on every later day.
+    #[serde(skip)]
     pub circulation: i64,
     pub llm_calls: i64,
     pub llm_fallbacks: i64,
     pub llm_cost_micros: i64,
 }
+
+/// Per app and day: DUST spent net of refunds, LLM cost in micro-dollars, LLM calls.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppDay {
+    pub dust_spent: i64,
+    pub llm_cost_micros: i64,
+    pub llm_calls: i64,
+}
+
+type AppDays = BTreeMap<Uuid, AppDay>;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlatformStats {
@@ -43,9 +62,9 @@ pub struct PlatformStats {
     pub totals: Measures,
     /// (status, count) for every status.
     pub apps_by_status: Vec<(fairydust_entities::apps::AppStatus, i64)>,
-    /// (app, DUST spent net of refunds), most first.
+    /// (app, DUST spent net of refunds), most first; empty unless asked for.
     pub top_apps_by_dust: Vec<(Uuid, i64)>,
-    /// (app, LLM cost in micro-dollars, calls), most first.
+    /// (app, LLM cost in micro-dollars, calls), most first; empty unless asked for.
     pub top_apps_by_cost: Vec<(Uuid, i64, i64)>,
 }
 
@@ -66,31 +85,41 @@ fn in_range<C: sea_orm::sea_query::IntoColumnRef + Copy>(
         .and_where(Expr::col(column).lt(to));
 }
 
-pub async fn platform_stats(
+/// Users with a session row (sign-in or refresh) or a consume in `[from, to)`, with their day when
+/// `with_day`.
+fn active_users(
+    day: &'static str,
+    with_day: bool,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> SelectStatement {
+    let mut sessions = Query::select();
+    let mut spends = Query::select();
+    if with_day {
+        sessions.expr_as(Expr::cust(day), "day");
+        spends.expr_as(Expr::cust(day), "day");
+    }
+    sessions
+        .column(auth_sessions::Column::UserId)
+        .from(auth_sessions::Entity);
+    in_range(&mut sessions, auth_sessions::Column::CreatedAt, from, to);
+    spends
+        .column(dust_transactions::Column::UserId)
+        .from(dust_transactions::Entity)
+        .and_where(dust_transactions::Column::Kind.eq(TransactionKind::Consume));
+    in_range(&mut spends, dust_transactions::Column::CreatedAt, from, to);
+    sessions.union(UnionType::Distinct, spends).take()
+}
+
+/// Every measure but the circulation, per day of `[from, to)`, from the raw rows.
+async fn measure_days(
     db: &DatabaseConnection,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> Result<PlatformStats, AdminError> {
-    if to <= from || to - from > Duration::days(MAX_DAYS) {
-        return Err(invalid(format!(
-            "to must be after from, at most {MAX_DAYS} days later"
-        )));
-    }
-    let backend = db.get_database_backend();
-    let day = crate::sql::day_of_created_at(backend);
+) -> Result<BTreeMap<NaiveDate, Measures>, AdminError> {
+    let day = crate::sql::day_of_created_at(db.get_database_backend());
     let mut days: BTreeMap<NaiveDate, Measures> = BTreeMap::new();
-    let mut date = from.date_naive();
-    let last = (to - Duration::microseconds(1)).date_naive();
-    while date <= last {
-        days.insert(date, Measures::default());
-        date = date.succ_opt().unwrap_or(date);
-        if date == NaiveDate::MAX {
-            break;
-        }
-    }
-    let mut totals = Measures::default();
 
-    // New users.
     let mut select = Query::select();
     select
         .expr_as(Expr::cust(day), "day")
@@ -100,49 +129,19 @@ pub async fn platform_stats(
         .group_by_col(Alias::new("day"));
     in_range(&mut select, users::Column::CreatedAt, from, to);
     for row in db.query_all(&select).await? {
-        let n: i64 = row.try_get("", "n")?;
-        days.entry(day_key(&row)?).or_default().new_users = n;
-        totals.new_users += n;
+        days.entry(day_key(&row)?).or_default().new_users = row.try_get("", "n")?;
     }
 
-    // Active users: a session row (sign-in or refresh) or a consume, per day and over the range.
-    let activity = |with_day: bool| {
-        let mut sessions = Query::select();
-        let mut spends = Query::select();
-        if with_day {
-            sessions.expr_as(Expr::cust(day), "day");
-            spends.expr_as(Expr::cust(day), "day");
-        }
-        sessions
-            .column(auth_sessions::Column::UserId)
-            .from(auth_sessions::Entity);
-        in_range(&mut sessions, auth_sessions::Column::CreatedAt, from, to);
-        spends
-            .column(dust_transactions::Column::UserId)
-            .from(dust_transactions::Entity)
-            .and_where(dust_transactions::Column::Kind.eq(TransactionKind::Consume));
-        in_range(&mut spends, dust_transactions::Column::CreatedAt, from, to);
-        sessions.union(UnionType::Distinct, spends).take()
-    };
     let mut select = Query::select();
     select
         .column(Alias::new("day"))
         .expr_as(Expr::cust("COUNT(*)"), "n")
-        .from_subquery(activity(true), Alias::new("a"))
+        .from_subquery(active_users(day, true, from, to), Alias::new("a"))
         .group_by_col(Alias::new("day"));
     for row in db.query_all(&select).await? {
         days.entry(day_key(&row)?).or_default().active_users = row.try_get("", "n")?;
     }
-    let mut select = Query::select();
-    select
-        .expr_as(Expr::cust("COUNT(*)"), "n")
-        .from_subquery(activity(false), Alias::new("a"));
-    if let Some(row) = db.query_one(&select).await? {
-        totals.active_users = row.try_get("", "n")?;
-    }
 
-    // DUST by kind, and the circulation: what users hold now minus what moved since `from` is what
-    // they held at `from` (Σ transactions = balance, the ledger's invariant).
     let mut select = Query::select();
     select
         .expr_as(Expr::cust(day), "day")
@@ -152,13 +151,11 @@ pub async fn platform_stats(
         .group_by_col(Alias::new("day"))
         .group_by_col(dust_transactions::Column::Kind);
     in_range(&mut select, dust_transactions::Column::CreatedAt, from, to);
-    let mut net_by_day: BTreeMap<NaiveDate, i64> = BTreeMap::new();
     for row in db.query_all(&select).await? {
-        let date = day_key(&row)?;
         let kind: TransactionKind = row.try_get("", "kind")?;
         let total: i64 = row.try_get("", "total")?;
-        *net_by_day.entry(date).or_default() += total;
-        let measures = days.entry(date).or_default();
+        let measures = days.entry(day_key(&row)?).or_default();
+        measures.net += total;
         let (slot, value) = match kind {
             TransactionKind::Grant => (&mut measures.granted, total),
             TransactionKind::Consume => (&mut measures.consumed, -total),
@@ -169,6 +166,168 @@ pub async fn platform_stats(
         };
         *slot += value;
     }
+
+    let backend = db.get_database_backend();
+    let mut select = Query::select();
+    select
+        .expr_as(Expr::cust(day), "day")
+        .expr_as(Expr::cust("COUNT(*)"), "calls")
+        .expr_as(
+            Expr::cust(
+                "CAST(COALESCE(SUM(CASE WHEN was_fallback THEN 1 ELSE 0 END), 0) AS BIGINT)",
+            ),
+            "fallbacks",
+        )
+        .expr_as(Expr::cust(crate::sql::cost_micros_sum(backend)), "cost")
+        .from(llm_usage_logs::Entity)
+        .group_by_col(Alias::new("day"));
+    in_range(&mut select, llm_usage_logs::Column::CreatedAt, from, to);
+    for row in db.query_all(&select).await? {
+        let measures = days.entry(day_key(&row)?).or_default();
+        measures.llm_calls = row.try_get("", "calls")?;
+        measures.llm_fallbacks = row.try_get("", "fallbacks")?;
+        measures.llm_cost_micros = row.try_get("", "cost")?;
+    }
+    Ok(days)
+}
+
+/// DUST spent and LLM use per app, per day of `[from, to)`, from the raw rows.
+async fn app_days(
+    db: &DatabaseConnection,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<BTreeMap<NaiveDate, AppDays>, AdminError> {
+    let backend = db.get_database_backend();
+    let day = crate::sql::day_of_created_at(backend);
+    let mut days: BTreeMap<NaiveDate, AppDays> = BTreeMap::new();
+
+    let mut select = Query::select();
+    select
+        .expr_as(Expr::cust(day), "day")
+        .column(dust_transactions::Column::AppId)
+        .expr_as(Expr::cust("CAST(-SUM(amount) AS BIGINT)"), "spent")
+        .from(dust_transactions::Entity)
+        .and_where(dust_transactions::Column::AppId.is_not_null())
+        .and_where(
+            dust_transactions::Column::Kind
+                .is_in([TransactionKind::Consume, TransactionKind::Refund]),
+        )
+        .group_by_col(Alias::new("day"))
+        .group_by_col(dust_transactions::Column::AppId);
+    in_range(&mut select, dust_transactions::Column::CreatedAt, from, to);
+    for row in db.query_all(&select).await? {
+        let app: Uuid = row.try_get("", "app_id")?;
+        let apps = days.entry(day_key(&row)?).or_default();
+        apps.entry(app).or_default().dust_spent = row.try_get("", "spent")?;
+    }
+
+    let mut select = Query::select();
+    select
+        .expr_as(Expr::cust(day), "day")
+        .column(llm_usage_logs::Column::AppId)
+        .expr_as(Expr::cust("COUNT(*)"), "calls")
+        .expr_as(Expr::cust(crate::sql::cost_micros_sum(backend)), "cost")
+        .from(llm_usage_logs::Entity)
+        .group_by_col(Alias::new("day"))
+        .group_by_col(llm_usage_logs::Column::AppId);
+    in_range(&mut select, llm_usage_logs::Column::CreatedAt, from, to);
+    for row in db.query_all(&select).await? {
+        let app: Uuid = row.try_get("", "app_id")?;
+        let figures = days
+            .entry(day_key(&row)?)
+            .or_default()
+            .entry(app)
+            .or_default();
+        figures.llm_calls = row.try_get("", "calls")?;
+        figures.llm_cost_micros = row.try_get("", "cost")?;
+    }
+    Ok(days)
+}
+
+/// Per-day figures of `[from, to)`: closed whole days from their rollups, the rest live.
+async fn figures_per_day<T, F, Fut>(
+    db: &DatabaseConnection,
+    report: &'static str,
+    split: &rollups::Split,
+    compute: F,
+) -> Result<BTreeMap<NaiveDate, T>, AdminError>
+where
+    T: Serialize + serde::de::DeserializeOwned + Default,
+    F: Fn(DateTime<Utc>, DateTime<Utc>) -> Fut,
+    Fut: Future<Output = Result<BTreeMap<NaiveDate, T>, AdminError>>,
+{
+    let mut days = rollups::closed_days(db, report, &split.closed_days, &compute).await?;
+    for (from, to) in &split.live {
+        days.extend(compute(*from, *to).await?);
+    }
+    Ok(days)
+}
+
+/// Σ of every DUST amount written at or after `since`: closed days from their rollups, the rest live.
+async fn net_since(
+    db: &DatabaseConnection,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<i64, AdminError> {
+    let split = rollups::split(since, now + Duration::days(1), now);
+    let closed = rollups::closed_days(db, PLATFORM_REPORT, &split.closed_days, |from, to| {
+        measure_days(db, from, to)
+    })
+    .await?;
+    let mut net: i64 = closed.values().map(|day| day.net).sum();
+    for (from, to) in split.live {
+        let mut select = Query::select();
+        select
+            .expr_as(
+                Expr::cust("CAST(COALESCE(SUM(amount), 0) AS BIGINT)"),
+                "total",
+            )
+            .from(dust_transactions::Entity);
+        in_range(&mut select, dust_transactions::Column::CreatedAt, from, to);
+        if let Some(row) = db.query_one(&select).await? {
+            net += row.try_get::<i64>("", "total")?;
+        }
+    }
+    Ok(net)
+}
+
+fn top<T>(mut rows: Vec<T>, key: impl Fn(&T) -> i64) -> Vec<T> {
+    rows.sort_by_key(|row| std::cmp::Reverse(key(row)));
+    rows.truncate(TOP_APPS);
+    rows
+}
+
+pub async fn platform_stats(
+    db: &DatabaseConnection,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    with_top_apps: bool,
+) -> Result<PlatformStats, AdminError> {
+    if to <= from || to - from > Duration::days(MAX_DAYS) {
+        return Err(invalid(format!(
+            "to must be after from, at most {MAX_DAYS} days later"
+        )));
+    }
+    let now = Utc::now();
+    let split = rollups::split(from, to, now);
+    let mut measured = figures_per_day(db, PLATFORM_REPORT, &split, |from, to| {
+        measure_days(db, from, to)
+    })
+    .await?;
+
+    let mut days: BTreeMap<NaiveDate, Measures> = BTreeMap::new();
+    let mut date = from.date_naive();
+    let last = (to - Duration::microseconds(1)).date_naive();
+    while date <= last {
+        days.insert(date, measured.remove(&date).unwrap_or_default());
+        date = date.succ_opt().unwrap_or(date);
+        if date == NaiveDate::MAX {
+            break;
+        }
+    }
+
+    // What users hold now minus what moved since `from` is what they held at `from` (Σ transactions
+    // = balance, the ledger's invariant); each day's net carries it forward.
     let mut select = Query::select();
     select
         .expr_as(
@@ -180,89 +339,72 @@ pub async fn platform_stats(
         Some(row) => row.try_get("", "total")?,
         None => 0,
     };
-    let mut select = Query::select();
-    select
-        .expr_as(
-            Expr::cust("CAST(COALESCE(SUM(amount), 0) AS BIGINT)"),
-            "total",
-        )
-        .from(dust_transactions::Entity)
-        .and_where(dust_transactions::Column::CreatedAt.gte(from));
-    let moved_since: i64 = match db.query_one(&select).await? {
-        Some(row) => row.try_get("", "total")?,
-        None => 0,
-    };
-    let mut circulation = held_now - moved_since;
-    for (date, measures) in days.iter_mut() {
-        circulation += net_by_day.get(date).copied().unwrap_or(0);
+    let mut circulation = held_now - net_since(db, from, now).await?;
+    let mut totals = Measures::default();
+    for measures in days.values_mut() {
+        circulation += measures.net;
         measures.circulation = circulation;
+        totals.new_users += measures.new_users;
         totals.granted += measures.granted;
         totals.consumed += measures.consumed;
         totals.purchased += measures.purchased;
         totals.refunded += measures.refunded;
         totals.rewarded += measures.rewarded;
         totals.adjusted += measures.adjusted;
+        totals.net += measures.net;
+        totals.llm_calls += measures.llm_calls;
+        totals.llm_fallbacks += measures.llm_fallbacks;
+        totals.llm_cost_micros += measures.llm_cost_micros;
     }
     totals.circulation = circulation;
-
-    // LLM calls, fallbacks and cost.
-    let filter = UsageFilter {
-        app_id: None,
-        user_id: None,
-        from,
-        to,
-    };
-    for group in analytics::grouped(db, &filter, GroupBy::Day).await? {
-        let date = NaiveDate::parse_from_str(&group.key, "%Y-%m-%d")
-            .map_err(|e| sea_orm::DbErr::Type(format!("bad day {:?}: {e}", group.key)))?;
-        let measures = days.entry(date).or_default();
-        measures.llm_calls = group.totals.requests;
-        measures.llm_fallbacks = group.totals.fallbacks;
-        measures.llm_cost_micros = group.totals.cost_micros;
-        totals.llm_calls += group.totals.requests;
-        totals.llm_fallbacks += group.totals.fallbacks;
-        totals.llm_cost_micros += group.totals.cost_micros;
-    }
-    let top_apps_by_cost = analytics::grouped(db, &filter, GroupBy::App)
-        .await?
-        .into_iter()
-        .filter_map(|g| {
-            g.app_id
-                .map(|id| (id, g.totals.cost_micros, g.totals.requests))
-        })
-        .take(TOP_APPS as usize)
-        .collect();
-
-    // Apps.
-    let apps_by_status = crate::apps::review::status_counts(db, &Default::default()).await?;
+    // Someone active on two days counts once: not a sum of the days.
     let mut select = Query::select();
-    select
-        .column(dust_transactions::Column::AppId)
-        .expr_as(Expr::cust("CAST(-SUM(amount) AS BIGINT)"), "spent")
-        .from(dust_transactions::Entity)
-        .and_where(dust_transactions::Column::AppId.is_not_null())
-        .and_where(
-            dust_transactions::Column::Kind
-                .is_in([TransactionKind::Consume, TransactionKind::Refund]),
-        )
-        .group_by_col(dust_transactions::Column::AppId)
-        .order_by(Alias::new("spent"), Order::Desc)
-        .limit(TOP_APPS);
-    in_range(&mut select, dust_transactions::Column::CreatedAt, from, to);
-    let top_apps_by_dust = db
-        .query_all(&select)
-        .await?
-        .iter()
-        .map(|row| Ok((row.try_get("", "app_id")?, row.try_get("", "spent")?)))
-        .collect::<Result<Vec<(Uuid, i64)>, sea_orm::DbErr>>()?
-        .into_iter()
-        .filter(|(_, spent)| *spent > 0)
-        .collect();
+    select.expr_as(Expr::cust("COUNT(*)"), "n").from_subquery(
+        active_users(
+            crate::sql::day_of_created_at(db.get_database_backend()),
+            false,
+            from,
+            to,
+        ),
+        Alias::new("a"),
+    );
+    if let Some(row) = db.query_one(&select).await? {
+        totals.active_users = row.try_get("", "n")?;
+    }
+
+    let (mut top_apps_by_dust, mut top_apps_by_cost) = (Vec::new(), Vec::new());
+    if with_top_apps {
+        let per_day =
+            figures_per_day(db, APPS_REPORT, &split, |from, to| app_days(db, from, to)).await?;
+        let mut per_app: BTreeMap<Uuid, AppDay> = BTreeMap::new();
+        for (app, figures) in per_day.into_values().flatten() {
+            let sum = per_app.entry(app).or_default();
+            sum.dust_spent += figures.dust_spent;
+            sum.llm_cost_micros += figures.llm_cost_micros;
+            sum.llm_calls += figures.llm_calls;
+        }
+        top_apps_by_dust = top(
+            per_app
+                .iter()
+                .filter(|(_, sum)| sum.dust_spent > 0)
+                .map(|(app, sum)| (*app, sum.dust_spent))
+                .collect(),
+            |(_, spent)| *spent,
+        );
+        top_apps_by_cost = top(
+            per_app
+                .iter()
+                .filter(|(_, sum)| sum.llm_calls > 0)
+                .map(|(app, sum)| (*app, sum.llm_cost_micros, sum.llm_calls))
+                .collect(),
+            |(_, cost, _)| *cost,
+        );
+    }
 
     Ok(PlatformStats {
         days: days.into_iter().collect(),
         totals,
-        apps_by_status,
+        apps_by_status: crate::apps::review::status_counts(db, &Default::default()).await?,
         top_apps_by_dust,
         top_apps_by_cost,
     })

@@ -16,7 +16,7 @@ pub struct UsageFilter {
     pub to: DateTime<Utc>,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct UsageTotals {
     pub requests: i64,
     pub successes: i64,
@@ -28,6 +28,32 @@ pub struct UsageTotals {
     /// Of the above, the calls an app reported with `logLlmUsage`, and their cost.
     pub logged_requests: i64,
     pub logged_cost_micros: i64,
+}
+
+impl GroupBy {
+    /// The SQL expression of a row's group.
+    pub(super) fn key(self, backend: sea_orm::DbBackend) -> &'static str {
+        match self {
+            GroupBy::Day => crate::sql::day_of_created_at(backend),
+            GroupBy::Model => "model",
+            GroupBy::App => "app_id",
+            GroupBy::Action => "COALESCE(action, '')",
+        }
+    }
+}
+
+impl UsageTotals {
+    /// Adds every sum of `other`; `unique_users` is not a sum and stays as it is.
+    pub fn add(&mut self, other: &UsageTotals) {
+        self.requests += other.requests;
+        self.successes += other.successes;
+        self.fallbacks += other.fallbacks;
+        self.prompt_tokens += other.prompt_tokens;
+        self.completion_tokens += other.completion_tokens;
+        self.cost_micros += other.cost_micros;
+        self.logged_requests += other.logged_requests;
+        self.logged_cost_micros += other.logged_cost_micros;
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,7 +72,7 @@ pub struct UsageGroup {
     pub totals: UsageTotals,
 }
 
-fn base(db: &DatabaseConnection, filter: &UsageFilter) -> SelectStatement {
+pub(super) fn base(db: &DatabaseConnection, filter: &UsageFilter) -> SelectStatement {
     let backend = db.get_database_backend();
     let mut select = Query::select();
     select
@@ -96,7 +122,7 @@ fn base(db: &DatabaseConnection, filter: &UsageFilter) -> SelectStatement {
     select
 }
 
-fn totals_of(row: &QueryResult) -> Result<UsageTotals, sea_orm::DbErr> {
+pub(super) fn totals_of(row: &QueryResult) -> Result<UsageTotals, sea_orm::DbErr> {
     Ok(UsageTotals {
         requests: row.try_get("", "requests")?,
         successes: row.try_get("", "successes")?,
@@ -128,12 +154,7 @@ pub async fn grouped(
 ) -> Result<Vec<UsageGroup>, LlmError> {
     let backend = db.get_database_backend();
     let mut select = base(db, filter);
-    let key = match by {
-        GroupBy::Day => crate::sql::day_of_created_at(backend),
-        GroupBy::Model => "model",
-        GroupBy::App => "app_id",
-        GroupBy::Action => "COALESCE(action, '')",
-    };
+    let key = by.key(backend);
     select
         .expr_as(Expr::cust(key), "group_key")
         .group_by_col(Alias::new("group_key"));

@@ -11,6 +11,7 @@ pub mod gateway;
 pub mod graphql;
 pub mod in_progress;
 pub mod limits;
+pub mod platform_usage;
 pub mod pricing;
 pub mod provider;
 pub mod usage;

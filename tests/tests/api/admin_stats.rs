@@ -20,33 +20,55 @@ const STATS: &str = "query S($from: DateTime!, $to: DateTime!) { platformStats(f
   topAppsByCost { llmCalls llmCostUsd app { slug } }
 } }";
 
-async fn log_call(app: &TestApp, user: Uuid, app_id: Uuid, fallback: bool) {
-    let at = now();
+/// One model call in the usage log, written at `at`.
+pub(crate) struct UsageRow<'a> {
+    pub user: Uuid,
+    pub app_id: Uuid,
+    pub model: &'a str,
+    pub action: Option<&'a str>,
+    pub fallback: bool,
+    pub at: chrono::DateTime<Utc>,
+}
+
+/// Costs 0.00125 USD.
+pub(crate) async fn log_usage(app: &TestApp, call: UsageRow<'_>) {
     let row = llm_usage_logs::Model {
         id: Uuid::now_v7(),
-        user_id: user,
-        app_id,
+        user_id: call.user,
+        app_id: call.app_id,
         provider: "anthropic".into(),
-        model: "claude-3-5-haiku-20241022".into(),
+        model: call.model.into(),
         prompt_tokens: 10,
         completion_tokens: 10,
         total_tokens: 20,
         cost_usd: Usd(Decimal::new(1_250, 6)),
         latency_ms: 5,
         finish_reason: None,
-        was_fallback: fallback,
+        was_fallback: call.fallback,
         fallback_reason: None,
-        action: None,
+        action: call.action.map(str::to_owned),
         success: true,
         error: None,
         source: "gateway".into(),
-        created_at: at,
-        updated_at: at,
+        created_at: call.at,
+        updated_at: call.at,
     };
     llm_usage_logs::Entity::insert(row.into_active_model())
         .exec_without_returning(&app.db)
         .await
         .unwrap();
+}
+
+async fn log_call(app: &TestApp, user: Uuid, app_id: Uuid, fallback: bool) {
+    let call = UsageRow {
+        user,
+        app_id,
+        model: "claude-3-5-haiku-20241022",
+        action: None,
+        fallback,
+        at: now(),
+    };
+    log_usage(app, call).await;
 }
 
 #[tokio::test]

@@ -36,6 +36,7 @@ mod questions;
 mod readiness;
 mod recipe_limits;
 mod recipes;
+mod report_rollups;
 mod stories;
 mod transport_hardening;
 mod websocket;

@@ -117,6 +117,15 @@ async fn use_every_table(app: &TestApp) {
     )
     .await
     .data();
+    // A report over closed days keeps their rollups.
+    let week_ago = chrono::Utc::now() - chrono::Duration::days(7);
+    app.gql_as(
+        &admin.token,
+        "query S($from: DateTime!, $to: DateTime!) { platformStats(from: $from, to: $to) { totals { newUsers } } }",
+        json!({ "from": week_ago, "to": chrono::Utc::now() }),
+    )
+    .await
+    .data();
     let mut claims = Idp::google_claims("g-rollback", Some("kite@example.com"), true);
     claims["nonce"] = json!("n-1");
     app.gql(

@@ -165,7 +165,10 @@ impl AdminQuery {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> ApiResult<PlatformStats> {
-        let found = stats::platform_stats(&ctx.state().db, from, to).await?;
+        let selection = ctx.look_ahead();
+        let with_top_apps =
+            selection.field("topAppsByDust").exists() || selection.field("topAppsByCost").exists();
+        let found = stats::platform_stats(&ctx.state().db, from, to, with_top_apps).await?;
         let top_ids: Vec<Uuid> = found
             .top_apps_by_dust
             .iter()

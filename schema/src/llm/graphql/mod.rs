@@ -24,6 +24,7 @@ use uuid::Uuid;
 
 use super::analytics::{self, GroupBy, UsageFilter};
 use super::gateway::{self, GenerateRequest};
+use super::platform_usage::{self, DistinctUsers};
 use super::provider::{ChatMessage, Provider, Role};
 use super::usage::ReportedUsage;
 use super::{admin, pricing};
@@ -167,30 +168,38 @@ impl LlmQuery {
         to: DateTime<Utc>,
     ) -> ApiResult<LlmAnalytics> {
         window(from, to)?;
-        let db = &ctx.state().db;
-        let filter = UsageFilter {
-            app_id: None,
-            user_id: None,
-            from,
-            to,
+        let selection = ctx.look_ahead();
+        let asks_users = |breakdown: &str| {
+            selection
+                .field(breakdown)
+                .field("totals")
+                .field("uniqueUsers")
+                .exists()
         };
-        let totals: LlmUsageTotals = analytics::totals(db, &filter).await?.into();
-        let by_app = groups(db, &filter, GroupBy::App).await?;
-        if ctx.look_ahead().field("byApp").field("app").exists() {
+        let distinct = DistinctUsers {
+            totals: selection.field("totals").field("uniqueUsers").exists(),
+            by_model: asks_users("byModel"),
+            by_app: asks_users("byApp"),
+            by_action: asks_users("byAction"),
+        };
+        let db = &ctx.state().db;
+        let usage = platform_usage::platform_usage(db, from, to, distinct).await?;
+        if selection.field("byApp").field("app").exists() {
             // One query for every app of the breakdown; each row's `app` then hits the cache.
             ctx.loaders()
                 .apps
-                .load_many(by_app.iter().filter_map(|group| group.app_id))
+                .load_many(usage.by_app.iter().filter_map(|group| group.app_id))
                 .await
                 .map_err(load_error)?;
         }
+        let totals: LlmUsageTotals = usage.totals.into();
         Ok(LlmAnalytics {
             fallback_rate: totals.fallback_rate,
             totals,
-            by_model: groups(db, &filter, GroupBy::Model).await?,
-            by_app,
-            by_action: groups(db, &filter, GroupBy::Action).await?,
-            by_day: groups(db, &filter, GroupBy::Day).await?,
+            by_model: usage.by_model.into_iter().map(Into::into).collect(),
+            by_app: usage.by_app.into_iter().map(Into::into).collect(),
+            by_action: usage.by_action.into_iter().map(Into::into).collect(),
+            by_day: usage.by_day.into_iter().map(Into::into).collect(),
         })
     }
 }

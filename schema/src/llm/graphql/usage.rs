@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::apps::graphql::App;
 use crate::error::{ApiError, ApiResult};
-use crate::llm::analytics::{self, GroupBy, UsageFilter, UsageTotals};
+use crate::llm::analytics::{self, GroupBy, UsageFilter, UsageGroup, UsageTotals};
 use crate::llm::config::FallbackTrigger;
 use crate::llm::pricing;
 use crate::llm::provider::Provider;
@@ -171,6 +171,16 @@ pub fn window(from: DateTime<Utc>, to: DateTime<Utc>) -> ApiResult<()> {
     Ok(())
 }
 
+impl From<UsageGroup> for LlmUsageGroup {
+    fn from(group: UsageGroup) -> Self {
+        Self {
+            key: group.key,
+            totals: group.totals.into(),
+            app_id: group.app_id,
+        }
+    }
+}
+
 pub async fn groups(
     db: &sea_orm::DatabaseConnection,
     filter: &UsageFilter,
@@ -179,11 +189,7 @@ pub async fn groups(
     Ok(analytics::grouped(db, filter, by)
         .await?
         .into_iter()
-        .map(|group| LlmUsageGroup {
-            key: group.key,
-            totals: group.totals.into(),
-            app_id: group.app_id,
-        })
+        .map(Into::into)
         .collect())
 }
 
