@@ -46,7 +46,8 @@ pub fn violates_check(error: &DbErr, constraint: &str) -> bool {
 }
 
 /// Whether the database could not be reached (pool exhausted or closed, connection lost, server
-/// shutting down or starting up) rather than refusing the statement: the request may succeed later.
+/// shutting down or starting up) or asked for the transaction to be run again (a deadlock, a
+/// serialization failure), rather than refusing the statement: the request may succeed later.
 pub fn is_unavailable(error: &DbErr) -> bool {
     use sea_orm::RuntimeErr;
     use sea_orm::sqlx::Error as Sqlx;
@@ -55,10 +56,12 @@ pub fn is_unavailable(error: &DbErr) -> bool {
         DbErr::Exec(RuntimeErr::SqlxError(cause)) | DbErr::Query(RuntimeErr::SqlxError(cause)) => {
             match &**cause {
                 Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
-                // PostgreSQL's admin_shutdown, crash_shutdown, cannot_connect_now.
-                Sqlx::Database(db) => {
-                    matches!(db.code().as_deref(), Some("57P01" | "57P02" | "57P03"))
-                }
+                // PostgreSQL's admin_shutdown, crash_shutdown, cannot_connect_now, and the two
+                // answers that mean "run it again": deadlock_detected, serialization_failure.
+                Sqlx::Database(db) => matches!(
+                    db.code().as_deref(),
+                    Some("57P01" | "57P02" | "57P03" | "40P01" | "40001")
+                ),
                 _ => false,
             }
         }

@@ -28,11 +28,8 @@ pub struct App {
 
 /// Connects to the database and cache the configuration names, migrates, and assembles the app.
 pub async fn build(config: Config) -> anyhow::Result<App> {
-    let (db, statements) = db::connect(
-        config.database_url.expose(),
-        config.database_max_connections,
-    )
-    .await?;
+    let (db, statements) =
+        db::connect(config.database_url.expose(), config.database_pool()).await?;
     tracing::info!(backend = db::backend_name(&db), "database connected");
     if config.skip_migrations {
         tracing::info!("SKIP_MIGRATIONS=true: not applying migrations");

@@ -55,7 +55,8 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate { action } => {
-            let (conn, _) = db::connect(config.database_url.expose(), 2).await?;
+            let (conn, _) =
+                db::connect(config.database_url.expose(), db::PoolSettings::SMALL).await?;
             match action {
                 MigrateAction::Up => db::migrate(&conn).await?,
                 MigrateAction::Down { steps } => Migrator::down(&conn, Some(steps)).await?,
@@ -73,7 +74,8 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         }
         Command::CreateAdmin { email } => {
             let email = Email::parse(&email)?;
-            let (conn, _) = db::connect(config.database_url.expose(), 2).await?;
+            let (conn, _) =
+                db::connect(config.database_url.expose(), db::PoolSettings::SMALL).await?;
             if !config.skip_migrations {
                 db::migrate(&conn).await?;
             }

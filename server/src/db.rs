@@ -23,16 +23,33 @@ impl StatementCounter {
 /// Any 64-bit number works as long as every replica uses the same one.
 const MIGRATION_LOCK_KEY: i64 = 0x0FA1_D057;
 
+/// How many connections a process holds, and how long a statement waits for one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    /// Past it a request answers `SERVICE_UNAVAILABLE`: while the database is down, the pool keeps
+    /// retrying until this deadline, so it is what "fail fast" means.
+    pub acquire_timeout: Duration,
+}
+
+impl PoolSettings {
+    /// For one-off commands (migrate, create-admin).
+    pub const SMALL: PoolSettings = PoolSettings {
+        max_connections: 2,
+        acquire_timeout: Duration::from_secs(10),
+    };
+}
+
 pub async fn connect(
     url: &str,
-    max_connections: u32,
+    pool: PoolSettings,
 ) -> Result<(DatabaseConnection, StatementCounter), DbErr> {
     let mut options = ConnectOptions::new(url);
     options
-        .max_connections(max_connections)
+        .max_connections(pool.max_connections)
         .min_connections(1)
-        .acquire_timeout(Duration::from_secs(10))
-        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(pool.acquire_timeout)
+        .connect_timeout(pool.acquire_timeout.min(Duration::from_secs(5)))
         .sqlx_logging(false)
         // Pinging every connection on checkout doubles the round trips of a short query; only
         // connections idle long enough to have been dropped by a proxy or the server are tested.

@@ -104,12 +104,10 @@ impl TestApp {
         let cache = app::connect_cache(&config)
             .await
             .expect("replica cache connects");
-        let (db, statements) = fairydust_server::db::connect(
-            config.database_url.expose(),
-            config.database_max_connections,
-        )
-        .await
-        .expect("replica database connects");
+        let (db, statements) =
+            fairydust_server::db::connect(config.database_url.expose(), config.database_pool())
+                .await
+                .expect("replica database connects");
         let app = app::assemble(config, db, statements, cache_for_replica(self, cache));
         Self::start(app, self.backend.clone(), self.providers.clone(), false).await
     }

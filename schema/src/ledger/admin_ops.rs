@@ -7,7 +7,8 @@ use fairydust_entities::{dust_transactions, now, users};
 use futures_util::StreamExt;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -201,8 +202,9 @@ pub enum BulkOutcome {
     BalanceLimit,
 }
 
-/// Grants the same amount to up to 1 000 users in one database transaction of three statements (one
-/// UPDATE for every balance, one INSERT for every row, one audit row), not one round trip per user.
+/// Grants the same amount to up to 1 000 users in one database transaction of a few statements (the
+/// row locks, one UPDATE for every balance, one INSERT for every row, one audit row), not one round
+/// trip per user.
 pub async fn grant_bulk(
     db: &DatabaseConnection,
     cache: &dyn Cache,
@@ -228,6 +230,21 @@ pub async fn grant_bulk(
 
     let at = now();
     let txn = db.begin().await?;
+    if txn.get_database_backend() == DbBackend::Postgres {
+        // Row locks in id order: two bulk grants over the same users then queue instead of each
+        // holding rows the other waits for (a deadlock). SQLite runs one writer at a time anyway.
+        let mut ordered = unique.clone();
+        ordered.sort_unstable();
+        users::Entity::find()
+            .select_only()
+            .column(users::Column::Id)
+            .filter(users::Column::Id.is_in(ordered))
+            .order_by_asc(users::Column::Id)
+            .lock_exclusive()
+            .into_tuple::<Uuid>()
+            .all(&txn)
+            .await?;
+    }
     let credited = users::Entity::update_many()
         .col_expr(
             users::Column::DustBalance,

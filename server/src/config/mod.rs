@@ -45,6 +45,8 @@ pub struct Config {
     /// `sqlite://fairydust.db?mode=rwc` unless `DATABASE_URL` is set.
     pub database_url: Secret,
     pub database_max_connections: u32,
+    /// How long a statement waits for a pooled connection before answering `SERVICE_UNAVAILABLE`.
+    pub database_acquire_timeout: Duration,
     /// `None`: the in-process cache, rate limiter and pub/sub of the embedded default.
     pub redis_url: Option<Secret>,
     pub redis_key_prefix: String,
@@ -195,6 +197,13 @@ fn parse_bonus_table(raw: Option<String>) -> Result<Vec<i32>, ConfigError> {
 }
 
 impl Config {
+    pub fn database_pool(&self) -> crate::db::PoolSettings {
+        crate::db::PoolSettings {
+            max_connections: self.database_max_connections,
+            acquire_timeout: self.database_acquire_timeout,
+        }
+    }
+
     /// Reads the process environment, after loading `.env` if there is one.
     pub fn from_env() -> Result<Self, ConfigError> {
         let _ = dotenvy::dotenv();
@@ -339,6 +348,14 @@ impl Config {
             ));
         }
 
+        let acquire_timeout_seconds: u64 = source.parse("DATABASE_ACQUIRE_TIMEOUT_SECONDS", 3)?;
+        if !(1..=60).contains(&acquire_timeout_seconds) {
+            return Err(ConfigError::new(
+                "DATABASE_ACQUIRE_TIMEOUT_SECONDS",
+                "must be between 1 and 60",
+            ));
+        }
+
         let refresh_reuse_grace_seconds: u64 = source.parse("REFRESH_REUSE_GRACE_SECONDS", 10)?;
         if refresh_reuse_grace_seconds > 60 {
             return Err(ConfigError::new(
@@ -403,6 +420,7 @@ impl Config {
             host: source.parse("HOST", IpAddr::from([127, 0, 0, 1]))?,
             port: source.parse("PORT", 8000)?,
             database_max_connections: source.parse("DATABASE_MAX_CONNECTIONS", 20)?.max(2),
+            database_acquire_timeout: Duration::from_secs(acquire_timeout_seconds),
             database_url: Secret::new(database_url),
             redis_url: redis_url.map(Secret::new),
             redis_key_prefix: source

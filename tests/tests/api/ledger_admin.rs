@@ -470,3 +470,37 @@ async fn the_ledger_audit_walks_every_user_in_chunks() {
         .await
         .unwrap();
 }
+
+/// Bulk grants running together over the same users, listed in opposite orders, all succeed: the
+/// balances are locked in one order, so neither waits for rows the other holds (on PostgreSQL such a
+/// pair deadlocked and answered INTERNAL).
+#[tokio::test]
+async fn overlapping_bulk_grants_do_not_deadlock() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let mut users = Vec::new();
+    for _ in 0..20 {
+        users.push(app.user().await);
+    }
+    let ids: Vec<String> = users.iter().map(|u| u.id.to_string()).collect();
+    let reversed: Vec<String> = ids.iter().rev().cloned().collect();
+    let query = "mutation Bulk($ids: [ID!]!) { grantDustBulk(userIds: $ids, amount: 1, reason: \"race\") { granted } }";
+    let grants = (0..16).map(|n| {
+        let ids = if n % 2 == 0 { &ids } else { &reversed };
+        app.gql_as(&admin.token, query, json!({ "ids": ids }))
+    });
+    for answer in join_all(grants).await {
+        assert!(
+            answer
+                .at("grantDustBulk")
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["granted"] == true),
+            "{answer:?}"
+        );
+    }
+    for user in &users {
+        assert_eq!(app.balance(user.id).await, 25 + 16);
+    }
+}

@@ -2,6 +2,7 @@
 
 use fairydust_entities::llm_models;
 use fairydust_migration::{Migrator, MigratorTrait};
+use fairydust_server::db::PoolSettings;
 use fairydust_tests::TestApp;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -84,7 +85,9 @@ async fn replicas_starting_together_migrate_once() {
     for _ in 0..4 {
         let url = empty.url.clone();
         replicas.push(tokio::spawn(async move {
-            let (db, _) = fairydust_server::db::connect(&url, 3).await.unwrap();
+            let (db, _) = fairydust_server::db::connect(&url, PoolSettings::SMALL)
+                .await
+                .unwrap();
             fairydust_server::db::migrate(&db).await
         }));
     }
@@ -94,7 +97,9 @@ async fn replicas_starting_together_migrate_once() {
             .unwrap()
             .expect("every replica's migrate succeeds");
     }
-    let (db, _) = fairydust_server::db::connect(&empty.url, 2).await.unwrap();
+    let (db, _) = fairydust_server::db::connect(&empty.url, PoolSettings::SMALL)
+        .await
+        .unwrap();
     assert_eq!(
         llm_models::Entity::find().count(&db).await.unwrap(),
         12,
