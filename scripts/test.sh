@@ -5,7 +5,9 @@
 #     the portals for the browser tests;
 #  2. runs every test against PostgreSQL + Redis when they answer (TEST_DATABASE_URL / TEST_REDIS_URL,
 #     defaulting to the local servers), and says so when it has to skip that run;
-#  3. runs every test again on the embedded default (SQLite file + in-process cache).
+#  3. runs every test again on the embedded default (SQLite file + in-process cache);
+#  4. with PostgreSQL and Redis, the fault drills (bench/faults: kill -9 and a PostgreSQL restart under
+#     load) in their fast mode; then a short schemathesis fuzzing run (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -64,7 +66,11 @@ skipped_in() { # run-name log-file
     while IFS= read -r line; do summary+=("    $line"); done < <(sort -u "$2")
   fi
 }
+services_answer=false
 if answers "$(url_host "$pg_url")" "$(url_port "$pg_url" 5432)" && answers "$(url_host "$redis_url")" "$(url_port "$redis_url" 6379)"; then
+  services_answer=true
+fi
+if $services_answer; then
   log "Run 1/2: PostgreSQL ($pg_url) + Redis ($redis_url)"
   if FAIRYDUST_SKIPPED_LOG="$skip_logs/postgres" TEST_DATABASE_URL="$pg_url" TEST_REDIS_URL="$redis_url" "${runner[@]}"; then
     summary+=("PostgreSQL + Redis: passed")
@@ -83,6 +89,24 @@ else
   status=1; summary+=("SQLite + in-process cache: FAILED")
 fi
 skipped_in "SQLite" "$skip_logs/sqlite"
+
+# The fault drills need PostgreSQL and Redis: kill -9 under load, and PostgreSQL (a throwaway cluster of
+# their own) stopped under load. Their fast mode takes under a minute each.
+if $services_answer; then
+  for drill in kill9 pg_restart; do
+    log "Fault drill: bench/faults/$drill.sh (fast mode)"
+    if FAULT_SECONDS=10 SERVER_BIN="${CARGO_TARGET_DIR:-target}/debug/server" \
+      PGHOST="$(url_host "$pg_url")" PGPORT="$(url_port "$pg_url" 5432)" \
+      REDIS_HOST="$(url_host "$redis_url")" REDIS_PORT="$(url_port "$redis_url" 6379)" \
+      "bench/faults/$drill.sh"; then
+      summary+=("Fault drill $drill: ledger exact, every rule held")
+    else
+      status=1; summary+=("Fault drill $drill: FAILED (see above)")
+    fi
+  done
+else
+  summary+=("Fault drills (kill -9, PostgreSQL restart): SKIPPED (they need PostgreSQL and Redis)")
+fi
 
 log "Fuzzing the API (scripts/fuzz.sh, ${FUZZ_SECONDS:-45} s per identity)"
 if command -v python3 >/dev/null && python3 -c 'import venv, ensurepip' 2>/dev/null; then

@@ -217,7 +217,7 @@ fn LedgerStatus() -> impl IntoView {
     view! {
         <section class="panel" aria-labelledby="ledger-title">
             <h2 id="ledger-title">"Ledger audit"</h2>
-            <LedgerAuditReport status_id="dashboard-ledger" />
+            <LedgerAuditReport status_id="dashboard-ledger" first_chunk_only=true />
         </section>
     }
 }

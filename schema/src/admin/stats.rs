@@ -368,7 +368,7 @@ pub async fn platform_stats(
         ),
         Alias::new("a"),
     );
-    if let Some(row) = db.query_one(&select).await? {
+    if let Some(row) = crate::sql::query_all_with_room(db, &select).await?.first() {
         totals.active_users = row.try_get("", "n")?;
     }
 

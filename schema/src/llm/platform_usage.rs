@@ -123,7 +123,7 @@ async fn distinct_users(
         None => &mut select,
     };
     let mut found = BTreeMap::new();
-    for row in db.query_all(&select).await? {
+    for row in crate::sql::query_all_with_room(db, &select).await? {
         let key = match by {
             None => String::new(),
             Some(GroupBy::App) => row.try_get::<Uuid>("", "app_id")?.to_string(),
