@@ -1,7 +1,7 @@
-# Shared by bench/faults/kill9.sh and bench/faults/pg_restart.sh (sourced, not run): a work directory
+# Shared by the scripts of bench/faults/ (kill9.sh, pg_restart.sh, replicas.sh, slow.sh; sourced, not run): a work directory
 # and an exit trap that undoes everything started here (LIFO), a free port, the server binary started
 # and stopped, a database on the shared PostgreSQL or a throwaway cluster of our own, a fresh Redis key
-# prefix, the loopback mock LLM provider. The GraphQL side (sign-in, set-up, load, checks) is
+# prefix, the loopback mock LLM provider, replicas behind a round-robin proxy. The GraphQL side (sign-in, set-up, load, checks) is
 # bench/faults/load.py.
 #
 # Environment: SERVER_BIN (default the debug build), PGHOST/PGPORT/PGUSER for the shared PostgreSQL
@@ -113,8 +113,10 @@ fresh_redis_prefix() {
 
 # ---- the mock LLM provider and the server ---------------------------------------------------------
 
+# Extra arguments go to `load.py mock-llm` (e.g. --min-delay 4 --max-delay 4 for a provider slower than
+# LLM_TIMEOUT_SECONDS).
 start_mock_llm() {
-  "${LOAD_PY[@]}" mock-llm --port-file "$WORK/mock.port" >"$WORK/mock.log" 2>&1 &
+  "${LOAD_PY[@]}" mock-llm --port-file "$WORK/mock.port" "$@" >"$WORK/mock.log" 2>&1 &
   MOCK_PID=$!
   at_exit 'kill $MOCK_PID'
   local _
@@ -166,6 +168,54 @@ server_stop() {
 }
 
 server_url() { echo "http://127.0.0.1:$SERVER_PORT"; }
+
+# ---- replicas and the proxy in front of them (bench/faults/replicas.sh) ----------------------------
+
+# Starts one more `server serve` with the environment of server_env on another port, its log in
+# $WORK/server-<name>.log; waits until /health/ready is 200. Sets REPLICA_PID_<name>, REPLICA_PORT_<name>;
+# the exit trap stops it.
+replica_start() { # name
+  local name=$1 port pid _
+  port=$(free_port)
+  (cd "$WORK" && exec env -i "${SERVER_ENV[@]}" PORT="$port" "$SERVER_BIN" serve >>"$WORK/server-$name.log" 2>&1) &
+  pid=$!
+  printf -v "REPLICA_PID_$name" '%s' "$pid"
+  printf -v "REPLICA_PORT_$name" '%s' "$port"
+  at_exit "kill $pid; sleep 0.3; kill -9 $pid"
+  for _ in $(seq 1 600); do
+    curl -fsS -m 2 "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && return 0
+    kill -0 "$pid" 2>/dev/null || { tail -n 40 "$WORK/server-$name.log" >&2; die "replica $name exited"; }
+    sleep 0.1
+  done
+  die "replica $name was not ready within 60 s"
+}
+
+# The round-robin TCP proxy of load.py in front of the given ports; sets PROXY_PORT, PROXY_PID; its
+# connection log is $WORK/proxy.log.
+start_proxy() { # port...
+  local backends _
+  backends=$(IFS=,; echo "$*")
+  "${LOAD_PY[@]}" proxy --backends "$backends" --port-file "$WORK/proxy.port" --log "$WORK/proxy.log" \
+    >"$WORK/proxy.err" 2>&1 &
+  PROXY_PID=$!
+  at_exit "kill $PROXY_PID"
+  for _ in $(seq 1 50); do [[ -s $WORK/proxy.port ]] && break; sleep 0.1; done
+  [[ -s $WORK/proxy.port ]] || die "the proxy did not start"
+  PROXY_PORT=$(cat "$WORK/proxy.port")
+}
+
+# Panics in any server log of the run (server.log, server-<name>.log) fail it.
+check_server_logs() {
+  local f bad=0
+  for f in "$WORK"/server*.log; do
+    [[ -e $f ]] || continue
+    if grep -q 'panicked' "$f"; then grep -n -A5 'panicked' "$f" | head -40 >&2; bad=1; fi
+  done
+  return $bad
+}
+
+# VmRSS of a process in KiB.
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 # Panics in the server log fail the run.
 check_server_log() {

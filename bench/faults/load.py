@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""GraphQL side of the fault-injection scripts (bench/faults/kill9.sh, bench/faults/pg_restart.sh).
+"""GraphQL side of the fault-injection scripts (bench/faults/kill9.sh, bench/faults/pg_restart.sh; its
+helpers are shared with bench/faults/drills.py, which runs replicas.sh and slow.sh).
 
 Standard library only. Subcommands:
 
-  mock-llm  --port-file F             a loopback Anthropic/OpenAI stand-in (answers after 50-400 ms)
+  mock-llm  --port-file F             a loopback Anthropic/OpenAI stand-in (answers after 50-400 ms;
+                                      --min-delay/--max-delay for a slow provider)
+  proxy     --backends P1,P2 ...      a round-robin TCP proxy: one address in front of two replicas
   setup     --url --log --state ...   signs in an admin and N users (codes from the server log), grants
                                       them DUST, creates an approved app with priced actions and, with
                                       --llm, a model configuration pointing at the mock provider
@@ -22,6 +25,8 @@ An outcome is one of
 """
 
 import argparse
+import base64
+import hashlib
 import http.client
 import json
 import os
@@ -29,6 +34,7 @@ import random
 import re
 import socket
 import statistics
+import struct
 import subprocess
 import sys
 import threading
@@ -189,29 +195,204 @@ def mock_llm(args):
     server.serve_forever()
 
 
+# ---- a minimal graphql-transport-ws client (RFC 6455 framing, client side) --------------------------
+
+class WsClosed(Exception):
+    """The server closed the socket (code, or None when the connection just ended)."""
+
+    def __init__(self, code, reason=""):
+        super().__init__(f"closed {code} {reason}".strip())
+        self.code = code
+        self.reason = reason
+
+
+class WsClient:
+    """One WebSocket to /graphql/ws speaking graphql-transport-ws. Standard library only: the opening
+    handshake, masked client frames, unfragmented server frames (the server sends no fragments), pings
+    answered."""
+
+    def __init__(self, url, path="/graphql/ws", timeout=10.0):
+        host, port = url.split("//", 1)[1].rstrip("/").split(":")
+        self.sock = socket.create_connection((host, int(port)), timeout=timeout)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+                           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                           "Sec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n").encode())
+        self.buffer = b""
+        while b"\r\n\r\n" not in self.buffer:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise WsClosed(None, "the handshake was cut")
+            self.buffer += chunk
+        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+        lines = head.decode(errors="replace").split("\r\n")
+        if " 101 " not in lines[0] + " ":
+            raise WsClosed(None, f"handshake answered {lines[0]}")
+        headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+        accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode())
+                                  .digest()).decode()
+        if headers.get("sec-websocket-accept") != accept:
+            raise WsClosed(None, "bad Sec-WebSocket-Accept")
+        self.local_port = self.sock.getsockname()[1]
+
+    def _send_frame(self, opcode, payload):
+        mask = os.urandom(4)
+        n = len(payload)
+        if n < 126:
+            head = struct.pack("!BB", 0x80 | opcode, 0x80 | n)
+        elif n < 65536:
+            head = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, n)
+        else:
+            head = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, n)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.sock.sendall(head + mask + masked)
+
+    def send(self, message):
+        self._send_frame(0x1, json.dumps(message).encode())
+
+    def _read(self, n):
+        while len(self.buffer) < n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise WsClosed(None, "the connection ended")
+            self.buffer += chunk
+        data, self.buffer = self.buffer[:n], self.buffer[n:]
+        return data
+
+    def recv(self, timeout=5.0):
+        """The next JSON message; raises WsClosed on a close frame, socket.timeout after `timeout`."""
+        self.sock.settimeout(timeout)
+        while True:
+            b0, b1 = self._read(2)
+            opcode, n = b0 & 0x0F, b1 & 0x7F
+            if n == 126:
+                n = struct.unpack("!H", self._read(2))[0]
+            elif n == 127:
+                n = struct.unpack("!Q", self._read(8))[0]
+            if b1 & 0x80:
+                mask = self._read(4)
+                payload = bytes(b ^ mask[i % 4] for i, b in enumerate(self._read(n)))
+            else:
+                payload = self._read(n)
+            if opcode == 0x8:
+                code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
+                raise WsClosed(code, payload[2:].decode(errors="replace"))
+            if opcode == 0x9:
+                self._send_frame(0xA, payload)
+                continue
+            if opcode in (0x1, 0x2):
+                return json.loads(payload)
+
+    def init(self, token=None, timeout=5.0):
+        """connection_init (with the token when given); returns the server's answer (connection_ack)."""
+        self.send({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"} if token else {}})
+        return self.recv(timeout)
+
+    def subscribe(self, op_id, query, variables=None):
+        self.send({"id": op_id, "type": "subscribe", "payload": {"query": query, "variables": variables or {}}})
+
+    def close(self, code=1000):
+        try:
+            self._send_frame(0x8, struct.pack("!H", code))
+        except OSError:
+            pass
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+# ---- a round-robin TCP proxy (two replicas behind one address) ---------------------------------------
+
+def tcp_proxy(args):
+    """Accepts on a free port and hands each connection, in turn, to the next backend; logs
+    `<n> <client port> <backend port>` per connection, flushed before the bytes flow."""
+    backends = [("127.0.0.1", int(p)) for p in args.backends.split(",")]
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1024)
+    out = open(args.log, "a", buffering=1)
+
+    def pump(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock, how in ((dst, socket.SHUT_WR), (src, socket.SHUT_RD)):
+                try:
+                    sock.shutdown(how)
+                except OSError:
+                    pass
+
+    def serve(client, backend):
+        try:
+            upstream = socket.create_connection(backend, timeout=5)
+            upstream.settimeout(None)
+        except OSError:
+            client.close()
+            return
+        there = threading.Thread(target=pump, args=(client, upstream), daemon=True)
+        there.start()
+        pump(upstream, client)
+        there.join()
+        client.close()
+        upstream.close()
+
+    with open(args.port_file + ".tmp", "w") as f:
+        f.write(str(listener.getsockname()[1]))
+    os.replace(args.port_file + ".tmp", args.port_file)
+    n = 0
+    while True:
+        client, address = listener.accept()
+        backend = backends[n % len(backends)]
+        n += 1
+        out.write(f"{n} {address[1]} {backend[1]}\n")
+        threading.Thread(target=serve, args=(client, backend), daemon=True).start()
+
+
 # ---- set-up ------------------------------------------------------------------------------------------
 
-def otp_code(log_path, email, after_offset, timeout=15):
+def log_offsets(log_paths):
+    """Sizes of the server logs now (one path or a list: with replicas, a code is in the log of the replica
+    that sent it)."""
+    paths = [log_paths] if isinstance(log_paths, str) else list(log_paths)
+    return {path: os.path.getsize(path) for path in paths}
+
+
+def otp_code(log_paths, email, after_offsets, timeout=15):
+    """The newest sign-in code for `email` written to one of the logs after `after_offsets` (from
+    log_offsets; a single offset for a single path)."""
     pattern = re.compile(r"identifier=" + re.escape(email) + r" code=(\d{6})")
+    if isinstance(log_paths, str):
+        log_paths = [log_paths]
+    if not isinstance(after_offsets, dict):
+        after_offsets = {log_paths[0]: after_offsets}
     deadline = time.time() + timeout
     while time.time() < deadline:
-        with open(log_path, errors="replace") as f:
-            f.seek(after_offset)
-            found = pattern.findall(f.read())
-        if found:
-            return found[-1]
+        for path in log_paths:
+            with open(path, errors="replace") as f:
+                f.seek(after_offsets.get(path, 0))
+                found = pattern.findall(f.read())
+            if found:
+                return found[-1]
         time.sleep(0.1)
-    raise SystemExit(f"no sign-in code for {email} in {log_path}")
+    raise SystemExit(f"no sign-in code for {email} in {', '.join(log_paths)}")
 
 
-def sign_in(url, log_path, email, index):
+def sign_in(url, log_paths, email, index):
     # Each sign-in from its own documentation address (TRUSTED_PROXIES=127.0.0.1 on the server), so the
     # per-IP throttle of code requests (20 an hour) does not cap the number of users.
     headers = {"x-forwarded-for": f"198.18.{index // 250}.{index % 250 + 1}"}
-    offset = os.path.getsize(log_path)
+    offsets = log_offsets(log_paths)
     must(gql(url, "mutation R($e: String!) { requestOtp(input: {email: $e}) { sentTo } }", {"e": email},
              headers=headers), "requestOtp")
-    code = otp_code(log_path, email, offset)
+    code = otp_code(list(offsets), email, offsets)
     auth = must(gql(url, "mutation V($e: String!, $c: String!) { verifyOtp(input: {email: $e, code: $c}) "
                          "{ accessToken user { id } } }", {"e": email, "c": code}, headers=headers), "verifyOtp")
     return {"email": email, "token": auth["accessToken"], "id": auth["user"]["id"]}
@@ -811,9 +992,13 @@ def main():
     p.add_argument("--port-file", required=True)
     p.add_argument("--min-delay", type=float, default=0.05)
     p.add_argument("--max-delay", type=float, default=0.4)
+    p = sub.add_parser("proxy")
+    p.add_argument("--backends", required=True, help="ports, comma-separated")
+    p.add_argument("--port-file", required=True)
+    p.add_argument("--log", required=True)
     p = sub.add_parser("setup")
     p.add_argument("--url", required=True)
-    p.add_argument("--log", required=True)
+    p.add_argument("--log", required=True, nargs="+", help="the server log(s): one per replica")
     p.add_argument("--state", required=True)
     p.add_argument("--run", required=True)
     p.add_argument("--admin", required=True)
@@ -840,7 +1025,7 @@ def main():
     args = parser.parse_args()
     if getattr(args, "workers", 1) > 16:
         parser.error("at most 16 workers (the machine is shared)")
-    {"mock-llm": mock_llm, "setup": setup, "run": run, "verify": verify}[args.command](args)
+    {"mock-llm": mock_llm, "proxy": tcp_proxy, "setup": setup, "run": run, "verify": verify}[args.command](args)
 
 
 if __name__ == "__main__":
