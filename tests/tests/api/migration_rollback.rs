@@ -149,10 +149,13 @@ async fn every_migration_rolls_back_and_reapplies_with_data_in_every_table() {
 
     // Migrations run the way an operator runs them: one connection of their own (`server migrate`),
     // not the running server's pool, whose other connections may still read an older snapshot.
-    let (operator, _) =
-        fairydust_server::db::connect(app.backend().database_url(), PoolSettings::SMALL)
-            .await
-            .unwrap();
+    let one_connection = PoolSettings {
+        max_connections: 1,
+        ..PoolSettings::SMALL
+    };
+    let (operator, _) = fairydust_server::db::connect(app.backend().database_url(), one_connection)
+        .await
+        .unwrap();
     let full = shape(&operator).await;
     let names: Vec<String> = Migrator::get_applied_migrations(&operator)
         .await
