@@ -7,7 +7,8 @@
 #     defaulting to the local servers), and says so when it has to skip that run;
 #  3. runs every test again on the embedded default (SQLite file + in-process cache);
 #  4. with PostgreSQL and Redis, the fault drills (bench/faults: kill -9 and a PostgreSQL restart under
-#     load) in their fast mode; then a short schemathesis fuzzing run (scripts/fuzz.sh).
+#     load, two replicas, slow clients) in their fast mode; then a short schemathesis fuzzing run
+#     (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -90,10 +91,11 @@ else
 fi
 skipped_in "SQLite" "$skip_logs/sqlite"
 
-# The fault drills need PostgreSQL and Redis: kill -9 under load, and PostgreSQL (a throwaway cluster of
-# their own) stopped under load. Their fast mode takes under a minute each.
+# The fault drills need PostgreSQL and Redis: kill -9 under load, PostgreSQL (a throwaway cluster of
+# their own) stopped under load, two replicas behind one address, slow clients and providers. Their
+# fast mode takes under a minute each.
 if $services_answer; then
-  for drill in kill9 pg_restart; do
+  for drill in kill9 pg_restart replicas slow; do
     log "Fault drill: bench/faults/$drill.sh (fast mode)"
     if FAULT_SECONDS=10 SERVER_BIN="${CARGO_TARGET_DIR:-target}/debug/server" \
       PGHOST="$(url_host "$pg_url")" PGPORT="$(url_port "$pg_url" 5432)" \
@@ -105,7 +107,7 @@ if $services_answer; then
     fi
   done
 else
-  summary+=("Fault drills (kill -9, PostgreSQL restart): SKIPPED (they need PostgreSQL and Redis)")
+  summary+=("Fault drills (kill -9, PostgreSQL restart, replicas, slow clients): SKIPPED (they need PostgreSQL and Redis)")
 fi
 
 log "Fuzzing the API (scripts/fuzz.sh, ${FUZZ_SECONDS:-45} s per identity)"

@@ -1,7 +1,6 @@
 //! Assembling a running server from its configuration.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use fairydust_schema::AppState;
@@ -103,12 +102,8 @@ impl App {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let service = self
-            .router()
-            .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await
+        let header_read_timeout = self.state.config.request_timeout;
+        http::serve::serve(listener, self.router(), header_read_timeout, shutdown).await
     }
 }
 

@@ -8,6 +8,7 @@ mod health;
 pub mod metrics;
 mod middleware;
 mod portals;
+pub mod serve;
 mod ws;
 
 use std::net::{IpAddr, SocketAddr};
