@@ -19,8 +19,10 @@ parsed = urlparse(url)
 connection = http.client.HTTPConnection(parsed.hostname, parsed.port)
 
 now = datetime.now(timezone.utc).replace(microsecond=0)
-month_ago = (now - timedelta(days=30)).isoformat().replace("+00:00", "Z")
-now_text = now.isoformat().replace("+00:00", "Z")
+# The admin console's ranges: whole UTC days, the last 30 of them with today (dates.rs in portal-kit).
+today = now.replace(hour=0, minute=0, second=0)
+month_ago = (today - timedelta(days=29)).isoformat().replace("+00:00", "Z")
+now_text = (today + timedelta(days=1)).isoformat().replace("+00:00", "Z")
 
 
 def call(token, query, variables=None):
