@@ -255,13 +255,7 @@ def replicas(args):
         print(f"  {'PASS' if ok else 'FAIL'}  {name}: {seen}")
     print(f"requests routed: {router.served.count(A)} to A, {router.served.count(B)} to B (each checked against "
           "the proxy's connection log)")
-    if checks.violations:
-        print()
-        for line in checks.summary_lines():
-            print(line)
-        print(f"RESULT: FAIL ({len(checks.violations)} violations)")
-        sys.exit(1)
-    print("RESULT: PASS")
+    checks.finish()
 
 
 # ---- slow clients and slow providers ----------------------------------------------------------------
@@ -574,13 +568,7 @@ def slow(args):
     print("==> slow clients and slow providers (one server on PostgreSQL + Redis)")
     for line in lines:
         print(line)
-    if checks.violations:
-        print()
-        for line in checks.summary_lines():
-            print(line)
-        print(f"RESULT: FAIL ({len(checks.violations)} violations)")
-        sys.exit(1)
-    print("RESULT: PASS")
+    checks.finish()
 
 
 def main():

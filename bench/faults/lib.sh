@@ -147,13 +147,19 @@ server_cli() { env -i "${SERVER_ENV[@]}" "$SERVER_BIN" "$@"; }
 server_start() {
   (cd "$WORK" && exec env -i "${SERVER_ENV[@]}" "$SERVER_BIN" serve >>"$WORK/server.log" 2>&1) &
   SERVER_PID=$!
-  local _
+  wait_ready "$SERVER_PORT" "$SERVER_PID" "$WORK/server.log" "the server"
+}
+
+# Waits until the server on PORT answers /health/ready with 200; dies when PID exits first (showing
+# the end of LOG) or after 60 s. Usage: wait_ready PORT PID LOG NAME
+wait_ready() {
+  local port=$1 pid=$2 log=$3 name=$4 _
   for _ in $(seq 1 600); do
-    curl -fsS -m 2 "http://127.0.0.1:$SERVER_PORT/health/ready" >/dev/null 2>&1 && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || { tail -n 40 "$WORK/server.log" >&2; die "the server exited"; }
+    curl -fsS -m 2 "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && return 0
+    kill -0 "$pid" 2>/dev/null || { tail -n 40 "$log" >&2; die "$name exited"; }
     sleep 0.1
   done
-  die "the server was not ready within 60 s"
+  die "$name was not ready within 60 s"
 }
 
 server_kill9() { kill -9 "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=; }
@@ -175,19 +181,14 @@ server_url() { echo "http://127.0.0.1:$SERVER_PORT"; }
 # $WORK/server-<name>.log; waits until /health/ready is 200. Sets REPLICA_PID_<name>, REPLICA_PORT_<name>;
 # the exit trap stops it.
 replica_start() { # name
-  local name=$1 port pid _
+  local name=$1 port pid
   port=$(free_port)
   (cd "$WORK" && exec env -i "${SERVER_ENV[@]}" PORT="$port" "$SERVER_BIN" serve >>"$WORK/server-$name.log" 2>&1) &
   pid=$!
   printf -v "REPLICA_PID_$name" '%s' "$pid"
   printf -v "REPLICA_PORT_$name" '%s' "$port"
   at_exit "kill $pid; sleep 0.3; kill -9 $pid"
-  for _ in $(seq 1 600); do
-    curl -fsS -m 2 "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && return 0
-    kill -0 "$pid" 2>/dev/null || { tail -n 40 "$WORK/server-$name.log" >&2; die "replica $name exited"; }
-    sleep 0.1
-  done
-  die "replica $name was not ready within 60 s"
+  wait_ready "$port" "$pid" "$WORK/server-$name.log" "replica $name"
 }
 
 # The round-robin TCP proxy of load.py in front of the given ports; sets PROXY_PORT, PROXY_PID; its

@@ -563,16 +563,32 @@ class Checks:
                     lines.append(f"    e.g. {json.dumps(example, default=str)[:600]}")
         return lines
 
+    def finish(self):
+        """Prints the violations and the result; exits 1 when any rule broke."""
+        if self.violations:
+            print()
+            for line in self.summary_lines():
+                print(line)
+            print(f"RESULT: FAIL ({len(self.violations)} violations)")
+            sys.exit(1)
+        print("RESULT: PASS")
 
-def check_ledger_against_outcomes(checks, records, keyed, grants, users):
-    """Successes are in the ledger once with the id the client saw; definite failures and refused
-    requests are not; unknown grants are all or nothing. Returns {(user_id, key): row}."""
+
+def rows_by_key(checks, keyed, when=""):
+    """The ledger rows by (user, idempotency key); a key posted twice for one user is a violation."""
     by_key = {}
     for row in keyed:
         k = (row["user_id"], row["idempotency_key"])
         if k in by_key:
-            checks.fail("an idempotency key posted twice for one user", row)
+            checks.fail(f"an idempotency key posted twice for one user{when}", row)
         by_key[k] = row
+    return by_key
+
+
+def check_ledger_against_outcomes(checks, records, keyed, grants, users):
+    """Successes are in the ledger once with the id the client saw; definite failures and refused
+    requests are not; unknown grants are all or nothing. Returns {(user_id, key): row}."""
+    by_key = rows_by_key(checks, keyed)
     grants_by_reason = {}
     for row in grants:
         grants_by_reason.setdefault(row["description"], []).append(row)
@@ -716,12 +732,7 @@ def retry_all(checks, url, state, records, by_key, workers, redis_prefix):
 
 
 def check_after_retries(checks, records, keyed, users):
-    by_key = {}
-    for row in keyed:
-        k = (row["user_id"], row["idempotency_key"])
-        if k in by_key:
-            checks.fail("an idempotency key posted twice for one user (after the retries)", row)
-        by_key[k] = row
+    by_key = rows_by_key(checks, keyed, " (after the retries)")
     for record in records:
         if record["kind"] == "grant" or "retry" not in record:
             continue
@@ -886,13 +897,7 @@ def verify(args):
           f"{'holds' if not sql_audit else f'{len(sql_audit)} users differ'} for all {totals['n']} users "
           f"({totals['dust']} DUST)")
     print(f"DUST holds: {holds}")
-    if checks.violations:
-        print()
-        for line in checks.summary_lines():
-            print(line)
-        print(f"RESULT: FAIL ({len(checks.violations)} violations)")
-        sys.exit(1)
-    print("RESULT: PASS")
+    checks.finish()
 
 
 def check_crash(records, health, events):

@@ -135,6 +135,27 @@ where
     Ok(found)
 }
 
+/// Per-day figures of `[from, to)` as `split` cuts it: the closed whole days from their rollups
+/// (computed and stored first when missing), the rest with `compute` live.
+pub async fn per_day<T, E, F, Fut>(
+    db: &DatabaseConnection,
+    report: &'static str,
+    split: &Split,
+    compute: F,
+) -> Result<BTreeMap<NaiveDate, T>, E>
+where
+    T: Serialize + DeserializeOwned + Default,
+    E: From<DbErr>,
+    F: Fn(DateTime<Utc>, DateTime<Utc>) -> Fut,
+    Fut: Future<Output = Result<BTreeMap<NaiveDate, T>, E>>,
+{
+    let mut days = closed_days(db, report, &split.closed_days, &compute).await?;
+    for (from, to) in &split.live {
+        days.extend(compute(*from, *to).await?);
+    }
+    Ok(days)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -244,25 +244,6 @@ async fn app_days(
     Ok(days)
 }
 
-/// Per-day figures of `[from, to)`: closed whole days from their rollups, the rest live.
-async fn figures_per_day<T, F, Fut>(
-    db: &DatabaseConnection,
-    report: &'static str,
-    split: &rollups::Split,
-    compute: F,
-) -> Result<BTreeMap<NaiveDate, T>, AdminError>
-where
-    T: Serialize + serde::de::DeserializeOwned + Default,
-    F: Fn(DateTime<Utc>, DateTime<Utc>) -> Fut,
-    Fut: Future<Output = Result<BTreeMap<NaiveDate, T>, AdminError>>,
-{
-    let mut days = rollups::closed_days(db, report, &split.closed_days, &compute).await?;
-    for (from, to) in &split.live {
-        days.extend(compute(*from, *to).await?);
-    }
-    Ok(days)
-}
-
 /// Σ of every DUST amount written at or after `since`: closed days from their rollups, the rest live.
 async fn net_since(
     db: &DatabaseConnection,
@@ -310,7 +291,7 @@ pub async fn platform_stats(
     }
     let now = Utc::now();
     let split = rollups::split(from, to, now);
-    let mut measured = figures_per_day(db, PLATFORM_REPORT, &split, |from, to| {
+    let mut measured = rollups::per_day(db, PLATFORM_REPORT, &split, |from, to| {
         measure_days(db, from, to)
     })
     .await?;
@@ -375,7 +356,7 @@ pub async fn platform_stats(
     let (mut top_apps_by_dust, mut top_apps_by_cost) = (Vec::new(), Vec::new());
     if with_top_apps {
         let per_day =
-            figures_per_day(db, APPS_REPORT, &split, |from, to| app_days(db, from, to)).await?;
+            rollups::per_day(db, APPS_REPORT, &split, |from, to| app_days(db, from, to)).await?;
         let mut per_app: BTreeMap<Uuid, AppDay> = BTreeMap::new();
         for (app, figures) in per_day.into_values().flatten() {
             let sum = per_app.entry(app).or_default();

@@ -164,13 +164,7 @@ pub async fn platform_usage(
     distinct: DistinctUsers,
 ) -> Result<PlatformUsage, LlmError> {
     let split = rollups::split(from, to, Utc::now());
-    let mut days = rollups::closed_days(db, REPORT, &split.closed_days, |from, to| {
-        usage_days(db, from, to)
-    })
-    .await?;
-    for (from, to) in &split.live {
-        days.extend(usage_days(db, *from, *to).await?);
-    }
+    let days = rollups::per_day(db, REPORT, &split, |from, to| usage_days(db, from, to)).await?;
 
     let mut result = PlatformUsage::default();
     let (mut by_model, mut by_app, mut by_action) =
