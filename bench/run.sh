@@ -13,7 +13,9 @@
 #    loopback) with one user per connection, and requestOtp + verifyOtp pairs; each is compared with the
 #    plain axum handler driven by the same generator, with SQL statements (the server's metric) and
 #    Redis commands (INFO commandstats) per request. BENCH_PROFILE_DIR=dir adds one more run of each
-#    with `perf record` on the server and writes flat profiles there.
+#    with `perf record` on the server and writes flat profiles there. Subscriptions: 1 000 more users
+#    each keep a WebSocket subscribed to dustBalanceChanged while bench-load debits them with
+#    consumeDust; it measures from each debit's answer to its event at the client, and the server's RSS.
 #
 # Needs PostgreSQL (trust auth) and Redis running; installs wrk with apt-get when missing; builds the
 # server and the bench crate in release mode. Creates a fresh database and a fresh Redis key prefix, and
@@ -25,7 +27,7 @@
 # benchmark 2), BENCH_DB_POOL (32: the server's DATABASE_MAX_CONNECTIONS),
 # BENCH_PGHOST (127.0.0.1), BENCH_PGPORT (5432), BENCH_PGUSER (postgres),
 # BENCH_REDIS_URL (redis://127.0.0.1:6379), BENCH_NO_DOC=1 to leave docs/BENCHMARKS.md alone,
-# BENCH_PROFILE_DIR (unset: no profiles).
+# BENCH_PROFILE_DIR (unset: no profiles), BENCH_SOCKETS (1000: subscribed WebSockets, one per user).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -39,6 +41,7 @@ LIGHT=${BENCH_LIGHT_CONNECTIONS:-4}
 RECIPES=50 # per user, benchmark 3
 APPS=50    # in the marketplace, benchmark 3
 DB_POOL=${BENCH_DB_POOL:-32}
+SOCKETS=${BENCH_SOCKETS:-1000}
 PGHOST_=${BENCH_PGHOST:-127.0.0.1}
 PGPORT_=${BENCH_PGPORT:-5432}
 PGUSER_=${BENCH_PGUSER:-postgres}
@@ -94,6 +97,15 @@ fi
 for tool in wrk pgbench psql curl cargo; do
   command -v "$tool" >/dev/null || die "$tool is needed"
 done
+# Every subscribed WebSocket is a descriptor in the generator and one in the server (both inherit this
+# limit), on top of their HTTP and database connections.
+NOFILE_WANTED=$((SOCKETS + 1024))
+if [[ $(ulimit -n) != unlimited ]] && (($(ulimit -n) < NOFILE_WANTED)); then
+  ulimit -n "$NOFILE_WANTED" 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+fi
+[[ $(ulimit -n) == unlimited ]] || (($(ulimit -n) >= NOFILE_WANTED)) \
+  || die "$SOCKETS WebSockets need ulimit -n ≥ $NOFILE_WANTED; the hard limit is $(ulimit -Hn)"
+echo "open files limit (generator and server): $(ulimit -n)"
 psql_ -d postgres -c "SELECT 1" >/dev/null || die "PostgreSQL does not answer at $PGHOST_:$PGPORT_ as $PGUSER_"
 redis_host_port=${REDIS_URL_#redis://}; redis_host_port=${redis_host_port%%/*}
 (exec 3<>"/dev/tcp/${redis_host_port%:*}/${redis_host_port##*:}") 2>/dev/null \
@@ -490,8 +502,26 @@ echo "   bench-mock-llm answered $MOCK_CALLS calls during the warm-up and the me
 # schema/src/identity/otp.rs, no setting) are never reached; nothing is raised for this run.
 run_load sign-in "$SERVER_PORT" "$CONNECTIONS" sign-in --log "$SERVER_LOG"
 R_SIGNIN=$RESULT; CPU_SIGNIN=$CPU; DB_SIGNIN=$DB_PER_REQUEST; ST_SIGNIN=$STATEMENTS; REDIS_SIGNIN=$REDIS_PER_REQUEST
+
+# Subscriptions: SOCKETS more users (s1…s<SOCKETS>@bench.test, signed in like the others, granted DUST
+# by the admin of the first set-up), each with one WebSocket (graphql-transport-ws, the token in
+# connection_init) subscribed to dustBalanceChanged; meanwhile CONNECTIONS connections debit them with
+# consumeDust (connection c owns the users u with u mod CONNECTIONS = c, in turn). bench-load
+# matches each event to its debit by (user, balance after) and measures from the debit's answer — the
+# commit happened before it — to the event's arrival, and reads the server's RSS with every socket open.
+say "Benchmark 3: subscriptions ($SOCKETS WebSockets on dustBalanceChanged while consumeDust runs)"
+"$LOAD_BIN" setup --addr "127.0.0.1:$SERVER_PORT" --log "$SERVER_LOG" --users "$SOCKETS" \
+  --email-prefix s --admin-from "$WORK/users.json" --grant 10000 --grants 1 \
+  --out "$WORK/subscribers.json" 2>&1 | sed 's/^/   /'
+[[ ${PIPESTATUS[0]} == 0 ]] || die "bench-load setup of the subscribers failed"
+run_load subscriptions "$SERVER_PORT" "$CONNECTIONS" subscriptions --users "$WORK/subscribers.json" \
+  --sockets "$SOCKETS" --server-pid "$SERVER_PID"
+R_SUB=$RESULT; CPU_SUB=$CPU; DB_SUB=$DB_PER_REQUEST; REDIS_SUB=$REDIS_PER_REQUEST; PEAK_SUB=$PEAK_RSS
+E_SUB=$(grep '^BENCH_EVENTS' "$WORK/load-subscriptions") || die "no event figures from bench-load subscriptions"
+PEAK_SUB=$(printf '%s\n%s\n' "$PEAK_SUB" "$(field "$E_SUB" rss_peak_kib)" | sort -n | tail -n1)
+
 FAILURES_HOT=$(cat "$WORK"/load-me "$WORK"/load-recipes "$WORK"/load-marketplace "$WORK"/load-generate "$WORK"/load-sign-in \
-  | grep '^  failure' | sort | uniq | head -n 5 || true)
+  "$WORK"/load-subscriptions | grep '^  failure' | sort | uniq | head -n 5 || true)
 
 # Optional profiles (BENCH_PROFILE_DIR=dir): one more load of each hot path with `perf record` on the
 # server (flat, 499 Hz), after the measured runs so the measurements are not disturbed by perf.
@@ -710,6 +740,18 @@ RESULTS=$WORK/results.md
   echo "Redis commands per request (\`INFO commandstats\` before and after the measured run; the Redis server is shared with the rest of the machine, so other clients' commands would be counted too; commands a Lua script runs count as well as the script): \`me\` $REDIS_ME; recipes page $REDIS_RECIPES; marketplace $REDIS_APPS; \`generateText\` $REDIS_GEN; sign-in pair $REDIS_SIGNIN. The mock provider answered $MOCK_CALLS model calls during the \`generateText\` warm-up and measured run together ($WARMUP + $DURATION s)."
   echo "Cross-check for the marketplace: PostgreSQL's own count of transactions in the bench database (\`pg_stat_database\` xact_commit + xact_rollback, 11 s after each end of load so every backend has reported) rose by $XACT_APPS per request; each statement outside a transaction block is one transaction, so this is also an upper bound on the round trips that are statements."
   echo
+  echo "#### 3. Subscriptions (\`dustBalanceChanged\` on $(field "$E_SUB" sockets) WebSockets while \`consumeDust\` runs)"
+  echo
+  echo "$(field "$E_SUB" sockets) more users (\`s<n>@bench.test\`, signed in like the others) each keep one graphql-transport-ws socket subscribed to \`dustBalanceChanged\` (opened, authenticated in \`connection_init\` and subscribed in $(n2 "$(field "$E_SUB" open_s)") s); $CONNECTIONS connections debit them with \`consumeDust\` (each owns 1/$CONNECTIONS of the users and debits them in turn). An event is matched to its debit by user and balance after; its latency is measured from the arrival of the debit's HTTP answer (the commit happened before it) to the event's arrival at the client, and — an upper bound — from the debit's request."
+  echo
+  echo "| measured | ok/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | failures |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---|"
+  echo "| \`consumeDust\` with the sockets open (its own latency) | $(n0 "$(p "$R_SUB" ok_rps)") | $(n2 "$(p "$R_SUB" p50_ms)") | $(n2 "$(p "$R_SUB" p90_ms)") | $(n2 "$(p "$R_SUB" p99_ms)") | $(n2 "$(p "$R_SUB" p999_ms)") | $(n2 "$(p "$R_SUB" max_ms)") | $(p "$R_SUB" failed) + $(p "$R_SUB" io_errors) |"
+  echo "| event, from the debit's answer | $(n0 "$(awk -v e="$(field "$E_SUB" events)" -v d="$DURATION" 'BEGIN {print e / d}')") | $(n2 "$(field "$E_SUB" p50_ms)") | $(n2 "$(field "$E_SUB" p90_ms)") | $(n2 "$(field "$E_SUB" p99_ms)") | $(n2 "$(field "$E_SUB" p999_ms)") | $(n2 "$(field "$E_SUB" max_ms)") | $(field "$E_SUB" missed) missed of $(field "$E_SUB" expected) |"
+  echo "| event, from the debit's request | | $(n2 "$(field "$E_SUB" request_p50_ms)") | | $(n2 "$(field "$E_SUB" request_p99_ms)") | | | |"
+  echo
+  echo "$(field "$E_SUB" events) events for $(field "$E_SUB" debits) debits measured; $(field "$E_SUB" before_answer) arrived before their debit's answer (counted as 0 ms from the answer); $(field "$E_SUB" open_at_end) of $(field "$E_SUB" sockets) sockets still open at the end. Per debit: $DB_SUB; Redis commands $REDIS_SUB. Server RSS with every socket open: $(mib "$(field "$E_SUB" rss_sockets_kib)") MiB before the debits, $(mib "$PEAK_SUB") MiB at the peak under load (sampled every 0.2 s)."
+  echo
   echo "#### Goals in this run"
   echo
   echo "| goal | measured | met? |"
@@ -723,6 +765,8 @@ RESULTS=$WORK/results.md
   echo "| marketplace ≤ 4 SQL statements per request | $ST_APPS | $(verdict ge 4 "$ST_APPS") |"
   echo "| marketplace ≥ 3 % of the plain handler | $(pct1 "$(p "$R_APPS" ok_rps)" "$BASE_LOAD_RPS") % ($(n0 "$(p "$R_APPS" ok_rps)") req/s) | $(verdict ge "$(p "$R_APPS" ok_rps)" "$(awk -v b="$BASE_LOAD_RPS" 'BEGIN {print b * 0.03}')") |"
   echo "| \`generateText\` gateway overhead ≤ 3 SQL statements and ≤ 2 Redis round trips per call beyond the provider | $ST_GEN SQL statements, $REDIS_GEN Redis commands per call ($(n0 "$(p "$R_GEN" ok_rps)") calls/s, p50 $(n2 "$(p "$R_GEN" p50_ms)") ms) | $(verdict ge 3 "$ST_GEN") |"
+  echo "| subscription event p99 (from the debit's answer) ≤ 2 × the p99 of the \`consumeDust\` that caused it, $(field "$E_SUB" sockets) sockets open | $(n2 "$(field "$E_SUB" p99_ms)") ms vs. 2 × $(n2 "$(p "$R_SUB" p99_ms)") ms; $(field "$E_SUB" missed) events missed | $(verdict awk -v e="$(field "$E_SUB" p99_ms)" -v c="$(p "$R_SUB" p99_ms)" -v m="$(field "$E_SUB" missed)" 'BEGIN {exit !(e <= 2 * c && m == 0)}') |"
+  echo "| server RSS ≤ 150 MiB with $(field "$E_SUB" sockets) sockets open, under load | $(mib "$PEAK_SUB") MiB | $(verdict ge $((150 * 1024)) "$PEAK_SUB") |"
   echo "| sign-in pairs per second | $(n0 "$(p "$R_SIGNIN" ok_rps)") pairs/s, p99 $(n2 "$(p "$R_SIGNIN" p99_ms)") ms | no goal set |"
   echo
   echo "#### Where the CPU went"
@@ -747,6 +791,7 @@ RESULTS=$WORK/results.md
   row_cpu "marketplace" "$CPU_APPS"
   row_cpu "\`generateText\` (mock provider in \"other\")" "$CPU_GEN"
   row_cpu "sign-in pairs" "$CPU_SIGNIN"
+  row_cpu "\`consumeDust\` with $(field "$E_SUB" sockets) subscribed sockets" "$CPU_SUB"
 } >"$RESULTS"
 
 say "Summary"

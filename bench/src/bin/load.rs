@@ -30,7 +30,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
@@ -72,6 +72,9 @@ enum Command {
     Query(QueryArgs),
     /// Drive requestOtp + verifyOtp pairs, each for a new address from its own client IP.
     SignIn(SignInArgs),
+    /// Open WebSockets subscribed to dustBalanceChanged, drive consumeDust for their users and
+    /// measure from each debit's answer to its event at every subscriber.
+    Subscriptions(SubscriptionsArgs),
 }
 
 #[derive(clap::Args)]
@@ -90,6 +93,9 @@ struct SetupArgs {
     /// Must already be an admin (`server create-admin --email …`).
     #[arg(long, default_value = "admin@bench.test")]
     admin_email: String,
+    /// Use the admin of this file (written by an earlier `setup`) instead of signing the admin in.
+    #[arg(long)]
+    admin_from: Option<PathBuf>,
     /// DUST per grantDustBulk call (at most 100 000).
     #[arg(long, default_value_t = 100_000)]
     grant: i64,
@@ -187,6 +193,35 @@ struct SignInArgs {
     log: PathBuf,
 }
 
+#[derive(clap::Args)]
+struct SubscriptionsArgs {
+    /// `--connections` is the number of consumeDust connections; each owns the users *u* with
+    /// *u* mod connections = its index and debits them in turn, so a user's debits never overlap.
+    #[command(flatten)]
+    load: LoadArgs,
+    /// The file `setup` wrote: the subscribers, each with DUST for every debit of the run.
+    #[arg(long)]
+    users: PathBuf,
+    /// WebSockets to open, socket *i* for user *i* mod N (keep it ≤ N × WS_MAX_SOCKETS_PER_USER).
+    #[arg(long, default_value_t = 1000)]
+    sockets: usize,
+    /// Sockets being opened at once.
+    #[arg(long, default_value_t = 50)]
+    open_at_once: usize,
+    /// The server's pid: its VmRSS is read once every socket is subscribed and sampled (every 0.2 s)
+    /// during the debits.
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// Seconds to wait after the last debit for its events.
+    #[arg(long, default_value_t = 2)]
+    grace: u64,
+    /// The app's id or slug, as sent in `appId`.
+    #[arg(long, default_value = "fairydust-story")]
+    app: String,
+    #[arg(long, default_value = "story_short")]
+    action: String,
+}
+
 #[derive(Serialize, Deserialize)]
 struct BenchUser {
     email: String,
@@ -227,6 +262,7 @@ fn main() -> anyhow::Result<()> {
             Command::Consume(args) => consume(args).await,
             Command::Query(args) => query(args).await,
             Command::SignIn(args) => sign_in_load(args).await,
+            Command::Subscriptions(args) => subscriptions(args).await,
         }
     })
 }
@@ -354,41 +390,33 @@ fn forwarded_for(n: usize) -> String {
     format!("10.77.{}.{}", n / 250, n % 250 + 1)
 }
 
-/// Waits for the server's log line `otp identifier=<email> code=<6 digits>` and returns the newest code.
-async fn code_from_log(log: &PathBuf, email: &str) -> anyhow::Result<String> {
-    let pattern = regex::Regex::new(&format!(
-        r"otp identifier={} code=(\d{{6}})",
-        regex::escape(email)
-    ))?;
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let text = tokio::fs::read_to_string(log).await.unwrap_or_default();
-        if let Some(found) = pattern.captures_iter(&text).last() {
-            return Ok(found[1].to_owned());
-        }
-        if Instant::now() > deadline {
-            bail!("no code for {email} in {} after 15 s", log.display());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 async fn sign_in(
     addr: SocketAddr,
-    log: &PathBuf,
+    codes: &CodeBook,
     email: &str,
     n: usize,
 ) -> anyhow::Result<BenchUser> {
     let xff = forwarded_for(n);
-    graphql(
+    let code = codes.expect(email);
+    let requested = graphql(
         addr,
         REQUEST_OTP,
         json!({ "email": email }),
         &[("x-forwarded-for", &xff)],
     )
     .await
-    .with_context(|| format!("requestOtp for {email}"))?;
-    let code = code_from_log(log, email).await?;
+    .with_context(|| format!("requestOtp for {email}"));
+    if requested.is_err() {
+        codes.forget(email);
+    }
+    requested?;
+    let code = match tokio::time::timeout(Duration::from_secs(15), code).await {
+        Ok(Ok(code)) => code,
+        _ => {
+            codes.forget(email);
+            bail!("no code for {email} in the server's log after 15 s");
+        }
+    };
     let data = graphql(
         addr,
         VERIFY_OTP,
@@ -416,19 +444,32 @@ async fn setup(args: SetupArgs) -> anyhow::Result<()> {
     let emails: Vec<String> = (1..=args.users)
         .map(|n| format!("{}{n}@bench.test", args.email_prefix))
         .collect();
-    // Sign-ins run concurrently (each waits for its own code in the log).
+    // Sign-ins run concurrently, at most SIGN_INS_AT_ONCE at a time (a thousand at once would queue
+    // for the server's database pool past its acquire timeout); each waits for its own code, which
+    // one reader takes from the log as it is written.
+    const SIGN_INS_AT_ONCE: usize = 32;
+    let codes = CodeBook::follow(args.log.clone())?;
+    let permits = Arc::new(tokio::sync::Semaphore::new(SIGN_INS_AT_ONCE));
     let mut tasks = Vec::new();
     for (index, email) in emails.iter().enumerate() {
-        let (email, log, addr) = (email.clone(), args.log.clone(), args.addr);
+        let (email, codes, addr, permits) =
+            (email.clone(), codes.clone(), args.addr, permits.clone());
         tasks.push(tokio::spawn(async move {
-            sign_in(addr, &log, &email, index + 1).await
+            let _permit = permits.acquire_owned().await?;
+            sign_in(addr, &codes, &email, index + 1).await
         }));
     }
     let mut users = Vec::new();
     for task in tasks {
         users.push(task.await??);
     }
-    let admin = sign_in(args.addr, &args.log, &args.admin_email, 0).await?;
+    let admin = match &args.admin_from {
+        // The admin signed in by an earlier `setup` (its code throttle allows one code a minute).
+        Some(path) => UsersFile::read(path)?
+            .admin
+            .with_context(|| format!("no admin in {}", path.display()))?,
+        None => sign_in(args.addr, &codes, &args.admin_email, 0).await?,
+    };
     let bearer = format!("Bearer {}", admin.token);
     let ids: Vec<&str> = users.iter().map(|u| u.id.as_str()).collect();
     for _ in 0..args.grants {
@@ -645,6 +686,9 @@ async fn seed(args: SeedArgs) -> anyhow::Result<()> {
 
 /// One kind of work: what a connection does once, again and again.
 trait Workload: Send + Sync + 'static {
+    /// Learns the measured window before the first unit starts.
+    fn begin(&self, _window: Window) {}
+
     /// Does one unit of work for connection `index` (its `n`-th) on `http`. `Err` is a transport error
     /// (the connection is then reopened); a failed unit is an `Ok` answer that is not [`Answer::ok`].
     fn once(
@@ -777,6 +821,7 @@ async fn drive<W: Workload>(
         measure_from,
         until: measure_from + Duration::from_secs(args.duration),
     };
+    work.begin(window);
     let work = Arc::new(work);
     let tasks: Vec<_> = (0..args.connections)
         .map(|index| tokio::spawn(connection_loop(work.clone(), window, index)))
@@ -1116,6 +1161,394 @@ async fn sign_in_load(args: SignInArgs) -> anyhow::Result<()> {
         next_address: AtomicU32::new(0),
     };
     drive(args.load, "requestOtp + verifyOtp", 0, work).await
+}
+
+// ---------------------------------------------------------------------------------------------------
+// subscriptions: dustBalanceChanged on many WebSockets while consumeDust runs
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+const BALANCE_SUBSCRIPTION: &str =
+    "subscription { dustBalanceChanged { balance transaction { amount type } } }";
+
+/// Where each debit stands: its answer, and the events its user's sockets received for it. Debits
+/// are known by (user, balance after): a user is debited by one connection, one debit at a time, and
+/// only debited during the run, so each balance after is that of exactly one debit.
+#[derive(Default)]
+struct Debit {
+    /// (request sent, answer received, inside the measured window).
+    answered: Option<(Instant, Instant, bool)>,
+    /// Events that arrived before the debit's answer did.
+    early: Vec<Instant>,
+    events: u32,
+}
+
+struct Tracker {
+    window: OnceLock<Window>,
+    /// By user index: the debits seen so far, by balance after.
+    debits: Vec<Mutex<HashMap<i64, Debit>>>,
+    /// By user index: how many sockets subscribe to that user (the events each debit should cause).
+    sockets_of: Vec<u32>,
+    latency: Mutex<EventLatency>,
+    /// Sockets that ended (closed, errored, or their subscription completed) before the run did.
+    lost_sockets: AtomicU32,
+}
+
+struct EventLatency {
+    /// From the debit's answer arriving (the commit happened before it) to the event arriving, µs.
+    from_answer: Histogram<u64>,
+    /// From the debit's request being sent to the event arriving, µs.
+    from_request: Histogram<u64>,
+    /// Events that arrived before their debit's answer (recorded as 0 in `from_answer`).
+    before_answer: u64,
+    events: u64,
+}
+
+fn micros_between(from: Instant, to: Instant) -> u64 {
+    to.saturating_duration_since(from).as_micros().max(1) as u64
+}
+
+impl Tracker {
+    fn new(users: usize, sockets: usize) -> Self {
+        let mut sockets_of = vec![0u32; users];
+        for socket in 0..sockets {
+            sockets_of[socket % users] += 1;
+        }
+        Self {
+            window: OnceLock::new(),
+            debits: (0..users).map(|_| Mutex::new(HashMap::new())).collect(),
+            sockets_of,
+            latency: Mutex::new(EventLatency {
+                from_answer: histogram(),
+                from_request: histogram(),
+                before_answer: 0,
+                events: 0,
+            }),
+            lost_sockets: AtomicU32::new(0),
+        }
+    }
+
+    fn record(&self, sent: Instant, answered: Instant, event: Instant) {
+        let mut latency = self.latency.lock().expect("not poisoned");
+        if event < answered {
+            latency.before_answer += 1;
+        }
+        latency.events += 1;
+        latency
+            .from_answer
+            .saturating_record(micros_between(answered, event));
+        latency
+            .from_request
+            .saturating_record(micros_between(sent, event));
+    }
+
+    fn answered(&self, user: usize, balance: i64, sent: Instant, done: Instant) {
+        let measured = self
+            .window
+            .get()
+            .is_some_and(|w| sent >= w.measure_from && done <= w.until);
+        let early = {
+            let mut debits = self.debits[user].lock().expect("not poisoned");
+            let debit = debits.entry(balance).or_default();
+            debit.answered = Some((sent, done, measured));
+            std::mem::take(&mut debit.early)
+        };
+        if measured {
+            for event in early {
+                self.record(sent, done, event);
+            }
+        }
+    }
+
+    fn event(&self, user: usize, balance: i64, at: Instant) {
+        let answered = {
+            let mut debits = self.debits[user].lock().expect("not poisoned");
+            let debit = debits.entry(balance).or_default();
+            debit.events += 1;
+            if debit.events > self.sockets_of[user] {
+                return; // sent twice (a change committed while a subscription started)
+            }
+            match debit.answered {
+                Some(answered) => answered,
+                None => {
+                    debit.early.push(at);
+                    return;
+                }
+            }
+        };
+        if let (sent, done, true) = answered {
+            self.record(sent, done, at);
+        }
+    }
+
+    /// (measured debits, events they should have caused, events that never arrived).
+    fn missed(&self) -> (u64, u64, u64) {
+        let (mut debits, mut expected, mut missed) = (0, 0, 0);
+        for (user, slot) in self.debits.iter().enumerate() {
+            let sockets = u64::from(self.sockets_of[user]);
+            for debit in slot.lock().expect("not poisoned").values() {
+                if let Some((_, _, true)) = debit.answered {
+                    debits += 1;
+                    expected += sockets;
+                    missed += sockets.saturating_sub(u64::from(debit.events));
+                }
+            }
+        }
+        (debits, expected, missed)
+    }
+}
+
+/// Opens one graphql-transport-ws socket for `bearer`, subscribes to `dustBalanceChanged` and waits
+/// for its first event (the balance now: the subscription is listening).
+async fn open_subscription(addr: SocketAddr, bearer: &str) -> anyhow::Result<Socket> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("ws://{addr}/graphql/ws").into_client_request()?;
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        hyper::header::HeaderValue::from_static("graphql-transport-ws"),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .context("WebSocket handshake")?;
+    let init = json!({ "type": "connection_init", "payload": { "Authorization": bearer } });
+    send_json(&mut socket, &init).await?;
+    let ack = next_message(&mut socket).await?;
+    ensure!(ack["type"] == "connection_ack", "connection_init: {ack}");
+    let subscribe = json!({ "id": "balance", "type": "subscribe",
+        "payload": { "query": BALANCE_SUBSCRIPTION } });
+    send_json(&mut socket, &subscribe).await?;
+    let first = next_message(&mut socket).await?;
+    ensure!(first["type"] == "next", "subscribe: {first}");
+    Ok(socket)
+}
+
+async fn send_json(socket: &mut Socket, value: &Value) -> anyhow::Result<()> {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+    socket.send(Message::Text(value.to_string().into())).await?;
+    Ok(())
+}
+
+/// The next text message as JSON, within 10 s.
+async fn next_message(socket: &mut Socket) -> anyhow::Result<Value> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .context("no message in 10 s")?
+            .context("the socket closed")??;
+        match message {
+            Message::Text(text) => return Ok(serde_json::from_str(&text)?),
+            Message::Close(frame) => bail!("closed: {frame:?}"),
+            _ => continue,
+        }
+    }
+}
+
+/// Reads one subscriber's events until the socket ends.
+async fn read_events(mut socket: Socket, user: usize, tracker: Arc<Tracker>) {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    while let Some(Ok(message)) = socket.next().await {
+        let at = Instant::now();
+        let Message::Text(text) = message else {
+            continue;
+        };
+        let Ok(value) = serde_json::from_str::<Value>(&text) else {
+            continue;
+        };
+        match value["type"].as_str() {
+            Some("next") => {
+                if let Some(balance) =
+                    value["payload"]["data"]["dustBalanceChanged"]["balance"].as_i64()
+                {
+                    tracker.event(user, balance, at);
+                }
+            }
+            Some("ping") => {
+                let pong = send_json(&mut socket, &json!({ "type": "pong" })).await;
+                if pong.is_err() {
+                    break;
+                }
+            }
+            Some("error" | "complete") => break,
+            _ => {}
+        }
+    }
+    tracker.lost_sockets.fetch_add(1, Ordering::Relaxed);
+}
+
+/// VmRSS of a process in KiB.
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// consumeDust for the users a connection owns, in turn; every answer is handed to the tracker.
+struct Debits {
+    document: Document,
+    /// By connection: the users (indexes into the users file) it debits.
+    users_of: Vec<Vec<usize>>,
+    tracker: Arc<Tracker>,
+}
+
+impl Workload for Debits {
+    fn begin(&self, window: Window) {
+        let _ = self.tracker.window.set(window);
+    }
+
+    async fn once(&self, http: &mut Connection, index: usize, n: u64) -> anyhow::Result<Answer> {
+        let users = &self.users_of[index];
+        let user = users[(n as usize - 1) % users.len()];
+        let body = self.document.body(index, n);
+        let bearer = &self.document.bearers[user];
+        let sent = Instant::now();
+        let answer = http
+            .post(body, &[("authorization", bearer.as_str())])
+            .await?;
+        let done = Instant::now();
+        if answer.ok()
+            && let Some(balance) = answer.json()?["data"]["consumeDust"]["balanceAfter"].as_i64()
+        {
+            self.tracker.answered(user, balance, sent, done);
+        }
+        Ok(answer)
+    }
+}
+
+async fn subscriptions(args: SubscriptionsArgs) -> anyhow::Result<()> {
+    use futures_util::StreamExt;
+    let file = UsersFile::read(&args.users)?;
+    let users = file.users.len();
+    let connections = args.load.connections;
+    ensure!(
+        connections >= 1 && users >= connections,
+        "{users} users cannot be shared by {connections} debit connections"
+    );
+    let tracker = Arc::new(Tracker::new(users, args.sockets));
+
+    let opening = Instant::now();
+    let bearers: Vec<String> = file
+        .users
+        .iter()
+        .map(|u| format!("Bearer {}", u.token))
+        .collect();
+    let addr = args.load.addr;
+    let opened: Vec<anyhow::Result<Socket>> =
+        futures_util::stream::iter((0..args.sockets).map(|socket| {
+            let bearer = bearers[socket % users].clone();
+            async move { open_subscription(addr, &bearer).await }
+        }))
+        .buffered(args.open_at_once.max(1))
+        .collect()
+        .await;
+    let mut readers = Vec::new();
+    for (socket, result) in opened.into_iter().enumerate() {
+        let socket_stream = result.with_context(|| format!("opening socket {socket}"))?;
+        readers.push(tokio::spawn(read_events(
+            socket_stream,
+            socket % users,
+            tracker.clone(),
+        )));
+    }
+    let opening = opening.elapsed();
+    let rss_idle = args.server_pid.and_then(rss_kib);
+    eprintln!(
+        "{} sockets subscribed to dustBalanceChanged for {} users in {:.1} s; server RSS {}",
+        args.sockets,
+        users.min(args.sockets),
+        opening.as_secs_f64(),
+        rss_idle.map_or("unknown".to_owned(), |k| format!(
+            "{:.1} MiB",
+            k as f64 / 1024.0
+        )),
+    );
+
+    let peak = Arc::new(std::sync::atomic::AtomicU64::new(rss_idle.unwrap_or(0)));
+    let sampler = args.server_pid.map(|pid| {
+        let peak = peak.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Some(kib) = rss_kib(pid) {
+                    peak.fetch_max(kib, Ordering::Relaxed);
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        })
+    });
+
+    let mut users_of = vec![Vec::new(); connections];
+    for user in 0..users {
+        users_of[user % connections].push(user);
+    }
+    let work = Debits {
+        document: Document::new(
+            consume_query(&args.app, &args.action),
+            json!({}),
+            Some("k".to_owned()),
+            bearers,
+        )?,
+        users_of,
+        tracker: tracker.clone(),
+    };
+    drive(args.load, "consumeDust with subscribers", users, work).await?;
+    tokio::time::sleep(Duration::from_secs(args.grace)).await;
+    if let Some(sampler) = sampler {
+        sampler.abort();
+    }
+    let open_at_end = args.sockets as u32 - tracker.lost_sockets.load(Ordering::Relaxed);
+    for reader in &readers {
+        reader.abort();
+    }
+
+    let (debits, expected, missed) = tracker.missed();
+    let latency = tracker.latency.lock().expect("not poisoned");
+    let ms = |h: &Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+    let (a, r) = (&latency.from_answer, &latency.from_request);
+    let rss = |k: Option<u64>| k.map_or("unknown".to_owned(), |k| k.to_string());
+    println!(
+        "events: {} sockets ({} still open at the end), {debits} measured debits, {} of {expected} \
+         events ({missed} missed, {} before the debit's answer); from the debit's answer: ms p50 {:.2} \
+         p90 {:.2} p99 {:.2} p99.9 {:.2} max {:.2}; from its request: p50 {:.2} p99 {:.2}",
+        args.sockets,
+        open_at_end,
+        latency.events,
+        latency.before_answer,
+        ms(a, 0.5),
+        ms(a, 0.9),
+        ms(a, 0.99),
+        ms(a, 0.999),
+        a.max() as f64 / 1000.0,
+        ms(r, 0.5),
+        ms(r, 0.99),
+    );
+    println!(
+        "BENCH_EVENTS sockets={} open_at_end={open_at_end} open_s={:.3} debits={debits} expected={expected} \
+         events={} missed={missed} before_answer={} p50_ms={:.3} p90_ms={:.3} p99_ms={:.3} p999_ms={:.3} \
+         max_ms={:.3} request_p50_ms={:.3} request_p99_ms={:.3} rss_sockets_kib={} rss_peak_kib={}",
+        args.sockets,
+        opening.as_secs_f64(),
+        latency.events,
+        latency.before_answer,
+        ms(a, 0.5),
+        ms(a, 0.9),
+        ms(a, 0.99),
+        ms(a, 0.999),
+        a.max() as f64 / 1000.0,
+        ms(r, 0.5),
+        ms(r, 0.99),
+        rss(rss_idle),
+        rss(args.server_pid.map(|_| peak.load(Ordering::Relaxed))),
+    );
+    Ok(())
 }
 
 #[cfg(test)]
