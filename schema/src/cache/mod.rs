@@ -102,6 +102,57 @@ impl RateLimit {
     }
 }
 
+/// What [`Cache::admit`] does, in one atomic step and one round trip: read some values, then count one
+/// attempt against sliding windows and set an "in progress" mark — all of it, or none.
+#[derive(Clone, Debug, Default)]
+pub struct Admission<'a> {
+    /// Keys whose values come back with the answer, as they were before this step.
+    pub reads: Vec<&'a str>,
+    /// A mark set (for its TTL) only when absent; when it is present the step is refused as
+    /// [`Admit::Busy`] and nothing else changes.
+    pub mark: Option<(&'a str, Duration)>,
+    /// The windows this attempt counts against, together: when any is full, none counts
+    /// ([`Admit::Limited`]) and the mark is not set.
+    pub windows: Vec<(&'a str, RateLimit)>,
+}
+
+/// The answer of [`Cache::admit`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Admitted {
+    /// The values of [`Admission::reads`], in order (whatever the decision).
+    pub values: Vec<Option<String>>,
+    pub decision: Admit,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admit {
+    /// The windows counted the attempt and the mark is set.
+    Admitted,
+    /// The mark was already set: nothing changed.
+    Busy,
+    /// A window is full (the earliest moment one can succeed is `retry_after` away): nothing changed.
+    Limited { retry_after: Duration },
+}
+
+/// One write of [`Cache::apply`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Write<'a> {
+    /// Adds `delta` to an integer that exists, keeping its TTL; an absent key stays absent (answer `None`).
+    AddIfPresent { key: &'a str, delta: i64 },
+    /// [`Cache::increment`].
+    Increment {
+        key: &'a str,
+        delta: i64,
+        ttl: Duration,
+    },
+    /// [`Cache::delete`].
+    Delete(&'a str),
+    /// [`Cache::unhit`].
+    Unhit(&'a str),
+    /// [`Cache::publish`].
+    Publish { channel: &'a str, message: &'a str },
+}
+
 #[async_trait]
 pub trait Cache: Send + Sync + 'static {
     async fn get(&self, key: &str) -> Result<Option<String>, CacheError>;
@@ -125,6 +176,12 @@ pub trait Cache: Send + Sync + 'static {
     /// Gives back the most recent allowed attempt of `key` (a slot taken for work that then did not
     /// happen); nothing when the window is empty.
     async fn unhit(&self, key: &str) -> Result<(), CacheError>;
+    /// Reads, counts against rate windows and sets a mark in one atomic step (see [`Admission`]): the
+    /// front door of a priced model call in one round trip.
+    async fn admit(&self, admission: &Admission<'_>) -> Result<Admitted, CacheError>;
+    /// Runs `writes` in order in one round trip. Answers one entry per write: the new value of an
+    /// `AddIfPresent` (`None` when the key was absent) or an `Increment`, `None` for the others.
+    async fn apply(&self, writes: &[Write<'_>]) -> Result<Vec<Option<i64>>, CacheError>;
     async fn publish(&self, channel: &str, message: &str) -> Result<(), CacheError>;
     /// Messages published on `channel` from now on, from this or any other replica.
     async fn subscribe(&self, channel: &str) -> Result<BoxStream<'static, String>, CacheError>;

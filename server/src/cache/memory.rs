@@ -7,7 +7,9 @@ use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use tokio::sync::broadcast;
 
-use fairydust_schema::cache::{Cache, CacheError, RateDecision, RateLimit};
+use fairydust_schema::cache::{
+    Admission, Admit, Admitted, Cache, CacheError, RateDecision, RateLimit, Write,
+};
 
 /// How many writes between sweeps of expired keys, so a long-running embedded server does not grow.
 const SWEEP_EVERY: u64 = 1024;
@@ -83,6 +85,52 @@ impl State {
             self.values.remove(key);
         }
         self.values.get_mut(key)
+    }
+
+    /// The window of `key` without the hits that left it: how many remain and when the oldest leaves.
+    fn window(&mut self, key: &str, limit: RateLimit, now: Instant) -> &mut VecDeque<Instant> {
+        let hits = self.windows.entry(key.to_owned()).or_default();
+        while hits
+            .front()
+            .is_some_and(|first| now.duration_since(*first) >= limit.window)
+        {
+            hits.pop_front();
+        }
+        hits
+    }
+
+    /// `Some(retry_after)` when the window of `key` is full.
+    fn full(&mut self, key: &str, limit: RateLimit, now: Instant) -> Option<Duration> {
+        let hits = self.window(key, limit, now);
+        (hits.len() >= limit.limit as usize).then(|| {
+            let oldest = hits.front().copied().unwrap_or(now);
+            limit.window.saturating_sub(now.duration_since(oldest))
+        })
+    }
+
+    fn increment(
+        &mut self,
+        key: &str,
+        delta: i64,
+        ttl: Duration,
+        now: Instant,
+    ) -> Result<i64, CacheError> {
+        let next = match self.live(key, now) {
+            Some((value, _)) => {
+                let current: i64 = value
+                    .parse()
+                    .map_err(|_| CacheError::NotAnInteger(value.clone()))?;
+                let next = current + delta;
+                *value = next.to_string();
+                next
+            }
+            None => {
+                self.values
+                    .insert(key.to_owned(), (delta.to_string(), now + ttl));
+                delta
+            }
+        };
+        Ok(next)
     }
 
     fn after_write(&mut self, now: Instant) {
@@ -179,22 +227,7 @@ impl Cache for MemoryCache {
     async fn increment(&self, key: &str, delta: i64, ttl: Duration) -> Result<i64, CacheError> {
         let now = self.clock.now();
         let mut state = self.state();
-        let next = match state.live(key, now) {
-            Some((value, _)) => {
-                let current: i64 = value
-                    .parse()
-                    .map_err(|_| CacheError::NotAnInteger(value.clone()))?;
-                let next = current + delta;
-                *value = next.to_string();
-                next
-            }
-            None => {
-                state
-                    .values
-                    .insert(key.to_owned(), (delta.to_string(), now + ttl));
-                delta
-            }
-        };
+        let next = state.increment(key, delta, ttl, now)?;
         state.after_write(now);
         Ok(next)
     }
@@ -202,22 +235,14 @@ impl Cache for MemoryCache {
     async fn hit(&self, key: &str, limit: RateLimit) -> Result<RateDecision, CacheError> {
         let now = self.clock.now();
         let mut state = self.state();
-        let hits = state.windows.entry(key.to_owned()).or_default();
-        while hits
-            .front()
-            .is_some_and(|first| now.duration_since(*first) >= limit.window)
-        {
-            hits.pop_front();
-        }
-        let decision = if hits.len() < limit.limit as usize {
-            hits.push_back(now);
-            RateDecision::Allowed {
-                remaining: limit.limit - hits.len() as u32,
-            }
-        } else {
-            let oldest = hits.front().copied().unwrap_or(now);
-            RateDecision::Limited {
-                retry_after: limit.window.saturating_sub(now.duration_since(oldest)),
+        let decision = match state.full(key, limit, now) {
+            Some(retry_after) => RateDecision::Limited { retry_after },
+            None => {
+                let hits = state.window(key, limit, now);
+                hits.push_back(now);
+                RateDecision::Allowed {
+                    remaining: limit.limit - hits.len() as u32,
+                }
             }
         };
         state.after_write(now);
@@ -229,6 +254,83 @@ impl Cache for MemoryCache {
             hits.pop_back();
         }
         Ok(())
+    }
+
+    async fn admit(&self, admission: &Admission<'_>) -> Result<Admitted, CacheError> {
+        let now = self.clock.now();
+        let mut state = self.state();
+        let values = admission
+            .reads
+            .iter()
+            .map(|key| state.live(key, now).map(|(value, _)| value.clone()))
+            .collect();
+        let busy = admission
+            .mark
+            .is_some_and(|(mark, _)| state.live(mark, now).is_some());
+        let limited = if busy {
+            None
+        } else {
+            admission
+                .windows
+                .iter()
+                .find_map(|(key, limit)| state.full(key, *limit, now))
+        };
+        let decision = match (busy, limited) {
+            (true, _) => Admit::Busy,
+            (false, Some(retry_after)) => Admit::Limited { retry_after },
+            (false, None) => {
+                for (key, limit) in &admission.windows {
+                    state.window(key, *limit, now).push_back(now);
+                }
+                if let Some((mark, ttl)) = admission.mark {
+                    state
+                        .values
+                        .insert(mark.to_owned(), ("1".to_owned(), now + ttl));
+                }
+                Admit::Admitted
+            }
+        };
+        state.after_write(now);
+        Ok(Admitted { values, decision })
+    }
+
+    async fn apply(&self, writes: &[Write<'_>]) -> Result<Vec<Option<i64>>, CacheError> {
+        let now = self.clock.now();
+        let mut answers = Vec::with_capacity(writes.len());
+        let mut messages = Vec::new();
+        {
+            let mut state = self.state();
+            for write in writes {
+                answers.push(match *write {
+                    Write::AddIfPresent { key, delta } => match state.live(key, now) {
+                        Some(_) => Some(state.increment(key, delta, Duration::ZERO, now)?),
+                        None => None,
+                    },
+                    Write::Increment { key, delta, ttl } => {
+                        Some(state.increment(key, delta, ttl, now)?)
+                    }
+                    Write::Delete(key) => {
+                        state.values.remove(key);
+                        None
+                    }
+                    Write::Unhit(key) => {
+                        if let Some(hits) = state.windows.get_mut(key) {
+                            hits.pop_back();
+                        }
+                        None
+                    }
+                    Write::Publish { channel, message } => {
+                        messages.push((channel, message));
+                        None
+                    }
+                });
+            }
+            state.after_write(now);
+        }
+        for (channel, message) in messages {
+            self.publish(channel, message).await?;
+        }
+        Ok(answers)
     }
 
     async fn publish(&self, channel: &str, message: &str) -> Result<(), CacheError> {

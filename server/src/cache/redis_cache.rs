@@ -9,7 +9,9 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSubSink};
 use redis::{AsyncCommands, Script};
 use tokio::sync::broadcast;
 
-use fairydust_schema::cache::{Cache, CacheError, RateDecision, RateLimit};
+use fairydust_schema::cache::{
+    Admission, Admit, Admitted, Cache, CacheError, RateDecision, RateLimit, Write,
+};
 
 const CHANNEL_CAPACITY: usize = 256;
 
@@ -41,6 +43,81 @@ end
 return value
 "#;
 
+/// [`Cache::admit`] in one atomic script: read the values, then refuse when the mark is set (1) or when
+/// any window is full (2, with the microseconds until its oldest hit leaves), else count the attempt in
+/// every window (scored by Redis' clock, as in `SLIDING_WINDOW`) and set the mark (0).
+/// KEYS: the reads, the mark when ARGV[2] is 1, the windows. ARGV: the number of reads, whether there
+/// is a mark, its TTL in ms, a unique id for the hits, then each window's length (µs) and limit.
+const ADMIT: &str = r#"
+local reads = tonumber(ARGV[1])
+local values = {}
+if reads > 0 then values = redis.call('MGET', unpack(KEYS, 1, reads)) end
+local first = reads + 1
+local mark = nil
+if ARGV[2] == '1' then
+  mark = KEYS[first]
+  first = first + 1
+  if redis.call('EXISTS', mark) == 1 then return {1, 0, values} end
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local a = 5
+for i = first, #KEYS do
+  local window = tonumber(ARGV[a])
+  local limit = tonumber(ARGV[a + 1])
+  a = a + 2
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - window)
+  if redis.call('ZCARD', KEYS[i]) >= limit then
+    local oldest = redis.call('ZRANGE', KEYS[i], 0, 0, 'WITHSCORES')
+    local wait = window
+    if oldest[2] then wait = tonumber(oldest[2]) + window - now end
+    return {2, wait, values}
+  end
+end
+a = 5
+for i = first, #KEYS do
+  local window = tonumber(ARGV[a])
+  a = a + 2
+  redis.call('ZADD', KEYS[i], now, now .. '-' .. ARGV[4] .. '-' .. i)
+  redis.call('PEXPIRE', KEYS[i], math.ceil(window / 1000))
+end
+if mark then redis.call('SET', mark, '1', 'PX', ARGV[3]) end
+return {0, 0, values}
+"#;
+
+/// [`Cache::apply`] in one script. ARGV: each write's opcode and arguments (`add` delta, `incr` delta
+/// ttl-ms, `del`, `unhit`, `pub` channel message); KEYS: the key of each write that has one, in order.
+const APPLY: &str = r#"
+local answers = {}
+local k, a, i = 1, 1, 0
+while a <= #ARGV do
+  local op = ARGV[a]
+  i = i + 1
+  answers[i] = false
+  if op == 'add' then
+    if redis.call('EXISTS', KEYS[k]) == 1 then answers[i] = redis.call('INCRBY', KEYS[k], ARGV[a + 1]) end
+    k, a = k + 1, a + 2
+  elseif op == 'incr' then
+    local value = redis.call('INCRBY', KEYS[k], ARGV[a + 1])
+    if value == tonumber(ARGV[a + 1]) then redis.call('PEXPIRE', KEYS[k], ARGV[a + 2]) end
+    answers[i] = value
+    k, a = k + 1, a + 3
+  elseif op == 'del' then
+    redis.call('DEL', KEYS[k])
+    k, a = k + 1, a + 1
+  elseif op == 'unhit' then
+    redis.call('ZREMRANGEBYRANK', KEYS[k], -1, -1)
+    k, a = k + 1, a + 1
+  elseif op == 'pub' then
+    redis.call('PUBLISH', ARGV[a + 1], ARGV[a + 2])
+    a = a + 3
+  else
+    return redis.error_reply('unknown write ' .. op)
+  end
+end
+return answers
+"#;
+
 /// The production cache: every replica shares one Redis. Keys and channels carry a prefix, so several
 /// deployments (or test runs) can share a server.
 #[derive(Clone)]
@@ -49,6 +126,8 @@ pub struct RedisCache {
     prefix: String,
     sliding_window: Arc<Script>,
     increment: Arc<Script>,
+    admit: Arc<Script>,
+    apply: Arc<Script>,
     hub: Arc<PubSubHub>,
 }
 
@@ -68,6 +147,8 @@ impl RedisCache {
             prefix: prefix.to_owned(),
             sliding_window: Arc::new(Script::new(SLIDING_WINDOW)),
             increment: Arc::new(Script::new(INCREMENT)),
+            admit: Arc::new(Script::new(ADMIT)),
+            apply: Arc::new(Script::new(APPLY)),
             hub: Arc::new(PubSubHub {
                 client,
                 channels: Mutex::new(HashMap::new()),
@@ -214,6 +295,75 @@ impl Cache for RedisCache {
             .await
             .map_err(cache_error)?;
         Ok(())
+    }
+
+    async fn admit(&self, admission: &Admission<'_>) -> Result<Admitted, CacheError> {
+        let mut invocation = self.admit.prepare_invoke();
+        for key in &admission.reads {
+            invocation.key(self.key(key));
+        }
+        if let Some((mark, _)) = admission.mark {
+            invocation.key(self.key(mark));
+        }
+        for (key, _) in &admission.windows {
+            invocation.key(self.key(key));
+        }
+        invocation
+            .arg(admission.reads.len())
+            .arg(u8::from(admission.mark.is_some()))
+            .arg(admission.mark.map_or(1, |(_, ttl)| millis(ttl)))
+            .arg(uuid::Uuid::new_v4().simple().to_string());
+        for (_, limit) in &admission.windows {
+            invocation
+                .arg(limit.window.as_micros() as u64)
+                .arg(limit.limit);
+        }
+        let (status, wait, values): (i64, i64, Vec<Option<String>>) = invocation
+            .invoke_async(&mut self.connection.clone())
+            .await
+            .map_err(cache_error)?;
+        let decision = match status {
+            0 => Admit::Admitted,
+            1 => Admit::Busy,
+            _ => Admit::Limited {
+                retry_after: Duration::from_micros(wait.max(0) as u64),
+            },
+        };
+        Ok(Admitted { values, decision })
+    }
+
+    async fn apply(&self, writes: &[Write<'_>]) -> Result<Vec<Option<i64>>, CacheError> {
+        if writes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut invocation = self.apply.prepare_invoke();
+        for write in writes {
+            match *write {
+                Write::AddIfPresent { key, delta } => {
+                    invocation.key(self.key(key)).arg("add").arg(delta);
+                }
+                Write::Increment { key, delta, ttl } => {
+                    invocation
+                        .key(self.key(key))
+                        .arg("incr")
+                        .arg(delta)
+                        .arg(millis(ttl));
+                }
+                Write::Delete(key) => {
+                    invocation.key(self.key(key)).arg("del");
+                }
+                Write::Unhit(key) => {
+                    invocation.key(self.key(key)).arg("unhit");
+                }
+                Write::Publish { channel, message } => {
+                    invocation.arg("pub").arg(self.key(channel)).arg(message);
+                }
+            }
+        }
+        invocation
+            .invoke_async(&mut self.connection.clone())
+            .await
+            .map_err(cache_error)
     }
 
     async fn publish(&self, channel: &str, message: &str) -> Result<(), CacheError> {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 
-use fairydust_schema::cache::{Cache, RateLimit};
+use fairydust_schema::cache::{Admission, Admit, Cache, RateLimit, Write};
 use fairydust_schema::skipped_tests::report_skipped;
 
 use super::{Clock, ManualClock, MemoryCache, RedisCache};
@@ -225,6 +225,165 @@ async fn rate_limiter_window_slides() {
             "{}",
             cache.backend()
         );
+    }
+}
+
+#[tokio::test]
+async fn admit_reads_counts_every_window_or_none_and_sets_the_mark() {
+    for cache in backends().await {
+        let backend = cache.backend();
+        cache
+            .set("seen", "v", Duration::from_secs(5))
+            .await
+            .unwrap();
+        let tight = RateLimit::per(1, Duration::from_secs(60));
+        let loose = RateLimit::per(10, Duration::from_secs(60));
+        let admission = |mark: &'static str| Admission {
+            reads: vec!["seen", "unseen"],
+            mark: Some((mark, Duration::from_secs(5))),
+            windows: vec![("w:loose", loose), ("w:tight", tight)],
+        };
+
+        let first = cache.admit(&admission("m1")).await.unwrap();
+        assert_eq!(first.decision, Admit::Admitted, "{backend}");
+        assert_eq!(first.values, vec![Some("v".to_owned()), None], "{backend}");
+        assert_eq!(cache.get("m1").await.unwrap().as_deref(), Some("1"));
+
+        // The mark is set: busy, and nothing is counted.
+        let busy = cache.admit(&admission("m1")).await.unwrap();
+        assert_eq!(busy.decision, Admit::Busy, "{backend}");
+        assert_eq!(busy.values[0].as_deref(), Some("v"), "{backend}");
+
+        // The tight window is full: refused, the loose one not counted, no mark.
+        let limited = cache.admit(&admission("m2")).await.unwrap();
+        let Admit::Limited { retry_after } = limited.decision else {
+            panic!("{backend}: {limited:?}");
+        };
+        assert!(
+            retry_after > Duration::from_secs(58),
+            "{backend} {retry_after:?}"
+        );
+        assert_eq!(cache.get("m2").await.unwrap(), None, "{backend}");
+        for _ in 0..9 {
+            assert!(
+                cache.hit("w:loose", loose).await.unwrap().is_allowed(),
+                "{backend}"
+            );
+        }
+        assert!(
+            !cache.hit("w:loose", loose).await.unwrap().is_allowed(),
+            "{backend}"
+        );
+
+        // An admission without windows or mark only reads.
+        let read = cache
+            .admit(&Admission {
+                reads: vec!["seen"],
+                ..Admission::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(read.decision, Admit::Admitted, "{backend}");
+        assert_eq!(read.values, vec![Some("v".to_owned())], "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn admit_lets_exactly_one_of_many_concurrent_callers_set_the_mark() {
+    for cache in backends().await {
+        let limit = RateLimit::per(100, Duration::from_secs(60));
+        let admits = (0..20).map(|_| {
+            let cache = cache.clone();
+            tokio::spawn(async move {
+                cache
+                    .admit(&Admission {
+                        reads: vec![],
+                        mark: Some(("mark", Duration::from_secs(5))),
+                        windows: vec![("w", limit)],
+                    })
+                    .await
+                    .unwrap()
+                    .decision
+            })
+        });
+        let decisions: Vec<Admit> = futures_util::future::join_all(admits)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        let admitted = decisions.iter().filter(|d| **d == Admit::Admitted).count();
+        assert_eq!(admitted, 1, "{}", cache.backend());
+        // Only the admitted call was counted.
+        for _ in 0..99 {
+            assert!(cache.hit("w", limit).await.unwrap().is_allowed());
+        }
+        assert!(
+            !cache.hit("w", limit).await.unwrap().is_allowed(),
+            "{}",
+            cache.backend()
+        );
+    }
+}
+
+#[tokio::test]
+async fn apply_runs_its_writes_in_one_call() {
+    for cache in backends().await {
+        let backend = cache.backend();
+        let mut events = cache.subscribe("ch").await.unwrap();
+        let limit = RateLimit::per(2, Duration::from_secs(60));
+        assert!(cache.hit("w", limit).await.unwrap().is_allowed());
+        assert!(cache.hit("w", limit).await.unwrap().is_allowed());
+        cache
+            .set("mark", "1", Duration::from_secs(5))
+            .await
+            .unwrap();
+        cache
+            .increment("counter", 5, Duration::from_millis(400))
+            .await
+            .unwrap();
+        let answers = cache
+            .apply(&[
+                Write::AddIfPresent {
+                    key: "counter",
+                    delta: 3,
+                },
+                Write::AddIfPresent {
+                    key: "absent",
+                    delta: 3,
+                },
+                Write::Increment {
+                    key: "fresh",
+                    delta: 2,
+                    ttl: Duration::from_secs(5),
+                },
+                Write::Unhit("w"),
+                Write::Delete("mark"),
+                Write::Publish {
+                    channel: "ch",
+                    message: "done",
+                },
+            ])
+            .await
+            .unwrap();
+        assert_eq!(
+            answers,
+            vec![Some(8), None, Some(2), None, None, None],
+            "{backend}"
+        );
+        assert_eq!(cache.get("absent").await.unwrap(), None, "{backend}");
+        assert_eq!(cache.get("mark").await.unwrap(), None, "{backend}");
+        assert!(
+            cache.hit("w", limit).await.unwrap().is_allowed(),
+            "{backend}: a slot was given back"
+        );
+        let received = tokio::time::timeout(Duration::from_secs(3), events.next())
+            .await
+            .unwrap();
+        assert_eq!(received.as_deref(), Some("done"), "{backend}");
+        // Adding kept the counter's TTL.
+        cache.pass(Duration::from_millis(600)).await;
+        assert_eq!(cache.get("counter").await.unwrap(), None, "{backend}");
+        assert!(cache.apply(&[]).await.unwrap().is_empty());
     }
 }
 
