@@ -13,10 +13,15 @@ pub fn channel(user_id: Uuid) -> String {
     format!("dust:{user_id}")
 }
 
+/// The message that announces a committed transaction on [`channel`].
+pub fn message(transaction: &dust_transactions::Model) -> String {
+    serde_json::to_string(transaction).expect("transactions serialise")
+}
+
 /// Publishes a committed transaction. A lost event only delays a live display, never changes money,
 /// so a failure is logged rather than failing the request that already succeeded.
 pub async fn publish(cache: &dyn Cache, transaction: &dust_transactions::Model) {
-    let payload = serde_json::to_string(transaction).expect("transactions serialise");
+    let payload = message(transaction);
     if let Err(error) = cache.publish(&channel(transaction.user_id), &payload).await {
         tracing::warn!(%error, user_id = %transaction.user_id, "could not publish a balance change");
     }

@@ -2,10 +2,10 @@
 //! transaction row, in the caller's database transaction.
 
 use fairydust_entities::{dust_holds, dust_transactions, now, users};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, InsertStatement, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, IntoActiveModel,
-    QueryFilter, Statement, TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    IntoActiveModel, QueryFilter, Statement, TransactionTrait, Value,
 };
 use uuid::Uuid;
 
@@ -173,13 +173,34 @@ pub async fn post<C: ConnectionTrait>(
         return Err(shortfall(conn, &entry).await);
     };
     if let Some(hold) = entry.settles_hold {
-        dust_holds::Entity::delete_by_id(hold).exec(conn).await?;
+        settle(conn, hold, entry.user_id, at).await?;
     }
     let row = entry.into_row(user.dust_balance, at);
     dust_transactions::Entity::insert(row.clone().into_active_model())
         .exec_without_returning(conn)
         .await?;
     Ok(row)
+}
+
+/// Removes the hold a charge settles, and the user's expired holds with it (one statement).
+async fn settle<C: ConnectionTrait>(
+    conn: &C,
+    hold: Uuid,
+    user_id: Uuid,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), LedgerError> {
+    use dust_holds::Column as H;
+    dust_holds::Entity::delete_many()
+        .filter(
+            Condition::any().add(H::Id.eq(hold)).add(
+                Condition::all()
+                    .add(H::UserId.eq(user_id))
+                    .add(H::ExpiresAt.lte(at)),
+            ),
+        )
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 /// [`post`] on its own, committed at once: on PostgreSQL one statement (the UPDATE in a CTE feeding the
@@ -189,65 +210,125 @@ pub async fn post_alone(
     db: &DatabaseConnection,
     entry: Entry,
 ) -> Result<dust_transactions::Model, LedgerError> {
-    // The single statement knows nothing of settling holds; a charge that settles one takes the
-    // transaction path.
-    if db.get_database_backend() != DbBackend::Postgres || entry.settles_hold.is_some() {
-        let txn = db.begin().await?;
-        let row = post(&txn, entry).await?;
-        txn.commit().await?;
-        return Ok(row);
-    }
+    post_alone_with(db, entry, None).await
+}
+
+/// [`post_alone`] that also writes `companion` (a row of another table, e.g. the usage row of the
+/// model call being charged) and settles `entry.settles_hold`. The companion row is written, and the
+/// hold removed, both when the entry posts and when it is refused for want of DUST (the work it
+/// charges for happened either way); on any other error nothing is written.
+///
+/// PostgreSQL: one statement (data-modifying CTEs). SQLite: a transaction of the balance UPDATE, the
+/// hold's DELETE, the transaction row and the companion row.
+pub async fn post_alone_with(
+    db: &DatabaseConnection,
+    entry: Entry,
+    companion: Option<InsertStatement>,
+) -> Result<dust_transactions::Model, LedgerError> {
     if entry.amount == 0 {
         return Err(LedgerError::InvalidInput(
             "A DUST amount cannot be 0".into(),
         ));
     }
+    if db.get_database_backend() != DbBackend::Postgres {
+        return post_in_transaction(db, entry, companion).await;
+    }
     let (user_id, amount) = (entry.user_id, entry.amount);
-    // Spending must leave the DUST of live holds alone; chosen here rather than in SQL, whose
-    // parameters PostgreSQL could not type inside a CASE.
-    let floor = if entry.respects_holds() {
-        "(SELECT COALESCE(SUM(amount), 0) FROM dust_holds WHERE user_id = $3 AND expires_at > $2)"
-    } else {
-        "0"
-    };
+    // The companion's own placeholders come first ($1 … $n); this statement's follow.
+    let companion = companion.map(|insert| DbBackend::Postgres.build(&insert));
+    let mut values: Vec<Value> = companion
+        .as_ref()
+        .and_then(|statement| statement.values.clone())
+        .map(|values| values.0)
+        .unwrap_or_default();
+    let offset = values.len();
+    let p = |n: usize| format!("${}", offset + n);
     let at = now();
+    // Spending must leave the DUST of live holds alone (except the hold it settles); chosen here
+    // rather than in SQL, whose parameters PostgreSQL could not type inside a CASE.
+    let floor = match (entry.respects_holds(), entry.settles_hold) {
+        (false, _) => "0".to_owned(),
+        (true, None) => format!(
+            "(SELECT COALESCE(SUM(amount), 0) FROM dust_holds WHERE user_id = {} AND expires_at > {})",
+            p(3),
+            p(2)
+        ),
+        (true, Some(_)) => format!(
+            "(SELECT COALESCE(SUM(amount), 0) FROM dust_holds WHERE user_id = {} AND expires_at > {} AND id <> {})",
+            p(3),
+            p(2),
+            p(18)
+        ),
+    };
+    let mut ctes = String::new();
+    if entry.settles_hold.is_some() {
+        ctes.push_str(&format!(
+            ", settled AS (DELETE FROM dust_holds WHERE id = {} OR (user_id = {} AND expires_at <= {}))",
+            p(18),
+            p(3),
+            p(2)
+        ));
+    }
+    if let Some(companion) = &companion {
+        ctes.push_str(&format!(", companion AS ({})", companion.sql));
+    }
+    let settles_hold = entry.settles_hold;
     let shortfall_of = entry.clone();
     // The balance is filled in from the UPDATE's RETURNING; 0 here is only a placeholder.
     let row = entry.into_row(0, at);
-    let statement = Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        format!(
-            "WITH debited AS (
-             UPDATE users SET dust_balance = dust_balance + $1, updated_at = $2
-             WHERE id = $3 AND dust_balance + $1 >= {floor}
-             RETURNING dust_balance)
+    let sql = format!(
+        "WITH debited AS (
+             UPDATE users SET dust_balance = dust_balance + {p1}, updated_at = {p2}
+             WHERE id = {p3} AND dust_balance + {p1} >= {floor}
+             RETURNING dust_balance){ctes}
          INSERT INTO dust_transactions (id, user_id, amount, balance_after, type, status, app_id, action,
              quantity, description, idempotency_key, request_hash, reference_id, payment_id,
              payment_amount_cents, actor_id, metadata, created_at, updated_at)
-         SELECT $4, $3, $1, debited.dust_balance, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $2, $2
+         SELECT {p4}, {p3}, {p1}, debited.dust_balance, {p5}, {p6}, {p7}, {p8}, {p9}, {p10}, {p11}, {p12},
+             {p13}, {p14}, {p15}, {p16}, {p17}, {p2}, {p2}
          FROM debited
-         RETURNING balance_after"
-        ),
-        [
-            amount.into(),
-            at.into(),
-            user_id.into(),
-            row.id.into(),
-            row.kind.into(),
-            row.status.into(),
-            row.app_id.into(),
-            row.action.clone().into(),
-            row.quantity.into(),
-            row.description.clone().into(),
-            row.idempotency_key.clone().into(),
-            row.request_hash.clone().into(),
-            row.reference_id.into(),
-            row.payment_id.clone().into(),
-            row.payment_amount_cents.into(),
-            row.actor_id.into(),
-            row.metadata.clone().into(),
-        ],
+         RETURNING balance_after",
+        p1 = p(1),
+        p2 = p(2),
+        p3 = p(3),
+        p4 = p(4),
+        p5 = p(5),
+        p6 = p(6),
+        p7 = p(7),
+        p8 = p(8),
+        p9 = p(9),
+        p10 = p(10),
+        p11 = p(11),
+        p12 = p(12),
+        p13 = p(13),
+        p14 = p(14),
+        p15 = p(15),
+        p16 = p(16),
+        p17 = p(17),
     );
+    values.extend([
+        amount.into(),
+        at.into(),
+        user_id.into(),
+        row.id.into(),
+        row.kind.into(),
+        row.status.into(),
+        row.app_id.into(),
+        row.action.clone().into(),
+        row.quantity.into(),
+        row.description.clone().into(),
+        row.idempotency_key.clone().into(),
+        row.request_hash.clone().into(),
+        row.reference_id.into(),
+        row.payment_id.clone().into(),
+        row.payment_amount_cents.into(),
+        row.actor_id.into(),
+        row.metadata.clone().into(),
+    ]);
+    if let Some(hold) = settles_hold {
+        values.push(hold.into());
+    }
+    let statement = Statement::from_sql_and_values(DbBackend::Postgres, sql, values);
     match db.query_one_raw(statement).await? {
         Some(result) => Ok(dust_transactions::Model {
             balance_after: result.try_get("", "balance_after")?,
@@ -255,4 +336,30 @@ pub async fn post_alone(
         }),
         None => Err(shortfall(db, &shortfall_of).await),
     }
+}
+
+/// [`post_alone_with`] where a statement cannot carry several writes: one short transaction.
+async fn post_in_transaction(
+    db: &DatabaseConnection,
+    entry: Entry,
+    companion: Option<InsertStatement>,
+) -> Result<dust_transactions::Model, LedgerError> {
+    let (hold, user_id) = (entry.settles_hold, entry.user_id);
+    let txn = db.begin().await?;
+    let posted = post(&txn, entry).await;
+    match &posted {
+        Ok(_) => {}
+        Err(LedgerError::InsufficientDust { .. }) => {
+            if let Some(hold) = hold {
+                settle(&txn, hold, user_id, now()).await?;
+            }
+        }
+        // Nothing is written: the transaction rolls back when dropped.
+        Err(_) => return posted,
+    }
+    if let Some(companion) = companion {
+        txn.execute(&companion).await?;
+    }
+    txn.commit().await?;
+    posted
 }
