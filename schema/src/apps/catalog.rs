@@ -1,5 +1,7 @@
 //! Finding apps by id or slug, and the per-app snapshot (prices, model config) the hot paths read.
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use fairydust_entities::apps::AppStatus;
@@ -87,6 +89,39 @@ pub async fn forget_slug(cache: &dyn Cache, slug: &str) -> Result<(), CacheError
     cache.delete(&slug_key(slug)).await
 }
 
+/// Slugs this process has seen resolved, so a hot path can name the app's cache keys without a round
+/// trip. Only a hint: a slug may change or be taken by another app, so a caller checks the hint against
+/// the app's snapshot (which carries the slug and is invalidated on every change) before relying on it,
+/// and forgets it when they disagree.
+static SLUG_HINTS: LazyLock<Mutex<HashMap<String, Uuid>>> = LazyLock::new(Mutex::default);
+
+/// Hints kept at most; past it the map starts again (a process sees a handful of apps).
+const MAX_SLUG_HINTS: usize = 10_000;
+
+fn slug_hints() -> std::sync::MutexGuard<'static, HashMap<String, Uuid>> {
+    SLUG_HINTS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The app id `slug` last resolved to in this process, if any (see [`SLUG_HINTS`]).
+pub fn slug_hint(slug: &str) -> Option<Uuid> {
+    slug_hints().get(slug).copied()
+}
+
+/// Remembers that `slug` names `app_id` (after the snapshot confirmed it).
+pub fn remember_slug_hint(slug: &str, app_id: Uuid) {
+    let mut hints = slug_hints();
+    if hints.len() >= MAX_SLUG_HINTS && !hints.contains_key(slug) {
+        hints.clear();
+    }
+    hints.insert(slug.to_owned(), app_id);
+}
+
+pub fn forget_slug_hint(slug: &str) {
+    slug_hints().remove(slug);
+}
+
 /// What the hot paths need to know about an app — whether it may charge, its prices, its model
 /// configuration — cached under one key per app id and invalidated on every change.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -120,18 +155,34 @@ pub enum CatalogError {
     Cache(#[from] CacheError),
 }
 
+/// The cache key of an app's snapshot, for callers that read it together with other keys.
+pub fn snapshot_cache_key(app_id: Uuid) -> String {
+    snapshot_key(app_id)
+}
+
 /// The app's snapshot, from the cache or the database. `None` when there is no such app.
 pub async fn snapshot<C: ConnectionTrait>(
     conn: &C,
     cache: &dyn Cache,
     app_id: Uuid,
 ) -> Result<Option<AppSnapshot>, CatalogError> {
-    let key = snapshot_key(app_id);
-    if let Some(cached) = get_or_miss(cache, &key).await
-        && let Ok(snapshot) = serde_json::from_str(&cached)
-    {
+    let cached = get_or_miss(cache, &snapshot_key(app_id)).await;
+    snapshot_from_cached(conn, cache, app_id, cached.as_deref()).await
+}
+
+/// [`snapshot`] when the cached value was already read (`cached`, the value of
+/// [`snapshot_cache_key`]): the database is read, and the cache filled, only when it was absent or
+/// unreadable.
+pub async fn snapshot_from_cached<C: ConnectionTrait>(
+    conn: &C,
+    cache: &dyn Cache,
+    app_id: Uuid,
+    cached: Option<&str>,
+) -> Result<Option<AppSnapshot>, CatalogError> {
+    if let Some(snapshot) = cached.and_then(|json| serde_json::from_str(json).ok()) {
         return Ok(Some(snapshot));
     }
+    let key = snapshot_key(app_id);
     let Some(app) = apps::Entity::find_by_id(app_id).one(conn).await? else {
         return Ok(None);
     };

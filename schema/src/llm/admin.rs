@@ -142,6 +142,7 @@ pub struct PriceChange {
 /// Sets a model's prices (USD per million tokens), adding the model when `provider` is given.
 pub async fn set_model_price(
     db: &DatabaseConnection,
+    cache: &dyn Cache,
     admin_id: Uuid,
     change: PriceChange,
 ) -> Result<llm_models::Model, LlmError> {
@@ -222,5 +223,6 @@ pub async fn set_model_price(
     )
     .await?;
     txn.commit().await?;
+    super::pricing::forget_cached_table(cache).await?;
     Ok(saved)
 }

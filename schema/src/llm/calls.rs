@@ -10,6 +10,7 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::config::{FallbackTrigger, ModelConfig, Parameters};
+use super::pricing::Prices;
 use super::provider::{ChatMessage, Completion, CompletionRequest, LlmCallError, Provider};
 use super::usage::{self, Attempt};
 use super::{LlmError, limits, pricing};
@@ -108,7 +109,7 @@ pub async fn ask(
         Utc::now(),
     )
     .await?;
-    call_with_fallbacks(state, caller, config, prompt).await
+    call_with_fallbacks(state, caller, config, prompt, &Prices::default()).await
 }
 
 /// Adds an answered call's cost to the app's shared spend counters (after its usage row is stored).
@@ -165,11 +166,14 @@ struct Candidate {
     reason: Option<FallbackTrigger>,
 }
 
-async fn call_with_fallbacks(
+/// The primary model, then each fallback whose trigger matches how the previous attempt failed; every
+/// failed attempt is logged. Prices come from `prices` (the database for models it lacks).
+pub async fn call_with_fallbacks(
     state: &AppState,
     caller: &Caller,
     config: &ModelConfig,
     prompt: &Prompt,
+    prices: &Prices,
 ) -> Result<ModelAnswer, LlmError> {
     let mut candidate = Candidate {
         provider: config.provider,
@@ -182,7 +186,7 @@ async fn call_with_fallbacks(
     let mut all_unconfigured = true;
     let mut all_over_cost = true;
     loop {
-        let trigger = match attempt(state, caller, config, prompt, &candidate).await? {
+        let trigger = match attempt(state, caller, config, prompt, prices, &candidate).await? {
             Ok((completion, model, latency_ms)) => {
                 return Ok(ModelAnswer {
                     text: completion.text,
@@ -255,6 +259,7 @@ async fn attempt(
     caller: &Caller,
     config: &ModelConfig,
     prompt: &Prompt,
+    prices: &Prices,
     candidate: &Candidate,
 ) -> Result<Result<(Completion, llm_models::Model, u32), Failure>, LlmError> {
     let mut log = Attempt {
@@ -279,7 +284,7 @@ async fn attempt(
             unconfigured,
         }))
     };
-    let Some(model) = usage::priced_model(&state.db, &candidate.model).await? else {
+    let Some(model) = prices.of(&state.db, &candidate.model).await? else {
         log.error = Some("the model has no price".into());
         usage::record(&state.db, &log).await?;
         return failed(

@@ -1,9 +1,10 @@
 //! `generateText`: the app's primary model, fallbacks on the configured triggers, cost and rate limits,
 //! a usage row per attempt, and the action's DUST price charged once, only on success.
 
+use chrono::Utc;
 use fairydust_entities::dust_transactions;
 use rust_decimal::Decimal;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -11,14 +12,16 @@ use uuid::Uuid;
 use super::LlmError;
 use super::calls::{self, Caller, ModelAnswer, Prompt};
 use super::config::ModelConfig;
-use super::in_progress;
+use super::in_progress::{self, InProgress};
+use super::pricing::{self, Prices};
 use super::provider::{ChatMessage, Provider, Role};
-use super::usage;
-use crate::apps::catalog::{self, AppRef};
+use super::{limits, usage};
+use crate::apps::catalog::{self, AppRef, AppSnapshot};
+use crate::cache::{Admission, Admit, RateDecision, RateLimit, Write};
 use crate::db_errors::violates_unique;
 use crate::ledger::consume::{UNIQUE_IDEMPOTENCY_KEY, request_hash, validate_idempotency_key};
 use crate::ledger::holds::HoldGuard;
-use crate::ledger::{self, Entry, LedgerError, TransactionKind, events};
+use crate::ledger::{Entry, LedgerError, TransactionKind, events, posting};
 use crate::state::AppState;
 
 const MAX_MESSAGES: usize = 50;
@@ -131,21 +134,265 @@ async fn earlier_charge(
         .await?)
 }
 
+/// A refusal, unless the key was already charged: then the retry replays the first result (as it
+/// would have before anything was checked).
+async fn earlier_or(
+    db: &DatabaseConnection,
+    request: &GenerateRequest,
+    hash: &str,
+    error: LlmError,
+) -> Result<Generated, LlmError> {
+    match earlier_charge(db, request.user_id, &request.idempotency_key).await? {
+        Some(earlier) => replay(earlier, hash),
+        None => Err(error),
+    }
+}
+
+/// The app a request names. A slug goes through the process's hint first (no round trip), which the
+/// app's snapshot confirms before anything relies on it.
+async fn resolve(state: &AppState, app: &AppRef) -> Result<Uuid, LlmError> {
+    catalog::resolve_app_id_cached(&state.db, &*state.cache, app)
+        .await?
+        .ok_or(LlmError::NotFound("App"))
+}
+
+/// A call costs, beyond the model: one cache round trip in front ([`Cache::admit`]: the app's snapshot,
+/// the price table and the spend counters read, the rate windows counted, the in-progress mark set),
+/// the hold (PostgreSQL: two statements; SQLite: one, which also finds an earlier charge under the key),
+/// the charge (PostgreSQL: one statement with the usage row and the hold's settling; SQLite: four), and
+/// one cache round trip after ([`Cache::apply`]: the spend added, the mark released, the balance
+/// published). Refusals and replays may cost more; see `tests/tests/api/gateway_cost.rs`.
 pub async fn generate(state: &AppState, request: GenerateRequest) -> Result<Generated, LlmError> {
     validate(&request, state.settings.llm.max_prompt_chars)?;
-    let db = &state.db;
-    let app_id = catalog::resolve_app_id(db, &request.app)
-        .await?
-        .ok_or(LlmError::NotFound("App"))?;
-    let hash = fingerprint(&request, app_id);
-    if let Some(earlier) = earlier_charge(db, request.user_id, &request.idempotency_key).await? {
-        return replay(earlier, &hash);
+    let hint = match &request.app {
+        AppRef::Slug(slug) => catalog::slug_hint(slug),
+        AppRef::Id(_) => None,
+    };
+    if let Some(app_id) = hint
+        && let Some(generated) = generate_for(state, &request, app_id, true).await?
+    {
+        return Ok(generated);
     }
-    let snapshot = catalog::snapshot(db, &*state.cache, app_id)
+    let app_id = resolve(state, &request.app).await?;
+    generate_for(state, &request, app_id, false)
         .await?
-        .ok_or(LlmError::NotFound("App"))?;
-    // The one visibility rule (`apps::access`): an app off the marketplace does not exist for users;
-    // its builder and admins see it, and learn that it cannot charge.
+        .ok_or(LlmError::NotFound("App"))
+}
+
+/// The cache keys of one call.
+struct Keys {
+    snapshot: String,
+    mark: String,
+    windows: [(String, RateLimit); 2],
+    spend: [String; 2],
+}
+
+impl Keys {
+    fn new(state: &AppState, request: &GenerateRequest, app_id: Uuid) -> Self {
+        Self {
+            snapshot: catalog::snapshot_cache_key(app_id),
+            mark: in_progress::mark_key("llm", request.user_id, &request.idempotency_key),
+            windows: limits::call_windows(&state.settings, request.user_id, app_id),
+            spend: limits::spend_keys(app_id, Utc::now()),
+        }
+    }
+
+    /// Reads: the snapshot, the price table, the daily and monthly spend (in this order).
+    fn admission(&self) -> Admission<'_> {
+        Admission {
+            reads: vec![
+                self.snapshot.as_str(),
+                pricing::TABLE_KEY,
+                self.spend[0].as_str(),
+                self.spend[1].as_str(),
+            ],
+            mark: Some((&self.mark, in_progress::IN_PROGRESS_TTL)),
+            windows: self
+                .windows
+                .iter()
+                .map(|(key, limit)| (key.as_str(), *limit))
+                .collect(),
+        }
+    }
+}
+
+/// A call let in by [`Cache::admit`]: its rate-limit slots taken, its in-progress mark set (released
+/// in the background should the request be cancelled).
+struct Admitted<'k> {
+    state: &'k AppState,
+    keys: &'k Keys,
+    mark: InProgress,
+}
+
+impl Admitted<'_> {
+    /// The call did not happen (refused before the model, or a replay): gives the slots back and
+    /// releases the mark, in one round trip. A failure is logged; the mark's TTL frees the key.
+    async fn give_back(self) {
+        let mark = self.mark.into_key();
+        let [(user_window, _), (app_window, _)] = &self.keys.windows;
+        let writes = [
+            Write::Unhit(user_window),
+            Write::Unhit(app_window),
+            Write::Delete(&mark),
+        ];
+        if let Err(error) = self.state.cache.apply(&writes).await {
+            tracing::warn!(%error, "could not give back a refused call's rate slots and mark");
+        }
+    }
+
+    /// The call was attempted: keeps its slots, and releases the mark together with `writes`, in one
+    /// round trip. Answers `writes`' answers; a failure is logged (the mark's TTL frees the key).
+    async fn finish(self, writes: Vec<Write<'_>>) -> Option<Vec<Option<i64>>> {
+        let mark = self.mark.into_key();
+        let mut writes: Vec<Write<'_>> = writes;
+        writes.push(Write::Delete(&mark));
+        match self.state.cache.apply(&writes).await {
+            Ok(answers) => Some(answers),
+            Err(error) => {
+                tracing::warn!(%error, "could not record a call's spend, release its mark or publish its charge");
+                None
+            }
+        }
+    }
+}
+
+/// [`generate`] for the app `app_id`. `Ok(None)`: `app_id` came from a slug hint (`hinted`) that the
+/// app's snapshot does not confirm; nothing was counted or charged.
+async fn generate_for(
+    state: &AppState,
+    request: &GenerateRequest,
+    app_id: Uuid,
+    hinted: bool,
+) -> Result<Option<Generated>, LlmError> {
+    let db = &state.db;
+    let hash = fingerprint(request, app_id);
+    let keys = Keys::new(state, request, app_id);
+    let admission = state.cache.admit(&keys.admission()).await?;
+    let mut values = admission.values.into_iter();
+    let mut next = || values.next().flatten();
+    let (snapshot, prices, spent) = (next(), next(), vec![next(), next()]);
+    let admitted = (admission.decision == Admit::Admitted).then(|| Admitted {
+        state,
+        keys: &keys,
+        mark: InProgress::adopt(&state.cache, keys.mark.clone()),
+    });
+    let snapshot =
+        match catalog::snapshot_from_cached(db, &*state.cache, app_id, snapshot.as_deref()).await {
+            Ok(snapshot) => snapshot,
+            Err(error) => {
+                if let Some(admitted) = admitted {
+                    admitted.give_back().await;
+                }
+                return Err(error.into());
+            }
+        };
+    if let AppRef::Slug(slug) = &request.app {
+        if snapshot.as_ref().is_some_and(|s| &s.slug == slug) {
+            catalog::remember_slug_hint(slug, app_id);
+        } else if hinted {
+            catalog::forget_slug_hint(slug);
+            if let Some(admitted) = admitted {
+                admitted.give_back().await;
+            }
+            return Ok(None);
+        }
+    }
+    let admitted = match (admission.decision, admitted) {
+        (Admit::Admitted, Some(admitted)) => admitted,
+        (Admit::Limited { retry_after }, _) => {
+            let retry_after = RateDecision::Limited { retry_after }
+                .retry_after_seconds()
+                .unwrap_or(1);
+            return earlier_or(db, request, &hash, LlmError::RateLimited { retry_after })
+                .await
+                .map(Some);
+        }
+        _ => {
+            return earlier_or(db, request, &hash, LlmError::InProgress)
+                .await
+                .map(Some);
+        }
+    };
+    let (price, config) = match chargeable(snapshot, request) {
+        Ok(found) => found,
+        Err(error) => {
+            admitted.give_back().await;
+            return earlier_or(db, request, &hash, error).await.map(Some);
+        }
+    };
+    // Held, not just checked: parallel calls cannot reach the model for more DUST than there is. The
+    // same statement finds an earlier charge under the key, which this request then replays.
+    let hold = match HoldGuard::reserve_unless_charged(
+        db,
+        request.user_id,
+        price,
+        &request.idempotency_key,
+    )
+    .await
+    {
+        Ok(Some(hold)) => hold,
+        Ok(None) => {
+            admitted.give_back().await;
+            let earlier = earlier_charge(db, request.user_id, &request.idempotency_key)
+                .await?
+                .ok_or(LedgerError::IdempotencyKeyReused)?;
+            return replay(earlier, &hash).map(Some);
+        }
+        Err(error) => {
+            admitted.give_back().await;
+            return Err(error.into());
+        }
+    };
+    let caller = Caller {
+        user_id: request.user_id,
+        app_id,
+        action: request.action.clone(),
+    };
+    let call = Call {
+        caller: &caller,
+        config: &config,
+        price,
+        hash: &hash,
+        spent,
+        prices: prices.as_deref(),
+    };
+    let (result, settlement) = call_and_charge(state, request, call, hold).await;
+
+    // One round trip: the spend added to the counters, the mark released, the charge published.
+    let spend = limits::spend_keys(app_id, Utc::now());
+    let mut writes = limits::spend_writes(&spend, settlement.cost);
+    let spend_writes = writes.len();
+    let channel = events::channel(request.user_id);
+    let message = settlement.charged.as_ref().map(events::message);
+    if let Some(message) = &message {
+        writes.push(Write::Publish {
+            channel: &channel,
+            message,
+        });
+    }
+    if let Some(answers) = admitted.finish(writes).await
+        && let Err(error) = limits::seed_absent_spend(
+            db,
+            &*state.cache,
+            app_id,
+            Utc::now(),
+            &answers[..spend_writes],
+        )
+        .await
+    {
+        tracing::warn!(%error, %app_id, "could not seed the spend counters after a call");
+    }
+    result.map(Some)
+}
+
+/// The action's price and the model configuration, when the caller may use the app; the one
+/// visibility rule (`apps::access`): an app off the marketplace does not exist for users; its builder
+/// and admins see it, and learn that it cannot charge.
+fn chargeable(
+    snapshot: Option<AppSnapshot>,
+    request: &GenerateRequest,
+) -> Result<(i32, ModelConfig), LlmError> {
+    let snapshot = snapshot.ok_or(LlmError::NotFound("App"))?;
     let visible =
         snapshot.chargeable || snapshot.builder_id == request.user_id || request.viewer_is_admin;
     if !visible {
@@ -159,39 +406,78 @@ pub async fn generate(state: &AppState, request: GenerateRequest) -> Result<Gene
         .ok_or(LlmError::NotFound("Action"))?;
     let config = snapshot
         .model_config
-        .clone()
         .ok_or_else(|| LlmError::NotConfigured("This app has no model configuration".into()))?;
-
-    in_progress::exclusively(
-        &state.cache,
-        "llm",
-        request.user_id,
-        &request.idempotency_key,
-        generate_locked(state, &request, app_id, price, &config, &hash),
-    )
-    .await
+    Ok((price, config))
 }
 
-async fn generate_locked(
+/// What the call needs besides the request and its hold.
+struct Call<'a> {
+    caller: &'a Caller,
+    config: &'a ModelConfig,
+    price: i32,
+    hash: &'a str,
+    /// The daily and monthly spend counters as the admission read them.
+    spent: Vec<Option<String>>,
+    /// The price table as the admission read it.
+    prices: Option<&'a str>,
+}
+
+/// What the cache must learn once the call is over: the cost to add to the app's spend, and the
+/// transaction to publish.
+#[derive(Default)]
+struct Settlement {
+    cost: Decimal,
+    charged: Option<dust_transactions::Model>,
+}
+
+/// Checks the app's spend, asks the models and charges; `hold` is settled or released whatever
+/// happens.
+async fn call_and_charge(
     state: &AppState,
     request: &GenerateRequest,
-    app_id: Uuid,
-    price: i32,
-    config: &ModelConfig,
-    hash: &str,
-) -> Result<Generated, LlmError> {
-    // Held, not just checked: parallel calls cannot reach the model for more DUST than there is.
-    let hold = HoldGuard::reserve(&state.db, request.user_id, price).await?;
-    let caller = Caller {
-        user_id: request.user_id,
-        app_id,
-        action: request.action.clone(),
+    call: Call<'_>,
+    hold: HoldGuard,
+) -> (Result<Generated, LlmError>, Settlement) {
+    let db = &state.db;
+    let Call {
+        caller,
+        config,
+        price,
+        hash,
+        spent,
+        prices,
+    } = call;
+    let limits = config.cost_limits;
+    let checked = async {
+        limits::check_spend_read(
+            db,
+            &*state.cache,
+            caller.app_id,
+            [limits.daily_max, limits.monthly_max],
+            Utc::now(),
+            spent,
+        )
+        .await?;
+        Ok::<_, LlmError>(Prices::from_cached(db, &*state.cache, prices).await?)
+    };
+    let prices = match checked.await {
+        Ok(prices) => prices,
+        Err(error) => {
+            hold.release().await;
+            return (Err(error), Settlement::default());
+        }
     };
     let prompt = Prompt {
         system: request.system.clone(),
         messages: request.messages.clone(),
     };
-    let (answer, hold) = calls::ask_held(state, &caller, config, &prompt, hold).await?;
+    let answer = match calls::call_with_fallbacks(state, caller, config, &prompt, &prices).await {
+        Ok(answer) => answer,
+        Err(error) => {
+            hold.release().await;
+            return (Err(error), Settlement::default());
+        }
+    };
     let generation = Generation {
         text: answer.text.clone(),
         model: answer.model.clone(),
@@ -202,7 +488,18 @@ async fn generate_locked(
         cost_usd: answer.cost,
     };
     let charge_of = Charge { price, hash, hold };
-    charge(state, request, &caller, charge_of, generation, &answer).await
+    let result = charge(state, request, caller, charge_of, generation, &answer).await;
+    let charged = result
+        .as_ref()
+        .ok()
+        .filter(|generated| !generated.replayed)
+        .map(|generated| generated.transaction.clone());
+    // The model was paid for whether or not the user could be charged.
+    let settlement = Settlement {
+        cost: answer.cost,
+        charged,
+    };
+    (result, settlement)
 }
 
 /// What the charge needs besides the request: the price, the request's fingerprint and its hold.
@@ -212,7 +509,9 @@ struct Charge<'a> {
     hold: HoldGuard,
 }
 
-/// Records the successful attempt and charges the action's price in one transaction.
+/// Records the successful attempt and charges the action's price, settling the hold, in one statement
+/// on PostgreSQL (one transaction on SQLite). A charge refused for want of DUST still records the
+/// attempt and drops the hold (the model was paid for).
 async fn charge(
     state: &AppState,
     request: &GenerateRequest,
@@ -222,11 +521,10 @@ async fn charge(
     answer: &ModelAnswer,
 ) -> Result<Generated, LlmError> {
     let Charge { price, hash, hold } = charge;
-    let app_id = caller.app_id;
     let attempt = answer.usage(caller);
     let db = &state.db;
     let entry = Entry {
-        app_id: Some(app_id),
+        app_id: Some(caller.app_id),
         action: Some(request.action.clone()),
         quantity: Some(1),
         idempotency_key: Some(request.idempotency_key.clone()),
@@ -236,22 +534,25 @@ async fn charge(
         settles_hold: hold.id(),
         ..Entry::new(request.user_id, -price, TransactionKind::Consume)
     };
-    let txn = db.begin().await?;
-    let charged = ledger::post(&txn, entry).await;
-    let row = match charged {
+    match posting::post_alone_with(db, entry, Some(usage::insert_of(&attempt))).await {
         Ok(row) => {
-            usage::record(&txn, &attempt).await?;
-            txn.commit().await?;
             hold.settled();
-            row
+            Ok(Generated {
+                generation,
+                transaction: row,
+                replayed: false,
+            })
+        }
+        Err(error @ LedgerError::InsufficientDust { .. }) => {
+            // The statement recorded the attempt and removed the hold.
+            hold.settled();
+            Err(error.into())
         }
         Err(error) => {
-            drop(txn);
             hold.release().await;
             // The model was paid for even though the user cannot be charged: keep the record.
             usage::record(db, &attempt).await?;
-            calls::record_spend(state, caller, answer).await?;
-            return match error {
+            match error {
                 LedgerError::Database(e) if violates_unique(&e, UNIQUE_IDEMPOTENCY_KEY) => {
                     let earlier = earlier_charge(db, request.user_id, &request.idempotency_key)
                         .await?
@@ -259,15 +560,7 @@ async fn charge(
                     replay(earlier, hash)
                 }
                 other => Err(other.into()),
-            };
+            }
         }
-    };
-    // The charge committed: from here on nothing may turn it into an error.
-    calls::record_spend_after_charge(state, caller, answer).await;
-    events::publish(&*state.cache, &row).await;
-    Ok(Generated {
-        generation,
-        transaction: row,
-        replayed: false,
-    })
+    }
 }

@@ -10,7 +10,12 @@ use super::LlmError;
 use crate::cache::Cache;
 
 /// A generation holds its idempotency key this long at most, so a crashed request frees it.
-const IN_PROGRESS_TTL: Duration = Duration::from_secs(180);
+pub const IN_PROGRESS_TTL: Duration = Duration::from_secs(180);
+
+/// The cache key of the mark of `idempotency_key` for `user_id` in `scope`.
+pub fn mark_key(scope: &str, user_id: Uuid, idempotency_key: &str) -> String {
+    format!("{scope}-in-progress:{user_id}:{idempotency_key}")
+}
 
 /// Runs `work` as the only request of this user with this idempotency key (per `scope`, e.g. `llm` or
 /// `story`): one that arrives meanwhile is CONFLICT; the mark goes when `work` ends, fails or is
@@ -22,7 +27,7 @@ pub async fn exclusively<T, E: From<LlmError>>(
     idempotency_key: &str,
     work: impl Future<Output = Result<T, E>>,
 ) -> Result<T, E> {
-    let key = format!("{scope}-in-progress:{user_id}:{idempotency_key}");
+    let key = mark_key(scope, user_id, idempotency_key);
     let running = InProgress::acquire(cache, key, IN_PROGRESS_TTL).await?;
     let result = work.await;
     running.release().await;
@@ -52,6 +57,21 @@ impl InProgress {
             cache: cache.clone(),
             key: Some(key),
         })
+    }
+
+    /// Takes charge of a mark another step set (the gateway sets it with [`Cache::admit`]), to release
+    /// it like one this type acquired.
+    pub fn adopt(cache: &Arc<dyn Cache>, key: String) -> Self {
+        Self {
+            cache: cache.clone(),
+            key: Some(key),
+        }
+    }
+
+    /// Hands the release over to the caller, who deletes the key with other writes in one round trip:
+    /// this guard no longer releases it.
+    pub fn into_key(mut self) -> String {
+        self.key.take().unwrap_or_default()
     }
 
     /// Releases the mark now, waiting for it, so the next request with this key sees it gone.

@@ -12,10 +12,24 @@ use uuid::Uuid;
 
 use super::LlmError;
 use super::pricing::{from_micros, to_micros};
-use crate::cache::{Cache, RateLimit};
+use crate::cache::{Cache, RateLimit, Write};
 use crate::settings::Settings;
 
 const MINUTE: Duration = Duration::from_secs(60);
+
+/// The minute windows a call counts against: per user per app, and per app.
+pub fn call_windows(settings: &Settings, user_id: Uuid, app_id: Uuid) -> [(String, RateLimit); 2] {
+    [
+        (
+            format!("llm-rate:{app_id}:{user_id}"),
+            RateLimit::per(settings.llm_user_rate_limit, MINUTE),
+        ),
+        (
+            format!("llm-rate:{app_id}"),
+            RateLimit::per(settings.llm_app_rate_limit, MINUTE),
+        ),
+    ]
+}
 
 /// Counts one call against the per-user-per-app and per-app minute limits.
 pub async fn admit_call(
@@ -24,12 +38,7 @@ pub async fn admit_call(
     user_id: Uuid,
     app_id: Uuid,
 ) -> Result<(), LlmError> {
-    let per_user = RateLimit::per(settings.llm_user_rate_limit, MINUTE);
-    let per_app = RateLimit::per(settings.llm_app_rate_limit, MINUTE);
-    for (key, limit) in [
-        (format!("llm-rate:{app_id}:{user_id}"), per_user),
-        (format!("llm-rate:{app_id}"), per_app),
-    ] {
+    for (key, limit) in call_windows(settings, user_id, app_id) {
         if let Some(retry_after) = cache.hit(&key, limit).await?.retry_after_seconds() {
             return Err(LlmError::RateLimited { retry_after });
         }
@@ -99,10 +108,21 @@ async fn spent(
     window: &Window,
     now: DateTime<Utc>,
 ) -> Result<i64, LlmError> {
+    let cached = cache.get(&counter_key(app_id, window)).await?;
+    spent_from(db, cache, app_id, window, now, cached.as_deref()).await
+}
+
+/// [`spent`] when the counter's value was already read (`cached`).
+async fn spent_from(
+    db: &DatabaseConnection,
+    cache: &dyn Cache,
+    app_id: Uuid,
+    window: &Window,
+    now: DateTime<Utc>,
+    cached: Option<&str>,
+) -> Result<i64, LlmError> {
     let key = counter_key(app_id, window);
-    if let Some(value) = cache.get(&key).await?
-        && let Ok(micros) = value.parse()
-    {
+    if let Some(micros) = cached.and_then(|value| value.parse().ok()) {
         return Ok(micros);
     }
     let backend = db.get_database_backend();
@@ -122,6 +142,11 @@ async fn spent(
     Ok(micros)
 }
 
+/// The keys of the app's spend counters at `now` (daily, monthly), for reading them with other steps.
+pub fn spend_keys(app_id: Uuid, now: DateTime<Utc>) -> [String; 2] {
+    windows(now).map(|window| counter_key(app_id, &window))
+}
+
 /// Refuses a call when the app already spent its daily or monthly limit.
 pub async fn check_spend(
     db: &DatabaseConnection,
@@ -131,8 +156,25 @@ pub async fn check_spend(
     monthly_max: Decimal,
     now: DateTime<Utc>,
 ) -> Result<(), LlmError> {
-    for (window, max) in windows(now).iter().zip([daily_max, monthly_max]) {
-        if from_micros(spent(db, cache, app_id, window, now).await?) >= max {
+    let keys = spend_keys(app_id, now);
+    let read = cache.get_many(&[&keys[0], &keys[1]]).await?;
+    check_spend_read(db, cache, app_id, [daily_max, monthly_max], now, read).await
+}
+
+/// [`check_spend`] with the counters' values already read (`read`, in [`spend_keys`] order); an absent
+/// counter is seeded from the usage log.
+pub async fn check_spend_read(
+    db: &DatabaseConnection,
+    cache: &dyn Cache,
+    app_id: Uuid,
+    [daily_max, monthly_max]: [Decimal; 2],
+    now: DateTime<Utc>,
+    read: Vec<Option<String>>,
+) -> Result<(), LlmError> {
+    let read = read.into_iter().chain(std::iter::repeat(None));
+    for ((window, max), cached) in windows(now).iter().zip([daily_max, monthly_max]).zip(read) {
+        let spent = spent_from(db, cache, app_id, window, now, cached.as_deref()).await?;
+        if from_micros(spent) >= max {
             // Counted for the builder's usage report, which shows what the spend was made of.
             cache
                 .increment(&refusals_key(app_id, window), 1, ttl(window, now))
@@ -155,17 +197,41 @@ pub async fn record_spend(
     cost: Decimal,
     now: DateTime<Utc>,
 ) -> Result<(), LlmError> {
-    let micros = to_micros(cost);
-    if micros == 0 {
+    let keys = spend_keys(app_id, now);
+    let writes = spend_writes(&keys, cost);
+    if writes.is_empty() {
         return Ok(());
     }
-    for window in windows(now) {
-        // Make sure the counter exists (seeded from the log, which already holds this call) before adding.
-        let key = counter_key(app_id, &window);
-        if cache.get(&key).await?.is_none() {
-            spent(db, cache, app_id, &window, now).await?;
-        } else {
-            cache.increment(&key, micros, ttl(&window, now)).await?;
+    // Counters that exist grow atomically; one that does not is seeded from the log, which already
+    // holds this call.
+    let answers = cache.apply(&writes).await?;
+    seed_absent_spend(db, cache, app_id, now, &answers).await
+}
+
+/// The writes that add `cost` to the app's spend counters that exist, for [`crate::cache::Cache::apply`]
+/// together with other writes; pass their answers to [`seed_absent_spend`]. Empty for a free call.
+pub fn spend_writes(keys: &[String; 2], cost: Decimal) -> Vec<Write<'_>> {
+    let micros = to_micros(cost);
+    if micros == 0 {
+        return Vec::new();
+    }
+    keys.iter()
+        .map(|key| Write::AddIfPresent { key, delta: micros })
+        .collect()
+}
+
+/// After [`spend_writes`]: seeds each counter that was absent (from the usage log, which already holds
+/// the call). `answers` are the answers of those writes, in order.
+pub async fn seed_absent_spend(
+    db: &DatabaseConnection,
+    cache: &dyn Cache,
+    app_id: Uuid,
+    now: DateTime<Utc>,
+    answers: &[Option<i64>],
+) -> Result<(), LlmError> {
+    for (window, answer) in windows(now).iter().zip(answers) {
+        if answer.is_none() {
+            spent(db, cache, app_id, window, now).await?;
         }
     }
     Ok(())

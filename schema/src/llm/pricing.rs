@@ -5,6 +5,8 @@ use fairydust_entities::llm_models;
 use rust_decimal::{Decimal, RoundingStrategy};
 use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};
 
+use crate::cache::{Cache, CacheError, set_best_effort};
+
 const MILLION: Decimal = Decimal::from_parts(1_000_000, 0, 0, false, 0);
 
 /// The exact cost, not yet rounded.
@@ -48,6 +50,56 @@ pub async fn price_table<C: ConnectionTrait>(
         .order_by_asc(llm_models::Column::ModelId)
         .all(conn)
         .await
+}
+
+/// The cache key of the whole price table (a dozen rows), which the gateway reads with its other cache
+/// steps instead of a SELECT per call. Price changes delete it ([`forget_cached_table`]); like the app
+/// cache, its TTL bounds staleness if a deletion is ever lost.
+pub const TABLE_KEY: &str = "llm-prices";
+
+/// The price table as read from the cache with a call's other cache steps, or from the database.
+#[derive(Clone, Debug, Default)]
+pub struct Prices(Option<Vec<llm_models::Model>>);
+
+impl Prices {
+    /// The table from `cached` (the value of [`TABLE_KEY`]), or read from the database and cached
+    /// when it was absent or unreadable.
+    pub async fn from_cached<C: ConnectionTrait>(
+        conn: &C,
+        cache: &dyn Cache,
+        cached: Option<&str>,
+    ) -> Result<Self, sea_orm::DbErr> {
+        if let Some(table) = cached.and_then(|json| serde_json::from_str(json).ok()) {
+            return Ok(Self(Some(table)));
+        }
+        let table = price_table(conn).await?;
+        let json = serde_json::to_string(&table).expect("models serialise");
+        set_best_effort(cache, TABLE_KEY, &json, crate::apps::catalog::APP_CACHE_TTL).await;
+        Ok(Self(Some(table)))
+    }
+
+    /// A model's prices: from the table when it has them, else from the database (a model the table
+    /// does not know may have been added since it was read).
+    pub async fn of<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        model: &str,
+    ) -> Result<Option<llm_models::Model>, sea_orm::DbErr> {
+        if let Some(found) = self
+            .0
+            .iter()
+            .flatten()
+            .find(|candidate| candidate.model_id == model)
+        {
+            return Ok(Some(found.clone()));
+        }
+        super::usage::priced_model(conn, model).await
+    }
+}
+
+/// Call after any change to the price table.
+pub async fn forget_cached_table(cache: &dyn Cache) -> Result<(), CacheError> {
+    cache.delete(TABLE_KEY).await
 }
 
 #[cfg(test)]

@@ -2,8 +2,10 @@
 
 use fairydust_entities::{Usd, llm_models, llm_usage_logs, now};
 use rust_decimal::Decimal;
+use sea_orm::sea_query::InsertStatement;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryTrait,
 };
 use uuid::Uuid;
 
@@ -69,6 +71,11 @@ pub fn row(attempt: &Attempt) -> llm_usage_logs::Model {
         created_at: at,
         updated_at: at,
     }
+}
+
+/// The INSERT of `attempt`'s row, for a caller that runs it inside a larger statement.
+pub fn insert_of(attempt: &Attempt) -> InsertStatement {
+    llm_usage_logs::Entity::insert(row(attempt).into_active_model()).into_query()
 }
 
 pub async fn record<C: ConnectionTrait>(

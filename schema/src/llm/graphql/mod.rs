@@ -350,7 +350,7 @@ impl LlmMutation {
             is_active,
             reason,
         };
-        let model = admin::set_model_price(&state.db, admin_id, change).await?;
+        let model = admin::set_model_price(&state.db, &*state.cache, admin_id, change).await?;
         Ok(model.into())
     }
 }
