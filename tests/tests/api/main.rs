@@ -13,6 +13,7 @@ mod authorization;
 mod builder_console;
 mod cache_outage;
 mod error_codes;
+mod gateway_cost;
 mod generation_guards;
 mod http_surface;
 mod identity_account;
