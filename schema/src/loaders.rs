@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use async_graphql::Context;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
@@ -34,6 +34,26 @@ pub struct Loaders {
     pub questions: Cached<QuestionLoader>,
     pub last_sign_in: Cached<crate::admin::activity::LastSignInLoader>,
     pub refunds: Cached<crate::ledger::refunds::RefundLoader>,
+}
+
+/// A request's loaders, made on its first use of one: most requests (`{ version }`, `me`, a debit)
+/// batch nothing, and making the ten loaders cost dozens of allocations on every request.
+pub struct RequestLoaders {
+    db: DatabaseConnection,
+    loaders: OnceLock<Loaders>,
+}
+
+impl RequestLoaders {
+    pub fn new(db: &DatabaseConnection) -> Self {
+        Self {
+            db: db.clone(),
+            loaders: OnceLock::new(),
+        }
+    }
+
+    pub fn get(&self) -> &Loaders {
+        self.loaders.get_or_init(|| Loaders::new(&self.db))
+    }
 }
 
 impl Loaders {

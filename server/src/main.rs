@@ -3,6 +3,11 @@ use fairydust_server::cli::{self, Cli};
 use fairydust_server::config::Config;
 use fairydust_server::telemetry;
 
+/// mimalloc instead of glibc's malloc: allocation was a quarter to a third of the server's CPU per
+/// request (docs/BENCHMARKS.md, "The GraphQL layer").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();

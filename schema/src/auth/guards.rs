@@ -2,7 +2,7 @@ use async_graphql::{Context, Guard};
 
 use super::{Principal, Viewer};
 use crate::error::ApiError;
-use crate::loaders::Loaders;
+use crate::loaders::{Loaders, RequestLoaders};
 use crate::state::AppState;
 
 /// What every resolver reads from its context: the viewer, the server's state and the request's
@@ -36,7 +36,7 @@ impl<'a> ContextExt<'a> for Context<'a> {
     }
 
     fn loaders(&self) -> &'a Loaders {
-        self.data_unchecked::<Loaders>()
+        self.data_unchecked::<RequestLoaders>().get()
     }
 }
 

@@ -1,5 +1,6 @@
 //! The schema: roots merged from every domain, limits and extensions.
 
+pub mod document_cache;
 pub mod extensions;
 pub mod read_only;
 
@@ -17,7 +18,7 @@ use crate::identity::graphql::{
 };
 use crate::ledger::graphql::{LedgerMutation, LedgerQuery, LedgerSubscription};
 use crate::llm::graphql::{LlmMutation, LlmQuery};
-use crate::loaders::Loaders;
+use crate::loaders::RequestLoaders;
 use crate::profile::graphql::{ProfileMutation, ProfileQuery};
 use crate::questions::graphql::{QuestionsMutation, QuestionsQuery};
 use crate::state::{AppState, RequestMeta};
@@ -88,7 +89,9 @@ pub fn build_schema(state: AppState, introspection: bool) -> FairydustSchema {
         .extension(ApolloPersistedQueries::new(LruCacheStorage::new(
             PERSISTED_QUERY_CACHE_SIZE,
         )))
-        .extension(read_only::RefuseWritesWhenReadOnly);
+        .extension(read_only::RefuseWritesWhenReadOnly)
+        // Last, so innermost: every extension above still sees every request.
+        .extension(document_cache::DocumentCache::default());
     if !introspection {
         schema = schema.disable_introspection();
     }
@@ -108,7 +111,7 @@ pub fn fill_request_data(
 ) {
     data.insert(viewer);
     data.insert(meta);
-    data.insert(Loaders::new(&state.db));
+    data.insert(RequestLoaders::new(&state.db));
 }
 
 /// The names of every Query, Mutation and Subscription field: the operations the server knows.

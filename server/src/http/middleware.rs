@@ -1,10 +1,12 @@
 //! Cross-cutting HTTP behaviour: security headers, request timeouts, HTTP metrics, panics.
 
+use std::collections::HashMap;
+use std::sync::{OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use fairydust_schema::error::ErrorCode;
@@ -78,20 +80,77 @@ pub async fn timeout(State(limit): State<Duration>, request: Request, next: Next
 
 /// Request counts and latency per route template (never per raw path, which clients control).
 pub async fn http_metrics(request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|path| path.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let method = request.method().as_str().to_owned();
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let method = request.method().clone();
     let started = Instant::now();
     let response = next.run(request).await;
-    let status = response.status().as_u16().to_string();
-    metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
-        .increment(1);
-    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
-        .record(started.elapsed().as_secs_f64());
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    let series = RouteSeries::of(&method, route, response.status());
+    series.requests.increment(1);
+    series.duration.record(started.elapsed().as_secs_f64());
     response
+}
+
+/// The two series of one (method, route template, status), registered once and then reused:
+/// registering them on every request cost a handful of allocations and hashing every label.
+#[derive(Clone)]
+struct RouteSeries {
+    requests: metrics::Counter,
+    duration: metrics::Histogram,
+}
+
+/// method → route template → status. Routes and statuses are bounded by the router; methods
+/// outside the standard ones are registered per request and never kept.
+type SeriesByRoute = HashMap<Method, HashMap<Box<str>, HashMap<u16, RouteSeries>>>;
+
+impl RouteSeries {
+    fn register(method: &Method, route: &str, status: StatusCode) -> Self {
+        let (method, route) = (method.as_str().to_owned(), route.to_owned());
+        Self {
+            requests: metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status.as_u16().to_string()),
+            duration: metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route),
+        }
+    }
+
+    fn of(method: &Method, route: &str, status: StatusCode) -> Self {
+        const STANDARD: [Method; 9] = [
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::DELETE,
+            Method::HEAD,
+            Method::OPTIONS,
+            Method::CONNECT,
+            Method::PATCH,
+            Method::TRACE,
+        ];
+        static KNOWN: OnceLock<RwLock<SeriesByRoute>> = OnceLock::new();
+        if !STANDARD.contains(method) {
+            return Self::register(method, route, status);
+        }
+        // Handles taken before the recorder is installed would record nowhere, for ever.
+        let _ = super::metrics::recorder();
+        let known = KNOWN.get_or_init(Default::default);
+        let found = known
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(method)
+            .and_then(|routes| routes.get(route))
+            .and_then(|statuses| statuses.get(&status.as_u16()))
+            .cloned();
+        found.unwrap_or_else(|| {
+            let series = Self::register(method, route, status);
+            known
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .entry(method.clone())
+                .or_default()
+                .entry(route.into())
+                .or_default()
+                .insert(status.as_u16(), series.clone());
+            series
+        })
+    }
 }
 
 /// A panic is a bug; the client gets the standard 500 body and the panic is logged, never the details.
