@@ -35,10 +35,14 @@ SERVER_PID=
 trap '[[ -n $SERVER_PID ]] && kill $SERVER_PID 2>/dev/null; rm -rf "$WORK"' EXIT
 DATABASE_URL="$URL_DB" "$SERVER_BIN" create-admin --email admin@scale.test >/dev/null
 (cd "$WORK" && exec env DATABASE_URL="$URL_DB" HOST=127.0.0.1 PORT="$PORT" PORTALS_DIR="$WORK/none" \
-  RUST_LOG="warn,fairydust::otp=info" NO_COLOR=1 "$SERVER_BIN" serve >"$WORK/server.log" 2>&1) &
+  RUST_LOG="warn,fairydust::otp=info,fairydust_server::report_rollups=info" NO_COLOR=1 "$SERVER_BIN" serve >"$WORK/server.log" 2>&1) &
 SERVER_PID=$!
 for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$PORT/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
 URL="http://127.0.0.1:$PORT/graphql"
+# The server fills the last days' report rollups at start-up (REPORT_ROLLUP_DAYS); the probe measures what
+# an admin meets afterwards. How long the fill took is in its log line.
+for _ in $(seq 1 600); do grep -q "report rollups" "$WORK/server.log" && break; sleep 0.5; done
+grep "report rollups" "$WORK/server.log" || echo "the report rollups were not filled within 5 minutes"
 
 token_of() { # email -> access token, signing in with the code the server logs
   curl -fsS "$URL" -H 'content-type: application/json' \

@@ -28,6 +28,7 @@ pub mod skipped_tests;
 pub mod sql;
 pub mod state;
 pub mod system;
+pub mod user_sketch;
 pub mod validation;
 pub mod write_limits;
 

@@ -30,6 +30,22 @@ pub fn open_from(now: DateTime<Utc>) -> DateTime<Utc> {
     }
 }
 
+/// The `count` most recent closed days, oldest first: what a server fills ahead of the reports.
+pub fn recent_closed_days(now: DateTime<Utc>, count: u32) -> Vec<NaiveDate> {
+    let first_open = open_from(now).date_naive();
+    (1..=i64::from(count))
+        .rev()
+        .map(|back| first_open - Duration::days(back))
+        .collect()
+}
+
+/// How long until the next day closes (when the next fill has something new to do).
+pub fn until_next_close(now: DateTime<Utc>) -> std::time::Duration {
+    (open_from(now) + Duration::days(1) + SETTLE - now)
+        .to_std()
+        .unwrap_or_default()
+}
+
 /// A range `[from, to)` cut into the whole closed days it covers, read from the rollups, and the
 /// stretches computed live: a partial first day, a partial last day, what is still open.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -177,6 +193,27 @@ mod tests {
         assert_eq!(
             open_from(at("2026-12-02T00:10:00Z")),
             at("2026-12-02T00:00:00Z")
+        );
+    }
+
+    #[test]
+    fn the_recent_closed_days_end_yesterday_once_today_settled() {
+        assert_eq!(
+            recent_closed_days(at("2026-12-02T15:00:00Z"), 2),
+            vec![day("2026-11-30"), day("2026-12-01")]
+        );
+        assert_eq!(
+            recent_closed_days(at("2026-12-02T00:05:00Z"), 1),
+            vec![day("2026-11-30")]
+        );
+        assert!(recent_closed_days(at("2026-12-02T15:00:00Z"), 0).is_empty());
+        assert_eq!(
+            until_next_close(at("2026-12-02T00:05:00Z")),
+            std::time::Duration::from_secs(5 * 60)
+        );
+        assert_eq!(
+            until_next_close(at("2026-12-02T23:10:00Z")),
+            std::time::Duration::from_secs(60 * 60)
         );
     }
 

@@ -99,6 +99,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     }
     let address = std::net::SocketAddr::new(config.host, config.port);
     let app = app::build(config).await?;
+    crate::report_rollups::spawn(
+        app.state.app.db.clone(),
+        app.state.config.report_rollup_days,
+    );
     let listener = tokio::net::TcpListener::bind(address).await?;
     tracing::info!(%address, "fairydust listening: GraphQL at /graphql, GraphiQL at /graphiql, portals at /admin and /builder");
     app.serve(listener, app::shutdown_signal()).await?;

@@ -7,4 +7,5 @@ pub mod config;
 pub mod db;
 pub mod http;
 pub mod integrations;
+pub mod report_rollups;
 pub mod telemetry;

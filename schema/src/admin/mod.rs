@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod activity;
 pub mod audit;
 pub mod audit_log;
+mod circulation;
 pub mod directory;
 mod error;
 pub mod export;

@@ -11,15 +11,17 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, QueryResult};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::AdminError;
 use super::error::invalid;
+use super::{AdminError, circulation};
 use crate::ledger::TransactionKind;
 use crate::rollups;
+use crate::user_sketch::UserSketch;
 
 pub const MAX_DAYS: i64 = 366;
 pub const TOP_APPS: usize = 10;
-const PLATFORM_REPORT: &str = "platform";
+pub(super) const PLATFORM_REPORT: &str = "platform";
 const APPS_REPORT: &str = "platform-apps";
+const ACTIVE_USERS_REPORT: &str = "platform-active-users";
 
 /// One UTC day, or the whole range. DUST amounts are positive sums of their kind; `adjusted` and
 /// `net` are signed.
@@ -85,20 +87,12 @@ fn in_range<C: sea_orm::sea_query::IntoColumnRef + Copy>(
         .and_where(Expr::col(column).lt(to));
 }
 
-/// Users with a session row (sign-in or refresh) or a consume in `[from, to)`, with their day when
-/// `with_day`.
-fn active_users(
-    day: &'static str,
-    with_day: bool,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> SelectStatement {
+/// (day, user) of the users with a session row (sign-in or refresh) or a consume in `[from, to)`.
+fn active_users(day: &'static str, from: DateTime<Utc>, to: DateTime<Utc>) -> SelectStatement {
     let mut sessions = Query::select();
     let mut spends = Query::select();
-    if with_day {
-        sessions.expr_as(Expr::cust(day), "day");
-        spends.expr_as(Expr::cust(day), "day");
-    }
+    sessions.expr_as(Expr::cust(day), "day");
+    spends.expr_as(Expr::cust(day), "day");
     sessions
         .column(auth_sessions::Column::UserId)
         .from(auth_sessions::Entity);
@@ -111,8 +105,29 @@ fn active_users(
     sessions.union(UnionType::Distinct, spends).take()
 }
 
+/// The sketch of each day's active users in `[from, to)`, from the raw rows.
+async fn active_user_days(
+    db: &DatabaseConnection,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<BTreeMap<NaiveDate, UserSketch>, AdminError> {
+    let day = crate::sql::day_of_created_at(db.get_database_backend());
+    let mut select = Query::select();
+    select
+        .column(Alias::new("day"))
+        .column(Alias::new("user_id"))
+        .from_subquery(active_users(day, from, to), Alias::new("a"));
+    let mut days: BTreeMap<NaiveDate, UserSketch> = BTreeMap::new();
+    for row in db.query_all(&select).await? {
+        days.entry(day_key(&row)?)
+            .or_default()
+            .insert(row.try_get("", "user_id")?);
+    }
+    Ok(days)
+}
+
 /// Every measure but the circulation, per day of `[from, to)`, from the raw rows.
-async fn measure_days(
+pub(super) async fn measure_days(
     db: &DatabaseConnection,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
@@ -136,7 +151,7 @@ async fn measure_days(
     select
         .column(Alias::new("day"))
         .expr_as(Expr::cust("COUNT(*)"), "n")
-        .from_subquery(active_users(day, true, from, to), Alias::new("a"))
+        .from_subquery(active_users(day, from, to), Alias::new("a"))
         .group_by_col(Alias::new("day"));
     for row in db.query_all(&select).await? {
         days.entry(day_key(&row)?).or_default().active_users = row.try_get("", "n")?;
@@ -244,32 +259,24 @@ async fn app_days(
     Ok(days)
 }
 
-/// Σ of every DUST amount written at or after `since`: closed days from their rollups, the rest live.
-async fn net_since(
+/// Computes and stores whatever rollups of `days` (all closed) the platform report lacks, and the
+/// circulation anchor of `now`, so the next report reads them instead.
+pub async fn fill_rollups(
     db: &DatabaseConnection,
-    since: DateTime<Utc>,
+    days: &[NaiveDate],
     now: DateTime<Utc>,
-) -> Result<i64, AdminError> {
-    let split = rollups::split(since, now + Duration::days(1), now);
-    let closed = rollups::closed_days(db, PLATFORM_REPORT, &split.closed_days, |from, to| {
+) -> Result<(), AdminError> {
+    rollups::closed_days(db, PLATFORM_REPORT, days, |from, to| {
         measure_days(db, from, to)
     })
     .await?;
-    let mut net: i64 = closed.values().map(|day| day.net).sum();
-    for (from, to) in split.live {
-        let mut select = Query::select();
-        select
-            .expr_as(
-                Expr::cust("CAST(COALESCE(SUM(amount), 0) AS BIGINT)"),
-                "total",
-            )
-            .from(dust_transactions::Entity);
-        in_range(&mut select, dust_transactions::Column::CreatedAt, from, to);
-        if let Some(row) = db.query_one(&select).await? {
-            net += row.try_get::<i64>("", "total")?;
-        }
-    }
-    Ok(net)
+    rollups::closed_days(db, APPS_REPORT, days, |from, to| app_days(db, from, to)).await?;
+    rollups::closed_days(db, ACTIVE_USERS_REPORT, days, |from, to| {
+        active_user_days(db, from, to)
+    })
+    .await?;
+    circulation::held_at(db, now, now).await?;
+    Ok(())
 }
 
 fn top<T>(mut rows: Vec<T>, key: impl Fn(&T) -> i64) -> Vec<T> {
@@ -307,20 +314,7 @@ pub async fn platform_stats(
         }
     }
 
-    // What users hold now minus what moved since `from` is what they held at `from` (Σ transactions
-    // = balance, the ledger's invariant); each day's net carries it forward.
-    let mut select = Query::select();
-    select
-        .expr_as(
-            Expr::cust("CAST(COALESCE(SUM(dust_balance), 0) AS BIGINT)"),
-            "total",
-        )
-        .from(users::Entity);
-    let held_now: i64 = match db.query_one(&select).await? {
-        Some(row) => row.try_get("", "total")?,
-        None => 0,
-    };
-    let mut circulation = held_now - net_since(db, from, now).await?;
+    let mut circulation = circulation::held_at(db, from, now).await?;
     let mut totals = Measures::default();
     for measures in days.values_mut() {
         circulation += measures.net;
@@ -338,20 +332,16 @@ pub async fn platform_stats(
         totals.llm_cost_micros += measures.llm_cost_micros;
     }
     totals.circulation = circulation;
-    // Someone active on two days counts once: not a sum of the days.
-    let mut select = Query::select();
-    select.expr_as(Expr::cust("COUNT(*)"), "n").from_subquery(
-        active_users(
-            crate::sql::day_of_created_at(db.get_database_backend()),
-            false,
-            from,
-            to,
-        ),
-        Alias::new("a"),
-    );
-    if let Some(row) = crate::sql::query_all_with_room(db, &select).await?.first() {
-        totals.active_users = row.try_get("", "n")?;
+    // Someone active on two days counts once: the days' sketches merge, they do not add up.
+    let active = rollups::per_day(db, ACTIVE_USERS_REPORT, &split, |from, to| {
+        active_user_days(db, from, to)
+    })
+    .await?;
+    let mut active_in_range = UserSketch::default();
+    for day in active.values() {
+        active_in_range.merge(day);
     }
+    totals.active_users = active_in_range.count();
 
     let (mut top_apps_by_dust, mut top_apps_by_cost) = (Vec::new(), Vec::new());
     if with_top_apps {

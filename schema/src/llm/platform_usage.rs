@@ -1,7 +1,7 @@
 //! `llmAnalytics`: platform-wide LLM usage over a range, by day, model, app and action. Closed days
 //! come from their rollups (`crate::rollups`), the rest from the raw rows. Distinct users are not a
-//! sum of days, so they are counted live over the range, and only for the breakdowns a caller asks
-//! them of.
+//! sum of days: the range's total merges each day's sketch of its users (`crate::user_sketch`); the
+//! breakdowns' are counted live over the range, and only for the breakdowns a caller asks them of.
 
 use std::collections::BTreeMap;
 
@@ -15,8 +15,10 @@ use uuid::Uuid;
 use super::LlmError;
 use super::analytics::{self, GroupBy, UsageFilter, UsageGroup, UsageTotals};
 use crate::rollups;
+use crate::user_sketch::UserSketch;
 
 const REPORT: &str = "llm";
+const USERS_REPORT: &str = "llm-users";
 
 /// One day's usage, split three ways. Each breakdown's `unique_users` is left at 0 (not a sum);
 /// `totals.unique_users` is the day's own distinct users.
@@ -89,8 +91,32 @@ async fn usage_days(
         entry.by_app.entry(app).or_default().add(&totals);
         entry.by_action.entry(action).or_default().add(&totals);
     }
-    for (key, users) in distinct_users(db, from, to, Some(GroupBy::Day)).await? {
+    for (key, users) in distinct_users(db, from, to, GroupBy::Day).await? {
         days.entry(day_of(&key)?).or_default().totals.unique_users = users;
+    }
+    Ok(days)
+}
+
+/// The sketch of each day's users in `[from, to)`, from the raw rows.
+async fn user_days(
+    db: &DatabaseConnection,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<BTreeMap<NaiveDate, UserSketch>, LlmError> {
+    let backend = db.get_database_backend();
+    let mut select = Query::select();
+    select
+        .distinct()
+        .expr_as(Expr::cust(GroupBy::Day.key(backend)), "day")
+        .column(Column::UserId)
+        .from(llm_usage_logs::Entity)
+        .and_where(Column::CreatedAt.gte(from))
+        .and_where(Column::CreatedAt.lt(to));
+    let mut days: BTreeMap<NaiveDate, UserSketch> = BTreeMap::new();
+    for row in db.query_all(&select).await? {
+        days.entry(day_of(&row.try_get::<String>("", "day")?)?)
+            .or_default()
+            .insert(row.try_get("", "user_id")?);
     }
     Ok(days)
 }
@@ -100,12 +126,12 @@ fn day_of(key: &str) -> Result<NaiveDate, LlmError> {
         .map_err(|e| sea_orm::DbErr::Type(format!("bad day {key:?}: {e}")).into())
 }
 
-/// Distinct users of `[from, to)` per group of `by`, or in all under the key "" without.
+/// Distinct users of `[from, to)` per group of `by`.
 async fn distinct_users(
     db: &DatabaseConnection,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-    by: Option<GroupBy>,
+    by: GroupBy,
 ) -> Result<BTreeMap<String, i64>, LlmError> {
     let backend = db.get_database_backend();
     let mut select = Query::select();
@@ -116,22 +142,27 @@ async fn distinct_users(
         .and_where(Column::CreatedAt.lt(to));
     match by {
         // The app key is a uuid column: read it as one, like the other keys as text.
-        Some(GroupBy::App) => select.column(Column::AppId).group_by_col(Column::AppId),
-        Some(by) => select
+        GroupBy::App => select.column(Column::AppId).group_by_col(Column::AppId),
+        by => select
             .expr_as(Expr::cust(by.key(backend)), "group_key")
             .group_by_col(Alias::new("group_key")),
-        None => &mut select,
     };
     let mut found = BTreeMap::new();
     for row in crate::sql::query_all_with_room(db, &select).await? {
         let key = match by {
-            None => String::new(),
-            Some(GroupBy::App) => row.try_get::<Uuid>("", "app_id")?.to_string(),
-            Some(_) => row.try_get("", "group_key")?,
+            GroupBy::App => row.try_get::<Uuid>("", "app_id")?.to_string(),
+            _ => row.try_get("", "group_key")?,
         };
         found.insert(key, row.try_get("", "users")?);
     }
     Ok(found)
+}
+
+/// Computes and stores whatever rollups of `days` (all closed) the report lacks.
+pub async fn fill_rollups(db: &DatabaseConnection, days: &[NaiveDate]) -> Result<(), LlmError> {
+    rollups::closed_days(db, REPORT, days, |from, to| usage_days(db, from, to)).await?;
+    rollups::closed_days(db, USERS_REPORT, days, |from, to| user_days(db, from, to)).await?;
+    Ok(())
 }
 
 fn ranked<K: ToString>(
@@ -199,21 +230,27 @@ pub async fn platform_usage(
         });
     }
 
-    let count = async |wanted: bool, by: Option<GroupBy>| -> Result<_, LlmError> {
+    let count = async |wanted: bool, by: GroupBy| -> Result<_, LlmError> {
         Ok(if wanted {
             Some(distinct_users(db, from, to, by).await?)
         } else {
             None
         })
     };
-    if let Some(users) = count(distinct.totals, None).await? {
-        result.totals.unique_users = users.get("").copied().unwrap_or(0);
+    if distinct.totals {
+        let days =
+            rollups::per_day(db, USERS_REPORT, &split, |from, to| user_days(db, from, to)).await?;
+        let mut users = UserSketch::default();
+        for day in days.values() {
+            users.merge(day);
+        }
+        result.totals.unique_users = users.count();
     }
-    let users = count(distinct.by_model, Some(GroupBy::Model)).await?;
+    let users = count(distinct.by_model, GroupBy::Model).await?;
     result.by_model = ranked(by_model, users.as_ref(), |_| None);
-    let users = count(distinct.by_app, Some(GroupBy::App)).await?;
+    let users = count(distinct.by_app, GroupBy::App).await?;
     result.by_app = ranked(by_app, users.as_ref(), |app| Some(*app));
-    let users = count(distinct.by_action, Some(GroupBy::Action)).await?;
+    let users = count(distinct.by_action, GroupBy::Action).await?;
     result.by_action = ranked(by_action, users.as_ref(), |_| None);
     Ok(result)
 }

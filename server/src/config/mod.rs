@@ -90,6 +90,9 @@ pub struct Config {
     pub websocket: WebSocketLimits,
     /// Bearer token that opens `/metrics` to callers other than loopback; `None`: loopback only.
     pub metrics_token: Option<Secret>,
+    /// How many closed days of admin-report rollups the server fills ahead of the first admin who
+    /// asks (at start-up, then each day as it closes); 0: only when a report asks.
+    pub report_rollup_days: u32,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -356,6 +359,14 @@ impl Config {
             ));
         }
 
+        let report_rollup_days: u32 = source.parse("REPORT_ROLLUP_DAYS", 31)?;
+        if report_rollup_days > 366 {
+            return Err(ConfigError::new(
+                "REPORT_ROLLUP_DAYS",
+                "must be between 0 and 366",
+            ));
+        }
+
         let refresh_reuse_grace_seconds: u64 = source.parse("REFRESH_REUSE_GRACE_SECONDS", 10)?;
         if refresh_reuse_grace_seconds > 60 {
             return Err(ConfigError::new(
@@ -404,6 +415,7 @@ impl Config {
         Ok(Self {
             websocket: WebSocketLimits::from_source(&source)?,
             metrics_token: source.text("METRICS_TOKEN").map(Secret::new),
+            report_rollup_days,
             oauth_require_nonce: source.flag("OAUTH_REQUIRE_NONCE", true)?,
             refresh_reuse_grace: Duration::from_secs(refresh_reuse_grace_seconds),
             profile_limits,

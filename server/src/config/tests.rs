@@ -22,6 +22,7 @@ fn embedded_defaults_need_no_variables() {
     assert_eq!(config.port, 8000);
     assert!(config.graphql_introspection);
     assert!(config.allowed_origins.is_empty());
+    assert_eq!(config.report_rollup_days, 31);
 }
 
 #[test]
@@ -119,5 +120,11 @@ fn bad_values_name_their_variable() {
     assert_eq!(
         config(&[("LOG_FORMAT", "xml")]).unwrap_err().variable,
         "LOG_FORMAT"
+    );
+    assert_eq!(
+        config(&[("REPORT_ROLLUP_DAYS", "400")])
+            .unwrap_err()
+            .variable,
+        "REPORT_ROLLUP_DAYS"
     );
 }

@@ -252,3 +252,120 @@ async fn llm_analytics_add_rolled_up_days_to_the_live_one() {
         &json!({ "key": haiku, "totals": { "requests": 3 } })
     );
 }
+
+#[tokio::test]
+async fn circulation_is_carried_from_a_daily_anchor_and_active_users_count_once() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let owner = app.builder().await;
+    let priced = app.priced_app(owner.id, &[("x", 3)]).await;
+    let regular = app.user().await;
+    consume(&app, &regular, &priced.slug, "x", 1, "today")
+        .await
+        .data();
+    // The same person also spent DUST on two closed days: one active user over the range, not three.
+    for (days_back, key) in [(2, "two-days-ago"), (1, "yesterday")] {
+        consume(&app, &regular, &priced.slug, "x", 1, key)
+            .await
+            .data();
+        let at = midnight(Utc::now().date_naive() - Duration::days(days_back)) + Duration::hours(9);
+        dust_transactions::Entity::update_many()
+            .col_expr(dust_transactions::Column::CreatedAt, Expr::value(at))
+            .filter(dust_transactions::Column::IdempotencyKey.eq(key))
+            .exec(&app.db)
+            .await
+            .unwrap();
+    }
+
+    let (window, closed) = range(3);
+    let first = app.gql_as(&admin.token, PLATFORM, window.clone()).await;
+    let stats = first.at("platformStats").clone();
+    let held: i64 = users::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|user| i64::from(user.dust_balance))
+        .sum();
+    assert_eq!(stats["totals"]["dustInCirculation"], held);
+    let days = stats["days"].as_array().unwrap();
+    let spent: Vec<_> = days
+        .iter()
+        .map(|d| &d["measures"]["dustConsumed"])
+        .collect();
+    assert_eq!(spent, [&json!(0), &json!(3), &json!(3), &json!(3)]);
+    // Each day's circulation is the one before it plus what moved that day.
+    assert_eq!(
+        days[1]["measures"]["dustInCirculation"].as_i64().unwrap() - 3,
+        days[2]["measures"]["dustInCirculation"].as_i64().unwrap()
+    );
+    // The admin, the builder and the regular user signed in today; the user's spends on the closed
+    // days do not count them again.
+    assert_eq!(stats["totals"]["activeUsers"], 3);
+    assert_eq!(
+        rollups_of(&app, "platform-active-users").await.len(),
+        closed.len()
+    );
+
+    // The anchor is what the report reads: one stored figure per day, not a sum over every balance.
+    let anchors = rollups_of(&app, "platform-circulation").await;
+    assert_eq!(anchors.len(), 1);
+    let mut anchor = anchors[0].clone().into_active_model();
+    let stored: i64 = anchors[0].body.parse().unwrap();
+    anchor.body = Set((stored + 100).to_string());
+    anchor.update(&app.db).await.unwrap();
+    let moved = app.gql_as(&admin.token, PLATFORM, window).await;
+    assert_eq!(
+        moved.at("platformStats.totals.dustInCirculation"),
+        held + 100
+    );
+    assert_eq!(
+        moved.at("platformStats.days.0.measures.dustInCirculation"),
+        days[0]["measures"]["dustInCirculation"].as_i64().unwrap() + 100
+    );
+}
+
+#[tokio::test]
+async fn rollups_filled_ahead_leave_a_report_nothing_to_compute() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let now = Utc::now();
+    let days = rollups::recent_closed_days(now, 5);
+    fairydust_schema::admin::stats::fill_rollups(&app.db, &days, now)
+        .await
+        .unwrap();
+    fairydust_schema::llm::platform_usage::fill_rollups(&app.db, &days)
+        .await
+        .unwrap();
+    let reports = [
+        "platform",
+        "platform-apps",
+        "platform-active-users",
+        "llm",
+        "llm-users",
+    ];
+    for report in reports {
+        assert_eq!(rollups_of(&app, report).await.len(), 5, "{report}");
+    }
+    let computed_at: Vec<_> = report_days::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| (row.report, row.day, row.computed_at))
+        .collect();
+
+    let (window, _) = range(4);
+    app.gql_as(&admin.token, PLATFORM, window.clone())
+        .await
+        .data();
+    app.gql_as(&admin.token, LLM, window).await.data();
+    let after: Vec<_> = report_days::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| (row.report, row.day, row.computed_at))
+        .collect();
+    assert_eq!(after, computed_at, "the reports only read what was filled");
+}

@@ -159,7 +159,8 @@ impl LlmQuery {
         })
     }
 
-    /// Platform-wide LLM usage.
+    /// Platform-wide LLM usage. `totals.uniqueUsers` counts each person once over the range: exact up
+    /// to 1 000 people, beyond that an estimate with a standard error of 0.8 %.
     #[graphql(guard = "RequireAdmin")]
     async fn llm_analytics(
         &self,
