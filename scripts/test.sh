@@ -97,7 +97,7 @@ skipped_in "SQLite" "$skip_logs/sqlite"
 if $services_answer; then
   for drill in kill9 pg_restart replicas slow; do
     log "Fault drill: bench/faults/$drill.sh (fast mode)"
-    if FAULT_SECONDS=10 SERVER_BIN="${CARGO_TARGET_DIR:-target}/debug/server" \
+    if FAULT_SECONDS=14 SERVER_BIN="${CARGO_TARGET_DIR:-target}/debug/server" \
       PGHOST="$(url_host "$pg_url")" PGPORT="$(url_port "$pg_url" 5432)" \
       REDIS_HOST="$(url_host "$redis_url")" REDIS_PORT="$(url_port "$redis_url" 6379)" \
       "bench/faults/$drill.sh"; then

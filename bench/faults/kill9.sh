@@ -12,7 +12,7 @@
 #   - no DUST hold counts for longer than 10 minutes, and none of a request of the running server is left.
 #
 #   bench/faults/kill9.sh                    # 30 s of load, two kills (about 1.5 min)
-#   FAULT_SECONDS=10 bench/faults/kill9.sh   # CI: 10 s of load, one kill (well under 60 s)
+#   FAULT_SECONDS=14 bench/faults/kill9.sh   # CI: 14 s of load, one kill (well under 60 s)
 #
 # Settings: FAULT_SECONDS (30), FAULT_KILLS (2, or 1 when FAULT_SECONDS < 20), FAULT_USERS (8),
 # FAULT_WORKERS (8, at most 16), FAULT_MIX (consume,generate,consume,grant: the workers' kinds in turn,

@@ -13,10 +13,12 @@
 #     Σ amount = users.dust_balance for every user.
 #
 #   bench/faults/pg_restart.sh                    # 30 s of load, PostgreSQL down 12 s (about 1 min)
-#   FAULT_SECONDS=10 bench/faults/pg_restart.sh   # CI: 10 s of load, down 6 s (well under 60 s)
+#   FAULT_SECONDS=12 bench/faults/pg_restart.sh   # CI: 12 s of load, down 4 s (well under 60 s)
 #
-# Settings: FAULT_SECONDS (30), FAULT_PG_DOWN_SECONDS (12; 6 when FAULT_SECONDS < 20: longer than the
-# pool's acquire timeout, so requests that wait for a connection give up while it is still down),
+# Settings: FAULT_SECONDS (30), FAULT_PG_DOWN_SECONDS (12; 4 when FAULT_SECONDS < 20: longer than the
+# pool's acquire timeout, so requests that wait for a connection give up while it is still down, and short
+# enough to leave the load a few seconds after the restart — the load must outlast the outage, or there is
+# no recovery to check),
 # FAULT_LATENCY_LIMIT (4), FAULT_USERS (8), FAULT_WORKERS (8, at most 16),
 # FAULT_TAMPER=1 (deletes one ledger row before the checks: a check of the checks, they must fail),
 # FAULT_KEEP=1 (keeps logs and outcomes); SERVER_BIN, REDIS_HOST/REDIS_PORT (127.0.0.1:6379).
@@ -24,7 +26,12 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 SECONDS_OF_LOAD=${FAULT_SECONDS:-30}
-DOWN=${FAULT_PG_DOWN_SECONDS:-$(((SECONDS_OF_LOAD < 20) ? 6 : 12))}
+DOWN=${FAULT_PG_DOWN_SECONDS:-$(((SECONDS_OF_LOAD < 20) ? 4 : 12))}
+# Stop at 30 % of the load, a fast shutdown takes up to 2 s: keep at least 3 s of load after the restart.
+if python3 -c "import sys; sys.exit(0 if $SECONDS_OF_LOAD * 0.3 + 2 + $DOWN + 3 <= $SECONDS_OF_LOAD else 1)"; then :; else
+  echo "pg_restart.sh: ${SECONDS_OF_LOAD}s of load leave no time after a ${DOWN}s outage; raise FAULT_SECONDS" >&2
+  exit 2
+fi
 LATENCY_LIMIT=${FAULT_LATENCY_LIMIT:-4}
 USERS=${FAULT_USERS:-8}
 WORKERS=${FAULT_WORKERS:-8}

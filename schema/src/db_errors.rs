@@ -45,6 +45,15 @@ pub fn violates_check(error: &DbErr, constraint: &str) -> bool {
     error.to_string().contains(constraint)
 }
 
+/// Codes that mean "not now", not "never". PostgreSQL: admin_shutdown, crash_shutdown,
+/// cannot_connect_now, and the two answers that ask for the transaction again, deadlock_detected and
+/// serialization_failure. SQLite (extended codes): busy and locked — busy_timeout queues writers, but a
+/// transaction that read before it writes gets SQLITE_BUSY_SNAPSHOT (517) at once when another
+/// connection committed in between.
+const TRY_AGAIN_CODES: &[&str] = &[
+    "57P01", "57P02", "57P03", "40P01", "40001", "5", "6", "261", "262", "517", "773",
+];
+
 /// Whether the database could not be reached (pool exhausted or closed, connection lost, server
 /// shutting down or starting up) or asked for the transaction to be run again (a deadlock, a
 /// serialization failure), rather than refusing the statement: the request may succeed later.
@@ -56,12 +65,9 @@ pub fn is_unavailable(error: &DbErr) -> bool {
         DbErr::Exec(RuntimeErr::SqlxError(cause)) | DbErr::Query(RuntimeErr::SqlxError(cause)) => {
             match &**cause {
                 Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
-                // PostgreSQL's admin_shutdown, crash_shutdown, cannot_connect_now, and the two
-                // answers that mean "run it again": deadlock_detected, serialization_failure.
-                Sqlx::Database(db) => matches!(
-                    db.code().as_deref(),
-                    Some("57P01" | "57P02" | "57P03" | "40P01" | "40001")
-                ),
+                Sqlx::Database(db) => db
+                    .code()
+                    .is_some_and(|code| TRY_AGAIN_CODES.contains(&code.as_ref())),
                 _ => false,
             }
         }
