@@ -75,6 +75,15 @@ impl UserSketch {
         }
     }
 
+    /// The users of all `sketches` together.
+    pub fn union<'a>(sketches: impl IntoIterator<Item = &'a UserSketch>) -> Self {
+        let mut all = Self::default();
+        for sketch in sketches {
+            all.merge(sketch);
+        }
+        all
+    }
+
     /// How many distinct users were seen: exact for an exact set, else the HyperLogLog estimate
     /// (with linear counting while many registers are still empty, where it is more precise).
     pub fn count(&self) -> i64 {

@@ -337,11 +337,7 @@ pub async fn platform_stats(
         active_user_days(db, from, to)
     })
     .await?;
-    let mut active_in_range = UserSketch::default();
-    for day in active.values() {
-        active_in_range.merge(day);
-    }
-    totals.active_users = active_in_range.count();
+    totals.active_users = UserSketch::union(active.values()).count();
 
     let (mut top_apps_by_dust, mut top_apps_by_cost) = (Vec::new(), Vec::new());
     if with_top_apps {

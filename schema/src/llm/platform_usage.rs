@@ -240,11 +240,7 @@ pub async fn platform_usage(
     if distinct.totals {
         let days =
             rollups::per_day(db, USERS_REPORT, &split, |from, to| user_days(db, from, to)).await?;
-        let mut users = UserSketch::default();
-        for day in days.values() {
-            users.merge(day);
-        }
-        result.totals.unique_users = users.count();
+        result.totals.unique_users = UserSketch::union(days.values()).count();
     }
     let users = count(distinct.by_model, GroupBy::Model).await?;
     result.by_model = ranked(by_model, users.as_ref(), |_| None);

@@ -51,6 +51,17 @@ async fn rollups_of(app: &TestApp, report: &str) -> Vec<report_days::Model> {
         .unwrap()
 }
 
+/// Every stored rollup and when it was computed.
+async fn stamps(app: &TestApp) -> Vec<(String, NaiveDate, DateTime<Utc>)> {
+    report_days::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| (row.report, row.day, row.computed_at))
+        .collect()
+}
+
 #[tokio::test]
 async fn platform_stats_read_closed_days_from_their_rollups() {
     let app = TestApp::spawn().await;
@@ -347,25 +358,13 @@ async fn rollups_filled_ahead_leave_a_report_nothing_to_compute() {
     for report in reports {
         assert_eq!(rollups_of(&app, report).await.len(), 5, "{report}");
     }
-    let computed_at: Vec<_> = report_days::Entity::find()
-        .all(&app.db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|row| (row.report, row.day, row.computed_at))
-        .collect();
+    let computed_at = stamps(&app).await;
 
     let (window, _) = range(4);
     app.gql_as(&admin.token, PLATFORM, window.clone())
         .await
         .data();
     app.gql_as(&admin.token, LLM, window).await.data();
-    let after: Vec<_> = report_days::Entity::find()
-        .all(&app.db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|row| (row.report, row.day, row.computed_at))
-        .collect();
+    let after = stamps(&app).await;
     assert_eq!(after, computed_at, "the reports only read what was filled");
 }
