@@ -258,29 +258,68 @@ impl RecipeFilter {
     }
 }
 
+/// What a page of recipes reads besides the rows' small columns.
+#[derive(Clone, Copy, Debug)]
+pub struct PageReads {
+    /// The total count of matching recipes (one more statement).
+    pub total: bool,
+    /// The Markdown content; without it the page is one statement and no content budget applies.
+    pub content: bool,
+}
+
 /// A page of recipes, newest first. Returns the rows, the total (when asked) and whether the page was
 /// cut short to stay within `content_budget` bytes of content (then there is a next page, even with
-/// fewer rows than asked for).
+/// fewer rows than asked for). Rows read without content carry an empty `content`.
 pub async fn page(
     db: &DatabaseConnection,
     user_id: Uuid,
     filter: &RecipeFilter,
     after: Option<Cursor>,
     limit: u64,
-    with_total: bool,
+    reads: PageReads,
     content_budget: u64,
 ) -> Result<(Vec<user_recipes::Model>, i64, bool), ContentError> {
     use user_recipes::Column as C;
     let filtered = user_recipes::Entity::find().filter(filter.condition(user_id));
-    let total = if with_total {
+    let total = if reads.total {
         filtered.clone().count(db).await? as i64
     } else {
         0
     };
     let query =
         keyset_query(filtered, (C::CreatedAt, C::Id), Order::NewestFirst, after).limit(limit);
+    if !reads.content {
+        return Ok((without_content(query).all(db).await?, total, false));
+    }
     let (rows, cut) = within_budget(db, query, content_budget).await?;
     Ok((rows, total, cut))
+}
+
+/// Every column but `content`, which reads as an empty string: a list that shows titles should not
+/// pull up to the content budget of Markdown out of the database.
+fn without_content(
+    query: sea_orm::Select<user_recipes::Entity>,
+) -> sea_orm::Select<user_recipes::Entity> {
+    use sea_orm::{Iterable, QuerySelect};
+    query
+        .select_only()
+        .columns(
+            user_recipes::Column::iter()
+                .filter(|column| !matches!(column, user_recipes::Column::Content)),
+        )
+        .column_as(Expr::cust("''"), "content")
+}
+
+/// The content of one recipe, for a row that was read without it.
+pub async fn content_of(db: &DatabaseConnection, id: Uuid) -> Result<String, ContentError> {
+    use user_recipes::Column as C;
+    let content: Option<String> = user_recipes::Entity::find_by_id(id)
+        .select_only()
+        .column(C::Content)
+        .into_tuple()
+        .one(db)
+        .await?;
+    content.ok_or(ContentError::NotFound("Recipe"))
 }
 
 /// Runs `query` in two steps so that no more than about `budget` bytes of content are ever loaded:
@@ -296,7 +335,8 @@ async fn within_budget(
         .clone()
         .select_only()
         .column(C::Id)
-        .column_as(Expr::cust("CAST(LENGTH(content) AS BIGINT)"), "size")
+        // Bytes, as the budget counts them; `LENGTH` would count characters, scanning each text.
+        .column_as(Expr::cust("CAST(OCTET_LENGTH(content) AS BIGINT)"), "size")
         .into_tuple()
         .all(db)
         .await?;

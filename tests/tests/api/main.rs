@@ -15,6 +15,7 @@ mod cache_outage;
 mod error_codes;
 mod gateway_cost;
 mod generation_guards;
+mod hot_paths;
 mod http_surface;
 mod identity_account;
 mod identity_oauth;

@@ -10,22 +10,30 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 #[tokio::test]
 async fn migrations_round_trip_up_down_up() {
     let app = TestApp::spawn().await;
-    let applied = Migrator::get_applied_migrations(&app.db).await.unwrap();
+    // One connection, as `server migrate down` and `up` each have: an SQLite connection decides
+    // `CREATE TABLE IF NOT EXISTS` from the schema it cached, so a pooled connection that last looked
+    // before the rollback skips the table and then fails on its index (seen once in CI under load).
+    let single = PoolSettings {
+        max_connections: 1,
+        ..PoolSettings::SMALL
+    };
+    let (db, _) = fairydust_server::db::connect(app.backend().database_url(), single)
+        .await
+        .unwrap();
+    let applied = Migrator::get_applied_migrations(&db).await.unwrap();
     assert_eq!(applied.len(), Migrator::migrations().len());
 
-    Migrator::down(&app.db, None)
+    Migrator::down(&db, None)
         .await
         .expect("every migration rolls back");
     assert!(
-        Migrator::get_applied_migrations(&app.db)
+        Migrator::get_applied_migrations(&db)
             .await
             .unwrap()
             .is_empty()
     );
-    Migrator::up(&app.db, None)
-        .await
-        .expect("and applies again");
-    assert_eq!(llm_models::Entity::find().count(&app.db).await.unwrap(), 12);
+    Migrator::up(&db, None).await.expect("and applies again");
+    assert_eq!(llm_models::Entity::find().count(&db).await.unwrap(), 12);
 }
 
 #[tokio::test]

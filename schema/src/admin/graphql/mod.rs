@@ -90,7 +90,7 @@ impl AdminQuery {
         }
         let rows = rows
             .into_iter()
-            .map(|user| (cursor_of(user.created_at, user.id), User(user)))
+            .map(|user| (cursor_of(user.created_at, user.id), User::from(user)))
             .collect();
         Ok(UserConnection::from_rows(
             rows,
@@ -344,7 +344,7 @@ impl AdminMutation {
             reason.as_deref(),
         )
         .await?;
-        Ok(User(user))
+        Ok(User::from(user))
     }
 
     /// Blocks the account: every session ends at once, sign-in and refresh are refused. Its data
@@ -365,7 +365,7 @@ impl AdminMutation {
             &reason,
         )
         .await?;
-        Ok(User(user))
+        Ok(User::from(user))
     }
 
     /// Lets a deactivated user sign in again.
@@ -383,7 +383,7 @@ impl AdminMutation {
             reason.as_deref(),
         )
         .await?;
-        Ok(User(user))
+        Ok(User::from(user))
     }
 
     /// Signs a user out of every device at once; returns how many sessions ended.
@@ -455,5 +455,5 @@ pub async fn user_of(ctx: &Context<'_>, user_id: Uuid) -> ApiResult<Option<User>
         .load_one(user_id)
         .await
         .map_err(load_error)?;
-    Ok(user.map(User))
+    Ok(user.map(User::from))
 }

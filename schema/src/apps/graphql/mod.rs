@@ -137,7 +137,7 @@ impl AppsMutation {
     #[graphql(guard = "RequireUser")]
     async fn become_builder(&self, ctx: &Context<'_>) -> ApiResult<User> {
         let viewer = ctx.principal()?;
-        Ok(User(
+        Ok(User::from(
             service::set_builder(
                 &ctx.state().db,
                 &*ctx.state().cache,
@@ -157,7 +157,7 @@ impl AppsMutation {
         is_builder: bool,
     ) -> ApiResult<User> {
         let user_id = Uuid::parse_str(&user_id).map_err(|_| ApiError::not_found("User"))?;
-        Ok(User(
+        Ok(User::from(
             service::set_builder(
                 &ctx.state().db,
                 &*ctx.state().cache,

@@ -44,7 +44,7 @@ impl ContentQuery {
     #[graphql(guard = "RequireUser")]
     async fn recipe(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Recipe> {
         let viewer = ctx.principal()?;
-        Ok(Recipe(
+        Ok(Recipe::from(
             super::recipes::find(
                 &ctx.state().db,
                 viewer.user_id,
@@ -93,7 +93,7 @@ impl ContentMutation {
         };
         let limits = &state.settings.content;
         let user_id = ctx.principal()?.user_id;
-        Ok(Recipe(
+        Ok(Recipe::from(
             super::recipes::save(db, &*state.cache, limits, user_id, recipe).await?,
         ))
     }
@@ -118,7 +118,7 @@ impl ContentMutation {
             changes,
         )
         .await?;
-        Ok(Recipe(recipe))
+        Ok(Recipe::from(recipe))
     }
 
     #[graphql(guard = "RequireUser")]
@@ -182,7 +182,7 @@ impl ContentMutation {
                     },
                 })
                 .collect(),
-            changes: outcome.changes.into_iter().map(Recipe).collect(),
+            changes: outcome.changes.into_iter().map(Recipe::from).collect(),
             has_more_changes: outcome.next_changes.is_some(),
             changes_cursor: outcome.next_changes.map(|cursor| cursor.encode()),
             synced_at: outcome.synced_at,

@@ -5,67 +5,100 @@ use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use fairydust_entities::user_recipes;
 use serde_json::Value;
+use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use crate::apps::catalog::{self, AppRef};
 use crate::apps::graphql::App;
 use crate::auth::ContextExt;
-use crate::content::recipes::{self, RecipeFilter};
+use crate::content::recipes::{self, PageReads, RecipeFilter};
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::{Cursor, page_size};
 
 /// A saved recipe (markdown).
 #[derive(Clone)]
-pub struct Recipe(pub user_recipes::Model);
+pub struct Recipe {
+    row: user_recipes::Model,
+    /// Set for a row read without its content (a page that did not ask for it): `content` then
+    /// reads it on its own, so the answer never depends on the page guessing right.
+    content_left_out: bool,
+    late_content: OnceCell<String>,
+}
+
+impl From<user_recipes::Model> for Recipe {
+    fn from(row: user_recipes::Model) -> Self {
+        Self {
+            row,
+            content_left_out: false,
+            late_content: OnceCell::new(),
+        }
+    }
+}
+
+impl Recipe {
+    fn without_content(row: user_recipes::Model) -> Self {
+        Self {
+            content_left_out: true,
+            ..Self::from(row)
+        }
+    }
+}
 
 #[Object]
 impl Recipe {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.row.id.to_string())
     }
 
     /// The device's own id, for recipes that came through `syncRecipes`.
     async fn client_id(&self) -> Option<&str> {
-        self.0.client_id.as_deref()
+        self.row.client_id.as_deref()
     }
 
     async fn app(&self, ctx: &Context<'_>) -> ApiResult<Option<App>> {
-        App::load(ctx, self.0.app_id).await
+        App::load(ctx, self.row.app_id).await
     }
 
     async fn title(&self) -> &str {
-        &self.0.title
+        &self.row.title
     }
 
-    async fn content(&self) -> &str {
-        &self.0.content
+    async fn content(&self, ctx: &Context<'_>) -> ApiResult<&str> {
+        if !self.content_left_out {
+            return Ok(self.row.content.as_str());
+        }
+        let content = self
+            .late_content
+            .get_or_try_init(|| recipes::content_of(&ctx.state().db, self.row.id))
+            .await?;
+        Ok(content.as_str())
     }
 
     /// The dish category.
     async fn category(&self) -> Option<&str> {
-        self.0.category.as_deref()
+        self.row.category.as_deref()
     }
 
     /// {complexity: Simple | Medium | Gourmet, dish, include, exclude, generation_params, parsed_data}
     async fn metadata(&self) -> Json<Value> {
-        Json(self.0.metadata.clone())
+        Json(self.row.metadata.clone())
     }
 
     async fn is_favorited(&self) -> bool {
-        self.0.is_favorited
+        self.row.is_favorited
     }
 
     /// True for a tombstone: the recipe was deleted (only `syncRecipes` returns these).
     async fn deleted(&self) -> bool {
-        self.0.deleted_at.is_some()
+        self.row.deleted_at.is_some()
     }
 
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.row.created_at
     }
 
     async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.client_updated_at
+        self.row.client_updated_at
     }
 }
 
@@ -96,7 +129,12 @@ pub async fn recipes_page(
         favorites_only,
         search,
     };
-    let with_total = ctx.look_ahead().field("totalCount").exists();
+    let page = ctx.look_ahead();
+    let reads = PageReads {
+        total: page.field("totalCount").exists(),
+        content: page.field("edges").field("node").field("content").exists()
+            || page.field("nodes").field("content").exists(),
+    };
     let budget = ctx.state().settings.content.max_page_content_bytes;
     let (rows, total, cut) = recipes::page(
         &ctx.state().db,
@@ -104,10 +142,15 @@ pub async fn recipes_page(
         &filter,
         after,
         size + 1,
-        with_total,
+        reads,
         budget,
     )
     .await?;
+    let recipe = if reads.content {
+        Recipe::from
+    } else {
+        Recipe::without_content
+    };
     let rows = rows
         .into_iter()
         .map(|row| {
@@ -116,7 +159,7 @@ pub async fn recipes_page(
                     created_at: row.created_at,
                     id: row.id,
                 },
-                Recipe(row),
+                recipe(row),
             )
         })
         .collect();

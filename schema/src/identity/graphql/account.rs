@@ -60,7 +60,7 @@ impl PublicUser {
     /// The full account: only for the user themself and for admins, otherwise null.
     async fn account(&self, ctx: &Context<'_>) -> Option<User> {
         let viewer = ctx.viewer().principal()?;
-        (viewer.user_id == self.0.id || viewer.roles.admin).then(|| User(self.0.clone()))
+        (viewer.user_id == self.0.id || viewer.roles.admin).then(|| User::from(self.0.clone()))
     }
 }
 
@@ -101,7 +101,7 @@ impl AccountMutation {
         let user =
             account_settings::update_account(&ctx.state().db, ctx.principal()?.user_id, changes)
                 .await?;
-        Ok(User(user))
+        Ok(User::from(user))
     }
 
     /// Sends a code to a new email or phone; `confirmContactChange` with that code switches to it.
@@ -125,7 +125,7 @@ impl AccountMutation {
     #[graphql(guard = "RequireUser")]
     async fn confirm_contact_change(&self, ctx: &Context<'_>, code: String) -> ApiResult<User> {
         let user = contact_change::confirm(ctx.state(), ctx.principal()?, &code).await?;
-        Ok(User(user))
+        Ok(User::from(user))
     }
 
     /// Today's bonus (the first claim each UTC day); a second claim the same day changes nothing.

@@ -80,7 +80,7 @@ impl From<SignedIn> for AuthPayload {
             access_token: signed_in.tokens.access_token,
             refresh_token: signed_in.tokens.refresh_token,
             expires_in: signed_in.tokens.expires_in,
-            user: User(signed_in.user),
+            user: User::from(signed_in.user),
             is_new_user: signed_in.is_new_user,
             dust_granted: signed_in.dust_granted,
         }
@@ -209,7 +209,7 @@ impl AuthMutation {
             access_token: tokens.access_token,
             refresh_token: tokens.refresh_token,
             expires_in: tokens.expires_in,
-            user: User(user),
+            user: User::from(user),
             is_new_user: false,
             dust_granted: 0,
         })

@@ -70,7 +70,7 @@ impl PortalSessionMutation {
         Ok(PortalSession {
             access_token: signed_in.tokens.access_token,
             expires_in: signed_in.tokens.expires_in,
-            user: User(signed_in.user),
+            user: User::from(signed_in.user),
         })
     }
 
@@ -97,7 +97,7 @@ impl PortalSessionMutation {
                 Ok(PortalSession {
                     access_token: tokens.access_token,
                     expires_in: tokens.expires_in,
-                    user: User(user),
+                    user: User::from(user),
                 })
             }
             Err(error) => {
