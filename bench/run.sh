@@ -18,7 +18,8 @@
 #    (bench/pgbench/me.sql, recipes.sql, marketplace.sql) with the same settings: PostgreSQL's own
 #    ceiling for each path. Subscriptions: 1 000 more users each keep a WebSocket subscribed to
 #    dustBalanceChanged while bench-load debits them with consumeDust; it measures from each debit's
-#    answer to its event at the client, and the server's RSS.
+#    answer to its event at the client, and the server's RSS. Portal bundles: the gzipped WebAssembly
+#    and JS of each console, as scripts/build-portals.sh builds them for dist/.
 #
 # Needs PostgreSQL (trust auth) and Redis running; installs wrk with apt-get when missing; builds the
 # server and the bench crate in release mode. Creates a fresh database and a fresh Redis key prefix, and
@@ -30,7 +31,8 @@
 # benchmark 2), BENCH_DB_POOL (32: the server's DATABASE_MAX_CONNECTIONS),
 # BENCH_PGHOST (127.0.0.1), BENCH_PGPORT (5432), BENCH_PGUSER (postgres),
 # BENCH_REDIS_URL (redis://127.0.0.1:6379), BENCH_NO_DOC=1 to leave docs/BENCHMARKS.md alone,
-# BENCH_PROFILE_DIR (unset: no profiles), BENCH_SOCKETS (1000: subscribed WebSockets, one per user).
+# BENCH_PROFILE_DIR (unset: no profiles), BENCH_SOCKETS (1000: subscribed WebSockets, one per user),
+# BENCH_PORTALS=0 to skip building the portals and measuring their bundles.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -155,6 +157,27 @@ for bin in "$SERVER_BIN" "$BASELINE_BIN" "$LOAD_BIN" "$MOCK_LLM_BIN"; do [[ -x $
 BUILD_SECONDS=$(($(date +%s) - BUILD_STARTED_AT))
 
 # ------------------------------------------------------------------------------------------------
+# Portal bundles: what a browser downloads for each console, built as they are shipped (before any
+# measurement, so the build's CPU is not in a measured window). BENCH_PORTALS=0 skips it.
+say "Portal bundles (scripts/build-portals.sh, gzip -9 of what dist/ serves)"
+PORTAL_ROWS=()
+if [[ ${BENCH_PORTALS:-1} == 0 ]]; then
+  PORTALS_SKIPPED="skipped (BENCH_PORTALS=0)"
+elif ! "$ROOT/scripts/build-portals.sh" >"$WORK/portals.log" 2>&1; then
+  PORTALS_SKIPPED="not measured: scripts/build-portals.sh failed (its last line: $(tail -n1 "$WORK/portals.log"))"
+else
+  PORTALS_SKIPPED=
+  gz() { gzip -9c "$1" | wc -c; }
+  for portal in admin builder; do
+    wasm=$(gz "$ROOT/dist/$portal/${portal}_ui_bg.wasm"); js=0
+    for file in "$ROOT/dist/$portal"/*.js; do js=$((js + $(gz "$file"))); done # the glue and boot.js
+    PORTAL_ROWS+=("$portal $wasm $js")
+    echo "   $portal: wasm $wasm B, js $js B gzipped"
+  done
+fi
+[[ -n ${PORTALS_SKIPPED:-} ]] && echo "   $PORTALS_SKIPPED"
+
+# ------------------------------------------------------------------------------------------------
 # Helpers: processes, memory, CPU accounting, result lines.
 
 # Starts a process in the work dir with a clean environment (no .env, no provider keys, ENVIRONMENT
@@ -182,6 +205,7 @@ wait_ready() { # URL PID LOG
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 hwm_kib() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
+kib() { awk -v b="$1" 'BEGIN {printf "%.1f", b / 1024}'; }
 
 # Samples VmRSS of PID every 0.2 s into FILE until killed.
 sample_rss() {
@@ -782,6 +806,19 @@ RESULTS=$WORK/results.md
   echo "| event, from the debit's request | | $(n2 "$(field "$E_SUB" request_p50_ms)") | | $(n2 "$(field "$E_SUB" request_p99_ms)") | | | |"
   echo
   echo "$(field "$E_SUB" events) events for $(field "$E_SUB" debits) debits measured; $(field "$E_SUB" before_answer) arrived before their debit's answer (counted as 0 ms from the answer); $(field "$E_SUB" open_at_end) of $(field "$E_SUB" sockets) sockets still open at the end. Per debit: $DB_SUB; Redis commands $REDIS_SUB. Server RSS with every socket open: $(mib "$(field "$E_SUB" rss_sockets_kib)") MiB before the debits, $(mib "$PEAK_SUB") MiB at the peak under load (sampled every 0.2 s)."
+  echo
+  echo "#### Portal bundles (gzip -9 of the files \`scripts/build-portals.sh\` writes to \`dist/\`)"
+  echo
+  if [[ -n ${PORTALS_SKIPPED:-} ]]; then
+    echo "$PORTALS_SKIPPED."
+  else
+    echo "| portal | WebAssembly | JS (wasm-bindgen glue + boot.js) | together | WebAssembly budget ≤ 600 KiB |"
+    echo "|---|---:|---:|---:|---|"
+    for row in "${PORTAL_ROWS[@]}"; do
+      read -r portal wasm js <<<"$row"
+      echo "| $portal | $wasm B ($(kib "$wasm") KiB) | $js B | $(kib $((wasm + js))) KiB | $(verdict ge $((600 * 1024)) "$wasm") |"
+    done
+  fi
   echo
   echo "#### Goals in this run"
   echo
