@@ -688,6 +688,8 @@ row_wrk() { # LABEL RESULT GOAL?
   [[ ${3:-} == goal ]] && goal=$(verdict ge "$rps" "$(half "$BASE_RPS")")
   echo "| $1 | $(n0 "$rps") | $(n2 "$(p "$2" p50_ms)") | $(n2 "$(p "$2" p99_ms)") | $(n2 "$(p "$2" max_ms)") | $(p "$2" non200) / $(p "$2" gql_errors) / $(p "$2" socket_errors) | $(pct "$rps" "$BASE_RPS") % | $goal |"
 }
+# The p99 goal of `consumeDust` against a pgbench run: 1.25 × its p99.
+p99_limit() { awk -v p="$(p "$1" p99_ms)" 'BEGIN {printf "%.2f", 1.25 * p}'; } # PGBENCH_RESULT
 row_load() { # LABEL RESULT PGBENCH_TPS FAILURES [PGBENCH_RESULT: judge the goals against it]
   local rps p99 goals=""
   rps=$(p "$2" ok_rps); p99=$(p "$2" p99_ms)
@@ -697,7 +699,6 @@ row_load() { # LABEL RESULT PGBENCH_TPS FAILURES [PGBENCH_RESULT: judge the goal
   echo "| $1 | $(n0 "$rps") | $(n2 "$(p "$2" p50_ms)") | $(n2 "$(p "$2" p90_ms)") | $(n2 "$p99") | $(n2 "$(p "$2" p999_ms)") | $(n2 "$(p "$2" max_ms)") | $4 | $(pct "$rps" "$3") % | $goals |"
 }
 BASE_LOAD_RPS=$(p "$R_BASE_LOAD" ok_rps)
-p99_limit() { awk -v p="$(p "$1" p99_ms)" 'BEGIN {printf "%.2f", 1.25 * p}'; } # PGBENCH_RESULT
 pct1() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.1f", 100 * a / b; else print "n/a"}'; }
 row_hot() { # LABEL RESULT STATEMENTS GOAL_PERCENT(or empty)
   local rps io goal=""

@@ -74,6 +74,13 @@ impl TestApp {
         .await
     }
 
+    /// [`Self::gql_as`], with the SQL statements the server ran while answering.
+    pub async fn gql_as_counted(&self, token: &str, query: &str, variables: Value) -> (u64, Gql) {
+        let before = self.statements.get();
+        let answer = self.gql_as(token, query, variables).await;
+        (self.statements.get() - before, answer)
+    }
+
     /// Posts any JSON body (a batch, an APQ request) with an optional bearer token.
     pub async fn send_gql(&self, token: Option<&str>, body: Value) -> Gql {
         let mut request = self.http.post(self.url("/graphql")).json(&body);

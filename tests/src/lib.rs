@@ -152,6 +152,20 @@ impl TestApp {
     pub fn backend(&self) -> &Backend {
         &self.backend
     }
+
+    /// A connection of its own to the test database, as an operator's `server migrate` has: the
+    /// server's pool may hold SQLite connections whose cached schema predates a migration, and such a
+    /// connection decides `CREATE TABLE IF NOT EXISTS` from that stale schema.
+    pub async fn operator_db(&self) -> DatabaseConnection {
+        let one_connection = fairydust_server::db::PoolSettings {
+            max_connections: 1,
+            ..fairydust_server::db::PoolSettings::SMALL
+        };
+        fairydust_server::db::connect(self.backend.database_url(), one_connection)
+            .await
+            .expect("the operator's connection opens")
+            .0
+    }
 }
 
 /// With the in-process cache, replicas must share the one instance (it is the "Redis" of the process);

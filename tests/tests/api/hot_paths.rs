@@ -13,17 +13,6 @@ async fn save_recipes(app: &TestApp, user: &TestUser, count: usize) {
     }
 }
 
-/// Statements the server ran to answer `query` for `user`, and the answer.
-async fn statements_for(
-    app: &TestApp,
-    user: &TestUser,
-    query: &str,
-) -> (u64, fairydust_tests::Gql) {
-    let before = app.statements.get();
-    let answer = app.gql_as(&user.token, query, json!({})).await;
-    (app.statements.get() - before, answer)
-}
-
 #[tokio::test]
 async fn a_page_of_recipe_titles_is_one_statement_and_carries_no_content() {
     let app = TestApp::spawn().await;
@@ -32,7 +21,7 @@ async fn a_page_of_recipe_titles_is_one_statement_and_carries_no_content() {
 
     let titles =
         "{ me { recipes(first: 20) { edges { node { id title } } pageInfo { hasNextPage } } } }";
-    let (statements, answer) = statements_for(&app, &user, titles).await;
+    let (statements, answer) = app.gql_as_counted(&user.token, titles, json!({})).await;
     assert_eq!(
         statements, 1,
         "a page of titles, no account row, no content"
@@ -47,7 +36,9 @@ async fn a_page_of_recipe_titles_is_one_statement_and_carries_no_content() {
         "{ me { recipes(first: 20) { edges { node { title content } } } } }",
         "{ me { recipes(first: 20) { nodes { title content } } } }",
     ] {
-        let (statements, answer) = statements_for(&app, &user, with_content).await;
+        let (statements, answer) = app
+            .gql_as_counted(&user.token, with_content, json!({}))
+            .await;
         assert_eq!(
             statements, 2,
             "sizes first, then the rows that fit: {with_content}"
@@ -89,17 +80,20 @@ async fn me_reads_the_account_once_and_only_when_a_field_needs_it() {
         .await
         .data();
 
-    let (statements, answer) = statements_for(
-        &app,
-        &user,
-        "{ me { id fairyname dustBalance email isBuilder dailyBonus { eligible } } }",
-    )
-    .await;
+    let (statements, answer) = app
+        .gql_as_counted(
+            &user.token,
+            "{ me { id fairyname dustBalance email isBuilder dailyBonus { eligible } } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(statements, 1, "one row read shared by every field");
     assert_eq!(answer.at("me.dustBalance"), 25);
     assert_eq!(answer.at("me.id"), user.id.to_string().as_str());
 
-    let (statements, answer) = statements_for(&app, &user, "{ me { id } }").await;
+    let (statements, answer) = app
+        .gql_as_counted(&user.token, "{ me { id } }", json!({}))
+        .await;
     assert_eq!(statements, 0, "the id comes from the token");
     assert_eq!(answer.at("me.id"), user.id.to_string().as_str());
 }

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use fairydust_migration::{Migrator, MigratorTrait};
 use fairydust_schema::ledger::holds;
-use fairydust_server::db::PoolSettings;
 use fairydust_tests::{MockIdentityProvider as Idp, TestApp};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
 use serde_json::json;
@@ -149,13 +148,7 @@ async fn every_migration_rolls_back_and_reapplies_with_data_in_every_table() {
 
     // Migrations run the way an operator runs them: one connection of their own (`server migrate`),
     // not the running server's pool, whose other connections may still read an older snapshot.
-    let one_connection = PoolSettings {
-        max_connections: 1,
-        ..PoolSettings::SMALL
-    };
-    let (operator, _) = fairydust_server::db::connect(app.backend().database_url(), one_connection)
-        .await
-        .unwrap();
+    let operator = app.operator_db().await;
     let full = shape(&operator).await;
     let names: Vec<String> = Migrator::get_applied_migrations(&operator)
         .await

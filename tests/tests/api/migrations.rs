@@ -10,16 +10,9 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 #[tokio::test]
 async fn migrations_round_trip_up_down_up() {
     let app = TestApp::spawn().await;
-    // One connection, as `server migrate down` and `up` each have: an SQLite connection decides
-    // `CREATE TABLE IF NOT EXISTS` from the schema it cached, so a pooled connection that last looked
-    // before the rollback skips the table and then fails on its index (seen once in CI under load).
-    let single = PoolSettings {
-        max_connections: 1,
-        ..PoolSettings::SMALL
-    };
-    let (db, _) = fairydust_server::db::connect(app.backend().database_url(), single)
-        .await
-        .unwrap();
+    // One connection, as `server migrate down` and `up` each have (seen failing once in CI under load
+    // on the server's pool).
+    let db = app.operator_db().await;
     let applied = Migrator::get_applied_migrations(&db).await.unwrap();
     assert_eq!(applied.len(), Migrator::migrations().len());
 

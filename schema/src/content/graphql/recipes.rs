@@ -18,28 +18,25 @@ use crate::pagination::{Cursor, page_size};
 /// A saved recipe (markdown).
 #[derive(Clone)]
 pub struct Recipe {
+    /// Its `content` is moved into `content` below.
     row: user_recipes::Model,
-    /// Set for a row read without its content (a page that did not ask for it): `content` then
+    /// Empty for a row read without its content (a page that did not ask for it): the field then
     /// reads it on its own, so the answer never depends on the page guessing right.
-    content_left_out: bool,
-    late_content: OnceCell<String>,
+    content: OnceCell<String>,
 }
 
 impl From<user_recipes::Model> for Recipe {
-    fn from(row: user_recipes::Model) -> Self {
-        Self {
-            row,
-            content_left_out: false,
-            late_content: OnceCell::new(),
-        }
+    fn from(mut row: user_recipes::Model) -> Self {
+        let content = OnceCell::new_with(Some(std::mem::take(&mut row.content)));
+        Self { row, content }
     }
 }
 
 impl Recipe {
     fn without_content(row: user_recipes::Model) -> Self {
         Self {
-            content_left_out: true,
-            ..Self::from(row)
+            row,
+            content: OnceCell::new(),
         }
     }
 }
@@ -64,11 +61,8 @@ impl Recipe {
     }
 
     async fn content(&self, ctx: &Context<'_>) -> ApiResult<&str> {
-        if !self.content_left_out {
-            return Ok(self.row.content.as_str());
-        }
         let content = self
-            .late_content
+            .content
             .get_or_try_init(|| recipes::content_of(&ctx.state().db, self.row.id))
             .await?;
         Ok(content.as_str())

@@ -56,7 +56,9 @@ impl User {
         }
     }
 
-    /// The account's row; fields resolved concurrently share one read.
+    /// The account's row; fields resolved concurrently share one read. A direct read, not the
+    /// request's `users` loader: nothing else in a `me` request asks for this row, and the loader
+    /// would add its batching delay to the call every app screen makes.
     async fn row(&self, ctx: &Context<'_>) -> ApiResult<&users::Model> {
         self.row
             .get_or_try_init(|| async {
